@@ -1,0 +1,40 @@
+# cohortbot: `make run` starts the bot on SQLite, `make test` runs lint and tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format typecheck bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cohortbot needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/cohortbot db upgrade
+	$(BIN)/cohortbot serve
+
+lint: install
+	$(BIN)/ruff check bot adapters flows storage tests benchmarks
+	$(BIN)/ruff format --check bot adapters flows storage tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+format: install
+	$(BIN)/ruff format bot adapters flows storage tests benchmarks
+	$(BIN)/ruff check --fix bot adapters flows storage tests benchmarks
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The local platform: the playground page, the embedded default."""

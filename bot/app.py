@@ -1,0 +1,210 @@
+"""The composition root: builds every part of cohortbot from the configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from datetime import timedelta
+
+from aiohttp import web
+
+from adapters.local.adapter import LocalAdapter, PlaygroundChannel, PlaygroundPerson
+from bot.clock import Clock, SystemClock
+from bot.commands import CommandRouter
+from bot.config import AppConfig
+from bot.dispatch import Dispatcher
+from bot.engine import FlowEngine
+from bot.events import InboundEvent
+from bot.metrics import Metrics
+from bot.ports import Adapter, PlatformClient
+from bot.scheduler import Scheduler, TaskRegistry
+from bot.seed import seed_from_config
+from bot.sender import Sender
+from bot.web.ops import add_ops_routes
+from flows.registry import register_all
+from storage import migrate
+from storage.db import create_engine, session_factory
+from storage.leader import LeaderLock
+from storage.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start as configured; the message says why and what to change."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class CohortBot:
+    """One running bot: database, adapters, dispatcher, scheduler, sender and web routes."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        clock: Clock | None = None,
+        node_id: str | None = None,
+        extra_clients: Mapping[str, PlatformClient] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.node_id = node_id or f"{socket.gethostname()}:{os.getpid()}"
+        self._check_exposure()
+        self.engine = create_engine(config.storage.url, echo=config.storage.echo)
+        self.sessions = session_factory(self.engine)
+        self.metrics = Metrics()
+        self.flows = FlowEngine(config)
+        self.router = CommandRouter()
+        self.tasks = TaskRegistry()
+        register_all(router=self.router, engine=self.flows)
+        self.flows.register_tasks(self.tasks)
+        self.adapters: dict[str, Adapter] = {}
+        self.local = self._local_adapter() if config.platforms.local.enabled else None
+        if self.local is not None:
+            self.adapters[self.local.platform] = self.local
+        clients: dict[str, PlatformClient] = {n: a.client for n, a in self.adapters.items()}
+        clients.update(extra_clients or {})
+        self.platforms = frozenset(clients)
+        self.sender = Sender(
+            sessions=self.sessions,
+            clock=self.clock,
+            clients=clients,
+            config=config.sender,
+            metrics=self.metrics,
+            leader=LeaderLock(self.engine, "cohortbot.sender"),
+        )
+        self.dispatcher = Dispatcher(
+            sessions=self.sessions,
+            clock=self.clock,
+            engine=self.flows,
+            router=self.router,
+            metrics=self.metrics,
+            platforms=self.platforms,
+            on_effects=self.sender.wake,
+        )
+        self.scheduler = Scheduler(
+            sessions=self.sessions,
+            clock=self.clock,
+            tasks=self.tasks,
+            platforms=self.platforms,
+            node_id=self.node_id,
+            grace=timedelta(minutes=config.scheduler.grace_minutes),
+            tick_seconds=config.scheduler.tick_seconds,
+            on_effects=self.sender.wake,
+        )
+        self.web = web.Application()
+        for adapter in self.adapters.values():
+            adapter.add_routes(self.web)
+        add_ops_routes(self.web, readiness=self.readiness, metrics=self.render_metrics)
+        self._sender_task: asyncio.Task[None] | None = None
+        self._accepting = True
+
+    def _check_exposure(self) -> None:
+        server = self.config.server
+        if (
+            self.config.platforms.local.enabled
+            and not is_loopback(server.host)
+            and not server.playground_token
+        ):
+            raise StartupError(
+                f"The playground would be open to the network on {server.host}. Bind to "
+                "127.0.0.1 (HOST), set COHORTBOT_PLAYGROUND_TOKEN, or disable "
+                "platforms.local in app.yaml."
+            )
+
+    def _local_adapter(self) -> LocalAdapter:
+        local = self.config.platforms.local
+        channels = [
+            PlaygroundChannel(id=cohort.channels["local"], name=cohort.name)
+            for cohort in self.config.cohorts
+            if cohort.channels.get("local")
+        ]
+        people = [
+            PlaygroundPerson(id=p.id, name=p.name, time_zone=p.time_zone, email=p.email)
+            for p in local.people
+        ]
+
+        async def roles() -> dict[str, list[str]]:
+            async with unit_of_work(self.sessions) as uow:
+                found = await uow.cohorts.roles_by_user("local", local.workspace)
+            return {user: sorted(names) for user, names in found.items()}
+
+        return LocalAdapter(
+            workspace=local.workspace,
+            people=people,
+            channels=channels,
+            sink=self.accept,
+            roles=roles,
+            clock=self.clock,
+            token=self.config.server.playground_token,
+        )
+
+    async def accept(self, event: InboundEvent) -> bool:
+        """The adapters' event sink; refuses new events while shutting down."""
+        if not self._accepting:
+            raise web.HTTPServiceUnavailable(text="cohortbot is shutting down")
+        return await self.dispatcher.accept(event)
+
+    async def prepare(self, *, upgrade: bool = True) -> None:
+        """Migrate, seed from app.yaml, and process events left from before a stop."""
+        if upgrade:
+            await migrate.upgrade(self.engine)
+        async with unit_of_work(self.sessions) as uow:
+            await seed_from_config(uow, self.config, now=self.clock.now())
+        recovered = await self.dispatcher.recover()
+        if recovered:
+            log.info("recovered pending events", extra={"count": recovered})
+
+    def start_background(self) -> None:
+        """Start the scheduler's ticker and the outbox sender loop."""
+        self.scheduler.start()
+        self._sender_task = asyncio.create_task(self.sender.run())
+
+    async def stop(self) -> None:
+        """Stop intake, finish events and sends in flight, leave the rest in the outbox."""
+        self._accepting = False
+        await self.dispatcher.drain()
+        self.scheduler.stop()
+        self.sender.stop()
+        if self._sender_task is not None:
+            await self._sender_task
+            self._sender_task = None
+        for adapter in self.adapters.values():
+            await adapter.close()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        if not await migrate.is_current(self.engine):
+            return {"migrations": "the database schema is not at the latest revision"}
+        return {}
+
+    async def render_metrics(self) -> bytes:
+        async with unit_of_work(self.sessions) as uow:
+            depth = await uow.outbox.depth()
+        for status in ("pending", "sent", "dead", "superseded"):
+            self.metrics.outbox_depth.labels(status).set(depth.get(status, 0))
+        self.metrics.scheduler_lag.set(self.scheduler.lag_seconds)
+        return self.metrics.render()
+
+    # Test and simulation helpers: drive everything on the injected clock.
+
+    async def settle(self, *, rounds: int = 20) -> None:
+        """Process accepted events, run due timers and deliver until nothing is left to do."""
+        for _ in range(rounds):
+            await self.dispatcher.drain()
+            ran = await self.scheduler.tick()
+            sent = await self.sender.drain_once()
+            if not ran and not sent and not self.dispatcher.busy:
+                return

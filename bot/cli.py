@@ -1,0 +1,145 @@
+"""The `cohortbot` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from aiohttp import web
+
+from bot.app import CohortBot, StartupError
+from bot.config import AppConfig, ConfigError, load_config
+from bot.logs import configure_logging
+from storage import migrate
+from storage.db import create_engine
+
+T = TypeVar("T")
+
+
+def _config(path: Path | None) -> AppConfig:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+
+
+def _run(main: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(main())  # type: ignore[arg-type]  # a coroutine function's result
+    except StartupError as error:
+        click.echo(f"cohortbot cannot start: {error}", err=True)
+        sys.exit(2)
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Configuration file (default: $COHORTBOT_CONFIG or ./app.yaml).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """cohortbot: peer-learning cohorts in Slack, Teams and the local playground."""
+
+
+@main.command()
+@config_option
+def serve(config_path: Path | None) -> None:
+    """Run the bot: migrate, then serve HTTP until SIGTERM or Ctrl-C."""
+    config = _config(config_path)
+    configure_logging(config.server.log_level)
+    _run(lambda: _serve(config))
+
+
+async def _serve(config: AppConfig) -> None:
+    bot = CohortBot(config)
+    await bot.prepare()
+    runner = web.AppRunner(bot.web, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.server.host, config.server.port)
+    await site.start()
+    bot.start_background()
+    url = f"http://{config.server.host}:{config.server.port}/"
+    click.echo(f"cohortbot is running on {url} (playground at {url}); Ctrl-C stops it.")
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    click.echo("Stopping: finishing work in flight; undelivered messages stay in the outbox.")
+    await site.stop()
+    await bot.stop()
+    await runner.cleanup()
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(config_path: Path | None) -> None:
+    """Apply every pending migration."""
+    config = _config(config_path)
+
+    async def upgrade() -> str | None:
+        engine = create_engine(config.storage.url)
+        try:
+            await migrate.upgrade(engine)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = _run(upgrade)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@db.command("current")
+@config_option
+def db_current(config_path: Path | None) -> None:
+    """Show the schema revision of the database and the latest one."""
+    config = _config(config_path)
+
+    async def current() -> str | None:
+        engine = create_engine(config.storage.url)
+        try:
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = _run(current)
+    click.echo(f"current: {revision or 'empty database'}; latest: {migrate.head_revision()}")
+
+
+@main.command("check-config")
+@config_option
+def check_config(config_path: Path | None) -> None:
+    """Validate app.yaml and summarise it."""
+    config = _config(config_path)
+    click.echo(
+        f"OK: {len(config.programs)} program(s), {len(config.cohorts)} cohort(s), "
+        f"{len(config.platforms.local.people)} playground people; Slack "
+        f"{'on' if config.platforms.slack.enabled else 'off'}, Teams "
+        f"{'emulator mode' if config.platforms.teams.emulator_mode else 'on'}."
+    )
+
+
+@main.command()
+@config_option
+def demo(config_path: Path | None) -> None:
+    """Serve the demo cohort in the playground (the same as `serve` with the shipped app.yaml)."""
+    config = _config(config_path)
+    configure_logging(config.server.log_level)
+    for cohort in config.cohorts:
+        click.echo(f"Demo cohort: {cohort.name}. Join it with `/cohort join {cohort.id}`.")
+    _run(lambda: _serve(config))

@@ -1,0 +1,168 @@
+"""The `/cohort` command router: parse, resolve the cohort, check roles, run the handler."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from bot.commandline import CommandSpec, CommandSyntaxError, CommandTable, ParsedCommand, Role
+from bot.effects import Effects
+from bot.engine import FlowEngine
+from bot.messages import Context, Message, Section
+from storage.models import Cohort, Person
+
+ROLE_NAMES = {
+    Role.PARTICIPANT: "participant",
+    Role.MENTOR: "mentor",
+    Role.FACILITATOR: "facilitator",
+    Role.MODERATOR: "moderator",
+    Role.OWNER: "program owner",
+}
+
+
+@dataclass
+class CommandContext:
+    """What a command handler sees."""
+
+    command: ParsedCommand
+    person: Person
+    effects: Effects
+    engine: FlowEngine
+    table: CommandTable
+    cohort: Cohort | None
+    roles: frozenset[Role]
+    channel_cohort: Cohort | None
+
+    async def reply(self, text: str, *, blocks: list[Section | Context] | None = None) -> None:
+        await self.effects.reply(
+            Message(text=text, blocks=list(blocks or [])), person_id=self.person.id
+        )
+
+
+CommandHandler = Callable[[CommandContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Route:
+    spec: CommandSpec
+    handler: CommandHandler
+    cohort_arg: int | None = None
+    """Index of the positional argument naming the cohort, if the command takes one."""
+
+
+@dataclass
+class CommandRouter:
+    table: CommandTable = field(default_factory=CommandTable)
+    routes: dict[str, Route] = field(default_factory=dict)
+
+    def register(
+        self, spec: CommandSpec, handler: CommandHandler, *, cohort_arg: int | None = None
+    ) -> None:
+        self.table.register(spec)
+        self.routes[spec.name] = Route(spec, handler, cohort_arg)
+
+    async def handle(
+        self, *, text: str, person: Person, effects: Effects, engine: FlowEngine
+    ) -> None:
+        """Run one command line; every problem becomes a short reply to the sender."""
+        try:
+            command = self.table.parse(text)
+        except CommandSyntaxError as error:
+            await effects.reply(_error_message(str(error)), person_id=person.id)
+            return
+        route = self.routes[command.name]
+        channel_cohort = await self._channel_cohort(effects)
+        cohort, problem = await self._resolve_cohort(
+            route, command, person, effects, channel_cohort
+        )
+        roles = await self._roles(person, cohort, effects)
+        if route.spec.roles:
+            if problem:
+                await effects.reply(_error_message(problem), person_id=person.id)
+                return
+            if not route.spec.allows(roles):
+                await effects.reply(
+                    _error_message(await self._not_allowed(route.spec, cohort, effects)),
+                    person_id=person.id,
+                )
+                return
+        await route.handler(
+            CommandContext(
+                command=command,
+                person=person,
+                effects=effects,
+                engine=engine,
+                table=self.table,
+                cohort=cohort,
+                roles=roles,
+                channel_cohort=channel_cohort,
+            )
+        )
+
+    @staticmethod
+    async def _channel_cohort(effects: Effects) -> Cohort | None:
+        origin = effects.origin
+        if origin is None or origin.channel_id is None or origin.is_direct:
+            return None
+        return await effects.uow.cohorts.by_channel(origin.platform, origin.channel_id)
+
+    @staticmethod
+    async def _resolve_cohort(
+        route: Route,
+        command: ParsedCommand,
+        person: Person,
+        effects: Effects,
+        channel_cohort: Cohort | None,
+    ) -> tuple[Cohort | None, str | None]:
+        """The cohort a command is about: named, else the channel's, else the person's only one."""
+        named = command.options.get("cohort")
+        if named is None and route.cohort_arg is not None and len(command.args) > route.cohort_arg:
+            named = command.args[route.cohort_arg]
+        if isinstance(named, str):
+            cohort = await effects.uow.cohorts.by_key(named.lower())
+            if cohort is None:
+                keys = ", ".join(c.key for c in await effects.uow.cohorts.all()) or "none yet"
+                return None, f"There is no cohort '{named}'. Cohorts: {keys}."
+            return cohort, None
+        if channel_cohort is not None:
+            return channel_cohort, None
+        mine = await effects.uow.cohorts.cohorts_of(person.id)
+        if len(mine) == 1:
+            return mine[0][0], None
+        if not mine:
+            return None, "You are not in a cohort yet. Join one with `/cohort join <cohort>`."
+        keys = ", ".join(cohort.key for cohort, _ in mine)
+        return (
+            None,
+            f"You are in several cohorts ({keys}); name one, e.g. `--cohort {mine[0][0].key}`.",
+        )
+
+    @staticmethod
+    async def _roles(person: Person, cohort: Cohort | None, effects: Effects) -> frozenset[Role]:
+        if cohort is None:
+            return frozenset()
+        names = await effects.uow.cohorts.roles(cohort_id=cohort.id, person_id=person.id)
+        return frozenset(Role(name) for name in names)
+
+    @staticmethod
+    async def _not_allowed(spec: CommandSpec, cohort: Cohort | None, effects: Effects) -> str:
+        allowed = sorted(ROLE_NAMES[role] for role in spec.roles)
+        who = " or ".join(f"a {name}" for name in allowed)
+        where = f" of {cohort.name}" if cohort else ""
+        message = f"Only {who}{where} can use `/cohort {spec.name}`."
+        if cohort is not None:
+            names = [
+                member.display_name
+                for member, role in await effects.uow.cohorts.members(cohort.id)
+                if role in {r.value for r in spec.roles}
+            ]
+            if names:
+                message += f" Ask {', '.join(sorted(set(names)))}."
+        return message
+
+
+def _error_message(text: str) -> Message:
+    return Message(
+        text=text,
+        blocks=[Section(text=text), Context(text="Type `/cohort help` for all commands.")],
+    )

@@ -1,0 +1,296 @@
+"""The `programs:` section of app.yaml: what a learning program runs, and when."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.config_types import (
+    PLATFORMS,
+    LocatedErrors,
+    Number,
+    RuleName,
+    Slug,
+    WeeklyTime,
+    check_unique,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CadenceConfig(_Model):
+    """When sessions and check-ins recur, in the cohort's time zone."""
+
+    session: WeeklyTime | None = WeeklyTime.parse("Wed 15:00")
+    """None: no scheduled sessions (facilitators start them by command)."""
+    checkin: WeeklyTime | None = WeeklyTime.parse("Mon 09:00")
+    """None: no asynchronous check-in DMs."""
+    every_weeks: int = Field(default=1, ge=1, le=2)
+    """1 weekly, 2 biweekly; applies to sessions and check-ins."""
+    pairing_every_weeks: int = Field(default=2, ge=1, le=12)
+
+
+class Question(_Model):
+    """One onboarding survey question."""
+
+    id: RuleName
+    text: str = Field(min_length=1)
+    kind: Literal["text", "choice", "multi_choice", "rating", "time_zone"] = "text"
+    choices: list[str] = Field(default_factory=list)
+    choices_from: Literal["skills"] | None = None
+    """Take the choices from the program (`skills`) instead of listing them."""
+
+    @model_validator(mode="after")
+    def _choices_fit_kind(self) -> Question:
+        needs_choices = self.kind in ("choice", "multi_choice")
+        has_choices = bool(self.choices) or self.choices_from is not None
+        if needs_choices and not has_choices:
+            raise LocatedErrors([(("choices",), f"a {self.kind} question needs choices")])
+        if not needs_choices and has_choices:
+            raise LocatedErrors([(("choices",), f"a {self.kind} question takes no choices")])
+        return self
+
+
+def _default_questions() -> list[Question]:
+    return [
+        Question(id="area", text="What is your main area of knowledge?"),
+        Question(
+            id="strengths",
+            text="Which of these are you strong in?",
+            kind="multi_choice",
+            choices_from="skills",
+        ),
+        Question(
+            id="skills_to_learn",
+            text="Which skills do you want to build?",
+            kind="multi_choice",
+            choices_from="skills",
+        ),
+        Question(
+            id="learning_methods",
+            text="How do you like to learn?",
+            kind="multi_choice",
+            choices=["workshops", "one-on-one", "async"],
+        ),
+        Question(id="availability", text="When are you usually available for a session?"),
+        Question(id="time_zone", text="Which time zone are you in?", kind="time_zone"),
+    ]
+
+
+class OnboardingConfig(_Model):
+    questions: list[Question] = Field(default_factory=_default_questions)
+    assessment_scale_max: int = Field(default=5, ge=2, le=10)
+    """Self-rating per target skill, 1..this, before and after the program."""
+    reminder_hours: int = Field(default=24, ge=1)
+    give_up_hours: int = Field(default=48, ge=1)
+    follow_up_days: list[int] = Field(default_factory=lambda: [2, 4])
+    """Days after the welcome for the later steps of the onboarding sequence."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OnboardingConfig:
+        problems = check_unique((q.id for q in self.questions), field="questions", label="question")
+        if self.give_up_hours <= self.reminder_hours:
+            problems.append((("give_up_hours",), "must be more than reminder_hours"))
+        if any(day < 1 for day in self.follow_up_days):
+            problems.append((("follow_up_days",), "days must be 1 or more"))
+        if problems:
+            raise LocatedErrors(problems)
+        return self
+
+
+class CheckinConfig(_Model):
+    success_prompt: str = "What is one success from this week?"
+    challenge_prompt: str = "What is one challenge you are working on?"
+    pulse_days: list[int] = Field(default_factory=lambda: [3, 14, 28])
+    """Days after the cohort starts for the structured pulse check-ins."""
+
+
+class AgendaItem(_Model):
+    name: str = Field(min_length=1)
+    minutes: int = Field(ge=1, le=120)
+
+
+def _default_agenda() -> list[AgendaItem]:
+    return [
+        AgendaItem(name="welcome", minutes=2),
+        AgendaItem(name="micro-teach", minutes=10),
+        AgendaItem(name="practice in pairs", minutes=20),
+        AgendaItem(name="reflection", minutes=10),
+        AgendaItem(name="commitments", minutes=5),
+    ]
+
+
+class Criterion(_Model):
+    """One row of the peer-review rubric."""
+
+    id: RuleName
+    name: str = Field(min_length=1)
+    description: str = ""
+
+
+def _default_rubric() -> list[Criterion]:
+    return [
+        Criterion(id="clarity", name="Clarity", description="The main point is easy to follow."),
+        Criterion(id="structure", name="Structure", description="A clear beginning and end."),
+        Criterion(id="engagement", name="Engagement", description="Holds the audience."),
+        Criterion(id="impact", name="Impact", description="The audience knows what to do next."),
+    ]
+
+
+class ReviewConfig(_Model):
+    rubric: list[Criterion] = Field(default_factory=_default_rubric, min_length=1)
+    scale_max: int = Field(default=4, ge=2, le=10)
+    """Each criterion is scored 1..scale_max."""
+    reviewers_per_request: int = Field(default=2, ge=1, le=10)
+    due_days: int = Field(default=14, ge=1)
+    reminder_fractions: list[float] = Field(default_factory=lambda: [0.5, 0.9])
+    """Remind reviewers when this share of the time to the deadline has passed."""
+    sla_hours_overdue: int = Field(default=24, ge=0)
+    """Hours past the deadline before an overdue review escalates."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReviewConfig:
+        problems = check_unique((c.id for c in self.rubric), field="rubric", label="criterion")
+        if any(not 0 < f < 1 for f in self.reminder_fractions):
+            problems.append((("reminder_fractions",), "each fraction must be between 0 and 1"))
+        if problems:
+            raise LocatedErrors(problems)
+        return self
+
+
+class BadgeConfig(_Model):
+    id: Slug
+    name: str = Field(min_length=1)
+    description: str = ""
+    rule: RuleName
+    """What earns it, e.g. `first_checkin`, `checkin_streak`, `reviews_given`."""
+    threshold: Number | None = None
+
+
+class KpiThreshold(_Model):
+    """Traffic-light bounds: at or past `green` is on target, at or past `amber` at risk."""
+
+    green: Number
+    amber: Number
+    higher_is_better: bool = True
+
+    @model_validator(mode="after")
+    def _ordered(self) -> KpiThreshold:
+        if self.higher_is_better and self.green < self.amber:
+            raise LocatedErrors([(("amber",), "must not be above green when higher is better")])
+        if not self.higher_is_better and self.green > self.amber:
+            raise LocatedErrors([(("amber",), "must not be below green when lower is better")])
+        return self
+
+    def status(self, value: float) -> Literal["green", "amber", "red"]:
+        """The colour for a measured value."""
+        sign = 1 if self.higher_is_better else -1
+        if sign * value >= sign * self.green:
+            return "green"
+        if sign * value >= sign * self.amber:
+            return "amber"
+        return "red"
+
+
+class LowerIsBetterThreshold(KpiThreshold):
+    higher_is_better: bool = False
+
+
+class KpiThresholds(_Model):
+    participation_rate: KpiThreshold = KpiThreshold(green=0.75, amber=0.6)
+    satisfaction: KpiThreshold = KpiThreshold(green=4.0, amber=3.5)
+    """Average on the 5-point scale."""
+    skill_improvement: KpiThreshold = KpiThreshold(green=0.15, amber=0.08)
+    """Relative gain from pre- to post-assessment."""
+    attendance: KpiThreshold = KpiThreshold(green=0.8, amber=0.6)
+    review_turnaround_days: LowerIsBetterThreshold = LowerIsBetterThreshold(green=14, amber=21)
+    meet_rate: KpiThreshold = KpiThreshold(green=0.8, amber=0.6)
+    """Share of matched pairs that met in the cycle."""
+
+
+class EscalationConfig(_Model):
+    ack_sla_hours: float = Field(default=4, gt=0)
+    """Unacknowledged pings go to tier 2 (the program owners) after this long."""
+    tags: list[RuleName] = Field(default_factory=lambda: ["content", "conduct", "tech"])
+    channels: dict[str, str] = Field(default_factory=dict)
+    """Moderators' channel per platform; without one, moderators get a DM."""
+
+    @field_validator("channels")
+    @classmethod
+    def _known_platforms(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_platform_keys(value)
+
+
+def check_platform_keys(value: dict[str, str]) -> dict[str, str]:
+    """Reject channel maps keyed by anything but a known platform name."""
+    for key in value:
+        if key not in PLATFORMS:
+            raise ValueError(f"unknown platform {key!r} (known: {', '.join(PLATFORMS)})")
+    return value
+
+
+_RANGE_RE = re.compile(r"\s*(\d+)\s*(?:-|\.\.|to)\s*(\d+)\s*")
+
+
+def _parse_minutes_range(value: Any) -> Any:
+    """Accept `15-30`, `15..30` or `[15, 30]` for a (min, max) pair of minutes."""
+    if isinstance(value, str):
+        match = _RANGE_RE.fullmatch(value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a range of minutes (expected e.g. '15-30')")
+        return (int(match[1]), int(match[2]))
+    return value
+
+
+class ProgramConfig(_Model):
+    """A learning program: its skills, cadence, scripts, rubric, badges and KPI targets."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    weeks: int = Field(default=8, ge=1, le=52)
+    skills: list[str] = Field(min_length=1)
+    """Target skills: the choices for strengths and gaps, the pre/post assessment."""
+    cadence: CadenceConfig = Field(default_factory=CadenceConfig)
+    session_minutes: int = Field(default=60, ge=30, le=120)
+    task_minutes: tuple[int, int] = (15, 30)
+    onboarding: OnboardingConfig = Field(default_factory=OnboardingConfig)
+    checkin: CheckinConfig = Field(default_factory=CheckinConfig)
+    agenda: list[AgendaItem] = Field(default_factory=_default_agenda)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    badges: list[BadgeConfig] = Field(default_factory=list)
+    kpis: KpiThresholds = Field(default_factory=KpiThresholds)
+    escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    holidays: list[date] = Field(default_factory=list)
+    """No sessions or check-ins on these dates."""
+    skip_weekends: bool = True
+
+    @field_validator("task_minutes", mode="before")
+    @classmethod
+    def _task_minutes_range(cls, value: Any) -> Any:
+        return _parse_minutes_range(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProgramConfig:
+        problems = check_unique((b.id for b in self.badges), field="badges", label="badge")
+        low, high = self.task_minutes
+        if not 1 <= low <= high:
+            problems.append((("task_minutes",), f"{low}-{high} is not a range of minutes"))
+        if len(set(self.skills)) != len(self.skills):
+            problems.append((("skills",), "skills must not repeat"))
+        agenda_minutes = sum(item.minutes for item in self.agenda)
+        if agenda_minutes > self.session_minutes:
+            problems.append(
+                (
+                    ("agenda",),
+                    f"adds up to {agenda_minutes} minutes, "
+                    f"more than session_minutes ({self.session_minutes})",
+                )
+            )
+        if problems:
+            raise LocatedErrors(problems)
+        return self

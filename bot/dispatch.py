@@ -1,0 +1,282 @@
+"""Inbound events: record in the inbox, acknowledge, then process once under a lock.
+
+The inbox row is written before the platform gets its acknowledgement, so an event is
+never lost if the process dies in between: pending rows are processed again at start.
+A retried delivery of an event id already recorded is acknowledged and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+
+from bot.clock import Clock
+from bot.commands import CommandRouter
+from bot.effects import Effects, Origin
+from bot.engine import ANSWER_ACTION, FlowEngine, decode_answer
+from bot.events import (
+    ActionInvoked,
+    CommandInvoked,
+    FormSubmitted,
+    InboundEvent,
+    MemberJoined,
+    MessageReceived,
+)
+from bot.messages import Context, Message, Section
+from bot.metrics import Metrics
+from storage.db import SessionFactory
+from storage.models import Person
+from storage.repositories.people import IdentityFacts
+from storage.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+
+_EVENT = TypeAdapter[InboundEvent](InboundEvent)
+_COMMAND_WORDS = ("/cohort", "cohort")
+_HELP_WORDS = {"help", "?", "hi", "hello", "menu"}
+
+
+@dataclass
+class Dispatcher:
+    sessions: SessionFactory
+    clock: Clock
+    engine: FlowEngine
+    router: CommandRouter
+    metrics: Metrics
+    platforms: frozenset[str]
+    on_effects: Callable[[], None]
+
+    def __post_init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def accept(self, event: InboundEvent) -> bool:
+        """Record the event and start processing it; False for a duplicate delivery."""
+        platform = event.actor.platform
+        async with unit_of_work(self.sessions) as uow:
+            inbox_id = await uow.inbox.record(
+                platform=platform,
+                event_id=event.event_id,
+                payload=event.model_dump(mode="json"),
+                now=self.clock.now(),
+            )
+        if inbox_id is None:
+            self.metrics.events_in.labels(platform, "duplicate").inc()
+            log.info("duplicate event dropped", extra={"event_id": event.event_id})
+            return False
+        self.metrics.events_in.labels(platform, "accepted").inc()
+        task = asyncio.create_task(self.process(inbox_id, _conversation_key(event)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def drain(self) -> None:
+        """Wait until every accepted event has been processed."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    async def recover(self) -> int:
+        """Process events recorded before a stop but never processed."""
+        async with unit_of_work(self.sessions) as uow:
+            pending = await uow.inbox.pending_ids()
+        for inbox_id in pending:
+            await self.process(inbox_id, None)
+        return len(pending)
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def process(self, inbox_id: int, conversation: str | None) -> None:
+        key = conversation or f"inbox:{inbox_id}"
+        async with self._lock(key):
+            try:
+                await self._process(inbox_id)
+            except Exception as error:
+                log.exception("event processing failed", extra={"inbox_id": inbox_id})
+                await self._record_failure(inbox_id, error)
+        self.on_effects()
+
+    async def _process(self, inbox_id: int) -> None:
+        async with unit_of_work(self.sessions) as uow:
+            row = await uow.inbox.claim(inbox_id)
+            if row is None:
+                return
+            event = _EVENT.validate_python(row.payload)
+            now = self.clock.now()
+            actor = event.actor
+            person = await uow.people.ensure(
+                IdentityFacts(
+                    platform=actor.platform,
+                    workspace=actor.workspace,
+                    user_id=actor.user_id,
+                    display_name=actor.display_name,
+                    time_zone=actor.time_zone,
+                    email=actor.email,
+                ),
+                now=now,
+            )
+            effects = Effects(
+                uow,
+                source=f"in:{actor.platform}:{event.event_id}",
+                now=now,
+                platforms=self.platforms,
+                origin=_origin(event),
+            )
+            await self._route(event, person, effects)
+            row.status = "done"
+            row.attempts += 1
+            row.processed_at = now
+        log.info(
+            "event processed",
+            extra={"inbox_id": inbox_id, "event_kind": event.kind, "queued": effects.queued},
+        )
+
+    async def _route(self, event: InboundEvent, person: Person, effects: Effects) -> None:
+        if isinstance(event, CommandInvoked):
+            await self._command(event.text, person, effects)
+        elif isinstance(event, MessageReceived):
+            await self._message(event, person, effects)
+        elif isinstance(event, ActionInvoked):
+            await self._action(event, person, effects)
+        elif isinstance(event, FormSubmitted):
+            await self._form(event, person, effects)
+        elif isinstance(event, MemberJoined):
+            await self._member_joined(event, person, effects)
+
+    async def _command(self, text: str, person: Person, effects: Effects) -> None:
+        await self.router.handle(text=text, person=person, effects=effects, engine=self.engine)
+
+    async def _message(self, event: MessageReceived, person: Person, effects: Effects) -> None:
+        text = event.text.strip()
+        first = text.split(maxsplit=1)[0].lower() if text else ""
+        if not event.is_direct and not event.mentions_bot:
+            return  # channel chatter not addressed to the bot
+        if first in _COMMAND_WORDS:
+            await self._command(text, person, effects)
+            return
+        if first in _HELP_WORDS and len(text.split()) == 1:
+            await self._command("help", person, effects)
+            return
+        if event.is_direct:
+            run = await effects.uow.flow_runs.waiting_for_text(person.id, lock=True)
+            if run is not None and await self.engine.answer(
+                run=run, person=person, raw=text, effects=effects
+            ):
+                return
+        if event.mentions_bot and self.router.table.get(first) is not None:
+            await self._command(text, person, effects)
+            return
+        await effects.reply(
+            Message(
+                text="I didn't catch that. Type `help` to see what I can do.",
+                blocks=[Section(text="I didn't catch that. Type `help` to see what I can do.")],
+            ),
+            person_id=person.id,
+        )
+
+    async def _action(self, event: ActionInvoked, person: Person, effects: Effects) -> None:
+        if event.action_id == ANSWER_ACTION:
+            decoded = decode_answer(event.value)
+            run = await effects.uow.flow_runs.get(decoded[0], lock=True) if decoded else None
+            if decoded is None or run is None or run.person_id != person.id:
+                await effects.reply(Message(text="That button isn't for you."), person_id=person.id)
+                return
+            if not await self.engine.answer(
+                run=run, person=person, raw=decoded[2], effects=effects, step=decoded[1]
+            ):
+                await effects.reply(
+                    Message(
+                        text="That question was already answered.",
+                        blocks=[Context(text="That question was already answered.")],
+                    ),
+                    person_id=person.id,
+                )
+            return
+        log.warning("action without a handler", extra={"action_id": event.action_id})
+        await effects.reply(
+            Message(text="That button no longer works. Type `help` to see what I can do."),
+            person_id=person.id,
+        )
+
+    async def _form(self, event: FormSubmitted, person: Person, effects: Effects) -> None:
+        decoded = decode_answer(event.form_id)
+        if decoded is not None and len(event.values) == 1:
+            run = await effects.uow.flow_runs.get(decoded[0], lock=True)
+            raw = next(iter(event.values.values()))
+            if (
+                run is not None
+                and run.person_id == person.id
+                and await self.engine.answer(
+                    run=run, person=person, raw=raw, effects=effects, step=decoded[1]
+                )
+            ):
+                return
+        await effects.reply(
+            Message(text="That form has expired. Type `help` to see what I can do."),
+            person_id=person.id,
+        )
+
+    async def _member_joined(self, event: MemberJoined, person: Person, effects: Effects) -> None:
+        if event.bot_added:
+            text = (
+                "Hi, I'm cohortbot. I run peer-learning cohorts: onboarding, check-ins, "
+                "pairing, peer reviews and polls. Type `help` to see what I can do."
+            )
+        else:
+            text = (
+                f"Welcome, {person.display_name}! Type `/cohort cohorts` to see the "
+                "cohorts you can join."
+            )
+        await effects.reply(Message(text=text, blocks=[Section(text=text)]), person_id=person.id)
+
+    async def _record_failure(self, inbox_id: int, error: Exception) -> None:
+        """Mark the event failed and tell the person, so nothing fails silently."""
+        async with unit_of_work(self.sessions) as uow:
+            row = await uow.inbox.claim(inbox_id)
+            if row is None:
+                return
+            row.status = "failed"
+            row.attempts += 1
+            row.error = f"{type(error).__name__}: {error}"[:2000]
+            row.processed_at = self.clock.now()
+            event = _EVENT.validate_python(row.payload)
+            origin = _origin(event)
+            effects = Effects(
+                uow,
+                source=f"err:{event.actor.platform}:{event.event_id}",
+                now=self.clock.now(),
+                platforms=self.platforms,
+                origin=origin,
+            )
+            if origin.user_id is not None:
+                text = f"Sorry, something went wrong on my side (reference #{inbox_id})."
+                await effects.reply(Message(text=text))
+
+
+def _origin(event: InboundEvent) -> Origin:
+    return Origin(
+        platform=event.actor.platform,
+        workspace=event.actor.workspace,
+        user_id=event.actor.user_id,
+        channel_id=event.channel_id,
+        is_direct=event.is_direct,
+        reply_token=event.reply_token,
+    )
+
+
+def _conversation_key(event: InboundEvent) -> str:
+    actor = event.actor
+    return f"{actor.platform}:{actor.workspace}:{actor.user_id}"

@@ -1,0 +1,76 @@
+"""Neutral inbound events: facts that happened on a platform, already verified."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Actor(BaseModel):
+    """A platform user as an adapter knows them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: str
+    workspace: str
+    user_id: str
+    display_name: str = ""
+    time_zone: str | None = None
+    email: str | None = None
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    """The platform's delivery id, the deduplication key in the inbox."""
+    actor: Actor
+    channel_id: str | None = None
+    is_direct: bool = False
+    occurred_at: datetime | None = None
+    reply_token: str | None = None
+
+
+class MessageReceived(_Event):
+    kind: Literal["message"] = "message"
+    text: str
+    thread_ref: str | None = None
+    mentions_bot: bool = False
+    """Set for a channel message that addresses the bot (Slack app_mention, Teams @mention)."""
+
+
+class CommandInvoked(_Event):
+    """`/cohort <text>` (Slack slash command, Teams text command, playground)."""
+
+    kind: Literal["command"] = "command"
+    text: str
+
+
+class ActionInvoked(_Event):
+    """A button, select or rating clicked on a message the bot sent."""
+
+    kind: Literal["action"] = "action"
+    action_id: str
+    value: str = ""
+    message_ref: str | None = None
+
+
+class FormSubmitted(_Event):
+    kind: Literal["form"] = "form"
+    form_id: str
+    values: dict[str, str]
+
+
+class MemberJoined(_Event):
+    """The bot was installed, or a person joined a channel or team the bot is in."""
+
+    kind: Literal["member_joined"] = "member_joined"
+    bot_added: bool = False
+
+
+InboundEvent = Annotated[
+    MessageReceived | CommandInvoked | ActionInvoked | FormSubmitted | MemberJoined,
+    Field(discriminator="kind"),
+]

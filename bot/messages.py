@@ -1,0 +1,166 @@
+"""Neutral outgoing messages: text plus blocks, addressed to an audience.
+
+Every platform adapter renders these same models (Block Kit, Adaptive Cards,
+HTML in the playground), so a flow never knows which platform it talks to.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Section(_Block):
+    """A paragraph of markdown-ish text (bold with *stars*, links as <url|label>)."""
+
+    type: Literal["section"] = "section"
+    text: str
+
+
+class Fields(_Block):
+    """Label/value pairs shown in two columns."""
+
+    type: Literal["fields"] = "fields"
+    items: list[tuple[str, str]]
+
+
+class Button(_Block):
+    type: Literal["button"] = "button"
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+class Buttons(_Block):
+    type: Literal["buttons"] = "buttons"
+    buttons: list[Button]
+
+
+class Option(_Block):
+    type: Literal["option"] = "option"
+    label: str
+    value: str
+
+
+class Select(_Block):
+    type: Literal["select"] = "select"
+    label: str
+    action_id: str
+    options: list[Option]
+    multi: bool = False
+
+
+class Rating(_Block):
+    """A 1-5 scale shown as five buttons; the chosen number is the action value."""
+
+    type: Literal["rating"] = "rating"
+    label: str
+    action_id: str
+    low_label: str = "poor"
+    high_label: str = "excellent"
+    scale: int = 5
+
+
+class TextInput(_Block):
+    """A free-text field; in forms it is submitted with the others, in chat it is typed."""
+
+    type: Literal["text_input"] = "text_input"
+    label: str
+    field_id: str
+    multiline: bool = False
+    placeholder: str = ""
+    optional: bool = False
+
+
+class Divider(_Block):
+    type: Literal["divider"] = "divider"
+
+
+class Context(_Block):
+    """Small grey print under a message: hints, timestamps, who answered."""
+
+    type: Literal["context"] = "context"
+    text: str
+
+
+class ResultBar(_Block):
+    type: Literal["result_bar"] = "result_bar"
+    label: str
+    count: int
+
+
+class ResultBars(_Block):
+    """Horizontal bars with counts, for live poll results."""
+
+    type: Literal["result_bars"] = "result_bars"
+    bars: list[ResultBar]
+
+    @property
+    def total(self) -> int:
+        return sum(bar.count for bar in self.bars)
+
+
+Block = Annotated[
+    Section | Fields | Buttons | Select | Rating | TextInput | Divider | Context | ResultBars,
+    Field(discriminator="type"),
+]
+
+
+class Message(BaseModel):
+    """What is said: a plain-text fallback (always set) and optional rich blocks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    blocks: list[Block] = Field(default_factory=list)
+    form_id: str | None = None
+    """When set, the TextInput blocks form one submission (a modal or card form)."""
+
+
+class AudienceKind(StrEnum):
+    DM = "dm"
+    CHANNEL = "channel"
+    EPHEMERAL = "ephemeral"
+    THREAD = "thread"
+
+
+class Target(BaseModel):
+    """A resolved platform address: where the sender delivers one message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: str
+    workspace: str
+    kind: AudienceKind
+    user_id: str | None = None
+    channel_id: str | None = None
+    thread_ref: str | None = None
+    reply_token: str | None = None
+    """Opaque per-request reply handle (Slack response_url, Teams service URL)."""
+    conversation: dict[str, Any] | None = None
+    """The platform's stored conversation reference, for platforms that DM proactively by it."""
+
+    @property
+    def lane(self) -> str:
+        """The ordering lane: messages in one lane are delivered in order."""
+        where = self.channel_id or self.user_id or ""
+        return f"{self.platform}:{self.workspace}:{where}"
+
+
+class Delivery(BaseModel):
+    """One outbox row as the adapter sees it: send new, or update a sent message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outbox_id: int
+    target: Target
+    message: Message
+    update_of: str | None = None
+    """The platform reference of a sent message to replace, if this is an update."""

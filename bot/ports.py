@@ -1,0 +1,79 @@
+"""Roles the runtime depends on; adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.events import InboundEvent
+from bot.messages import Delivery
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `burst` messages in any `per_seconds` window."""
+
+    burst: int
+    per_seconds: float
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    per_lane: tuple[Rate, ...] = ()
+    per_workspace: tuple[Rate, ...] = ()
+
+
+class DeliveryError(Exception):
+    """A delivery that failed; `permanent` ones are dead-lettered, the rest retried."""
+
+    def __init__(
+        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.recipient_unreachable = False
+
+
+class RecipientUnreachable(DeliveryError):
+    """The person blocked the bot or left: permanent, and the identity is marked unreachable."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
+        self.recipient_unreachable = True
+
+
+class PlatformClient(Protocol):
+    """Delivers rendered messages to one platform."""
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def limits(self) -> RateLimits: ...
+
+    async def deliver(self, delivery: Delivery) -> str:
+        """Send or update a message; return the platform reference of the message."""
+        ...
+
+
+EventSink = Callable[[InboundEvent], Awaitable[bool]]
+"""Accepts a verified inbound event; False when it was a duplicate delivery."""
+
+
+class Adapter(Protocol):
+    """A platform: its HTTP routes in, its client out."""
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def client(self) -> PlatformClient: ...
+
+    def add_routes(self, app: web.Application) -> None: ...
+
+    async def close(self) -> None: ...

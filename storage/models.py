@@ -1,0 +1,255 @@
+"""SQLAlchemy models: the whole persistent state of cohortbot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Workspace(Base):
+    """A Slack workspace, a Teams tenant, or the local playground."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "tenant_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    tenant_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Identity(Base):
+    """A person as one platform knows them; conversation_ref lets the bot DM proactively."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("workspace_id", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    conversation_ref: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    reachable: Mapped[bool] = mapped_column(default=True)
+
+
+class Cohort(Base):
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    program: Mapped[str] = mapped_column(String(64))
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CohortChannel(Base):
+    """Where a cohort talks on one platform."""
+
+    __tablename__ = "cohort_channels"
+    __table_args__ = (UniqueConstraint("cohort_id", "platform"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(128), index=True)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FlowRun(Base):
+    """A conversation's position: flow, step and data, versioned for optimistic saves."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (Index("ix_flow_runs_person_status", "person_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class InboxEvent(Base):
+    """Every inbound event, recorded under its platform id before it is processed."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index("ix_inbox_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OutboxMessage(Base):
+    """A message to deliver; keeps its platform reference once sent, for later updates."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_lane_status", "lane", "status"),
+        Index("ix_outbox_ref_key", "ref_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(128))
+    lane: Mapped[str] = mapped_column(String(300))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    target: Mapped[dict[str, Any]] = mapped_column(Json)
+    message: Mapped[dict[str, Any]] = mapped_column(Json)
+    ref_key: Mapped[str | None] = mapped_column(String(200))
+    update_of_key: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform_ref: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ScheduledItem(Base):
+    """A persisted timer: a one-off (due once) or a cadence (cron fields in a time zone)."""
+
+    __tablename__ = "scheduled_items"
+    __table_args__ = (Index("ix_scheduled_items_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    task: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    recurrence: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OccurrenceClaim(Base):
+    """One run of a scheduled item; the unique key makes every occurrence run once."""
+
+    __tablename__ = "occurrence_claims"
+    __table_args__ = (UniqueConstraint("item_key", "occurrence_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(200))
+    occurrence_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str] = mapped_column(String(100))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    outcome: Mapped[str] = mapped_column(String(16), default="done")
+
+
+class Activity(Base):
+    """Append-only log of who did what and when: the source of every KPI."""
+
+    __tablename__ = "activity_log"
+    __table_args__ = (
+        Index("ix_activity_cohort_verb_at", "cohort_id", "verb", "at"),
+        Index("ix_activity_person_at", "person_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    verb: Mapped[str] = mapped_column(String(64))
+    object: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

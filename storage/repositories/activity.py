@@ -1,0 +1,56 @@
+"""The append-only activity log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Activity
+
+
+class ActivityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def append(
+        self,
+        *,
+        verb: str,
+        at: datetime,
+        person_id: int | None = None,
+        cohort_id: int | None = None,
+        object_ref: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self._session.add(
+            Activity(
+                at=at,
+                verb=verb,
+                person_id=person_id,
+                cohort_id=cohort_id,
+                object=object_ref,
+                data=data or {},
+            )
+        )
+
+    async def count(
+        self, *, verb: str, cohort_id: int | None = None, person_id: int | None = None
+    ) -> int:
+        statement = select(func.count(Activity.id)).where(Activity.verb == verb)
+        if cohort_id is not None:
+            statement = statement.where(Activity.cohort_id == cohort_id)
+        if person_id is not None:
+            statement = statement.where(Activity.person_id == person_id)
+        return int(await self._session.scalar(statement) or 0)
+
+    async def for_person(self, person_id: int, limit: int = 100) -> list[Activity]:
+        rows = await self._session.scalars(
+            select(Activity)
+            .where(Activity.person_id == person_id)
+            .order_by(Activity.at.desc(), Activity.id.desc())
+            .limit(limit)
+        )
+        return list(rows)

@@ -1,0 +1,129 @@
+"""The outbox: messages waiting for delivery, sent, or dead-lettered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+from storage.upsert import insert_ignoring_conflict
+
+PENDING, SENDING, SENT, DEAD, SUPERSEDED = "pending", "sending", "sent", "dead", "superseded"
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(
+        self,
+        *,
+        idempotency_key: str,
+        platform: str,
+        workspace: str,
+        lane: str,
+        target: dict[str, Any],
+        message: dict[str, Any],
+        now: datetime,
+        person_id: int | None = None,
+        ref_key: str | None = None,
+        update_of_key: str | None = None,
+    ) -> int | None:
+        """Queue a message; None when the same idempotency key was queued before."""
+        return await insert_ignoring_conflict(
+            self._session,
+            OutboxMessage,
+            {
+                "idempotency_key": idempotency_key,
+                "platform": platform,
+                "workspace": workspace,
+                "lane": lane,
+                "person_id": person_id,
+                "target": target,
+                "message": message,
+                "ref_key": ref_key,
+                "update_of_key": update_of_key,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+            conflict_columns=("idempotency_key",),
+        )
+
+    async def pending(self, limit: int) -> list[OutboxMessage]:
+        """Pending rows in queue order (due or not: a waiting row holds its lane)."""
+        rows = await self._session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == PENDING)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def get(self, outbox_id: int) -> OutboxMessage | None:
+        return await self._session.get(OutboxMessage, outbox_id)
+
+    async def sent_ref(self, ref_key: str, platform: str, lane: str) -> tuple[str, str] | None:
+        """(status, platform reference) of the latest message sent under a logical key."""
+        row = (
+            await self._session.execute(
+                select(OutboxMessage.status, OutboxMessage.platform_ref)
+                .where(
+                    OutboxMessage.ref_key == ref_key,
+                    OutboxMessage.platform == platform,
+                    OutboxMessage.lane == lane,
+                    OutboxMessage.update_of_key.is_(None),
+                )
+                .order_by(OutboxMessage.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1] or "")
+
+    async def refs(self, ref_key: str) -> list[OutboxMessage]:
+        """The originals (not updates) sent under a logical key, one per platform channel."""
+        rows = await self._session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.ref_key == ref_key, OutboxMessage.update_of_key.is_(None))
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+    async def release_stuck(self, *, older_than: datetime) -> int:
+        """Return rows left 'sending' by a process that died to the queue."""
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at < older_than)
+            .values(status=PENDING)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
+
+    async def depth(self) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(
+                OutboxMessage.status
+            )
+        )
+        return {status: int(count) for status, count in rows.tuples()}
+
+    async def for_person(self, person_id: int, limit: int = 50) -> list[OutboxMessage]:
+        rows = await self._session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.person_id == person_id)
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def dead_letters(self, limit: int = 50) -> list[OutboxMessage]:
+        rows = await self._session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == DEAD)
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return list(rows)

@@ -1,0 +1,147 @@
+"""Workspaces, people and their platform identities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Identity, Person, Workspace
+
+
+@dataclass(frozen=True)
+class IdentityFacts:
+    """What a platform says about a user; stored on first sight and refreshed after."""
+
+    platform: str
+    workspace: str
+    user_id: str
+    display_name: str = ""
+    time_zone: str | None = None
+    email: str | None = None
+
+
+class PeopleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def workspace(self, platform: str, tenant_id: str) -> Workspace:
+        found = await self._session.scalar(
+            select(Workspace).where(
+                Workspace.platform == platform, Workspace.tenant_id == tenant_id
+            )
+        )
+        if found is not None:
+            return found
+        workspace = Workspace(platform=platform, tenant_id=tenant_id, name="")
+        self._session.add(workspace)
+        await self._session.flush()
+        return workspace
+
+    async def find_identity(
+        self, platform: str, workspace: str, user_id: str
+    ) -> tuple[Identity, Person] | None:
+        row = (
+            await self._session.execute(
+                select(Identity, Person)
+                .join(Workspace, Identity.workspace_id == Workspace.id)
+                .join(Person, Identity.person_id == Person.id)
+                .where(
+                    Workspace.platform == platform,
+                    Workspace.tenant_id == workspace,
+                    Identity.platform_user_id == user_id,
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def ensure(self, facts: IdentityFacts, *, now: datetime) -> Person:
+        """The person behind a platform user, created on first sight; profile facts refreshed."""
+        found = await self.find_identity(facts.platform, facts.workspace, facts.user_id)
+        workspace = await self.workspace(facts.platform, facts.workspace)
+        if found is None and facts.workspace:
+            # Named in app.yaml before the workspace was known: adopt that identity.
+            found = await self.find_identity(facts.platform, "", facts.user_id)
+            if found is not None:
+                found[0].workspace_id = workspace.id
+        if found is not None:
+            identity, person = found
+            self._refresh(identity, person, facts)
+            return person
+        person = Person(
+            display_name=facts.display_name or facts.user_id,
+            email=facts.email.lower() if facts.email else None,
+            time_zone=facts.time_zone or "UTC",
+            status="active",
+            created_at=now,
+        )
+        self._session.add(person)
+        await self._session.flush()
+        self._session.add(
+            Identity(
+                person_id=person.id,
+                workspace_id=workspace.id,
+                platform_user_id=facts.user_id,
+                display_name=facts.display_name,
+                email=facts.email,
+                time_zone=facts.time_zone,
+                reachable=True,
+            )
+        )
+        await self._session.flush()
+        return person
+
+    @staticmethod
+    def _refresh(identity: Identity, person: Person, facts: IdentityFacts) -> None:
+        if facts.display_name and identity.display_name != facts.display_name:
+            identity.display_name = facts.display_name
+            person.display_name = facts.display_name
+        if facts.email and identity.email != facts.email:
+            identity.email = facts.email
+            person.email = person.email or facts.email.lower()
+        if facts.time_zone and identity.time_zone != facts.time_zone:
+            identity.time_zone = facts.time_zone
+
+    async def get(self, person_id: int) -> Person | None:
+        return await self._session.get(Person, person_id)
+
+    async def identities(self, person_id: int) -> list[tuple[Identity, Workspace]]:
+        rows = await self._session.execute(
+            select(Identity, Workspace)
+            .join(Workspace, Identity.workspace_id == Workspace.id)
+            .where(Identity.person_id == person_id)
+            .order_by(Identity.id)
+        )
+        return [(identity, workspace) for identity, workspace in rows.tuples()]
+
+    async def set_conversation_ref(self, identity: Identity, ref: dict[str, Any]) -> None:
+        if identity.conversation_ref != ref:
+            identity.conversation_ref = ref
+
+    async def by_ids(self, person_ids: list[int]) -> dict[int, Person]:
+        if not person_ids:
+            return {}
+        people = await self._session.scalars(select(Person).where(Person.id.in_(person_ids)))
+        return {person.id: person for person in people}
+
+    async def mark_unreachable(self, *, platform: str, workspace: str, user_id: str) -> None:
+        """The person blocked the bot or left: stop trying that identity."""
+        workspace_id = select(Workspace.id).where(
+            Workspace.platform == platform, Workspace.tenant_id == workspace
+        )
+        await self._session.execute(
+            update(Identity)
+            .where(
+                Identity.platform_user_id == user_id,
+                Identity.workspace_id.in_(workspace_id.scalar_subquery()),
+            )
+            .values(reachable=False)
+        )
+
+    async def by_email(self, email: str) -> Person | None:
+        return await self._session.scalar(
+            select(Person).where(Person.email == email.lower()).order_by(Person.id).limit(1)
+        )

@@ -1,0 +1,112 @@
+"""Persisted timers and the claims that make each occurrence run once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OccurrenceClaim, ScheduledItem
+from storage.upsert import insert_ignoring_conflict
+
+ACTIVE, DONE, CANCELLED = "active", "done", "cancelled"
+
+
+class ScheduleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def put(
+        self,
+        *,
+        key: str,
+        task: str,
+        due_at: datetime,
+        payload: dict[str, Any],
+        now: datetime,
+        recurrence: dict[str, Any] | None = None,
+        time_zone: str = "UTC",
+    ) -> ScheduledItem:
+        """Create or replace the timer with this key (the key is the timer's stable id)."""
+        item = await self._session.scalar(select(ScheduledItem).where(ScheduledItem.key == key))
+        if item is None:
+            item = ScheduledItem(key=key, created_at=now)
+            self._session.add(item)
+        item.task, item.due_at, item.payload = task, due_at, payload
+        item.recurrence, item.time_zone, item.status = recurrence, time_zone, ACTIVE
+        await self._session.flush()
+        return item
+
+    async def get(self, key: str) -> ScheduledItem | None:
+        return await self._session.scalar(select(ScheduledItem).where(ScheduledItem.key == key))
+
+    async def cancel(self, key: str) -> bool:
+        result = await self._session.execute(
+            update(ScheduledItem)
+            .where(ScheduledItem.key == key, ScheduledItem.status == ACTIVE)
+            .values(status=CANCELLED)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult
+
+    async def cancel_prefix(self, prefix: str) -> int:
+        result = await self._session.execute(
+            update(ScheduledItem)
+            .where(ScheduledItem.key.startswith(prefix), ScheduledItem.status == ACTIVE)
+            .values(status=CANCELLED)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
+
+    async def due(self, now: datetime, limit: int = 200) -> list[ScheduledItem]:
+        rows = await self._session.scalars(
+            select(ScheduledItem)
+            .where(ScheduledItem.status == ACTIVE, ScheduledItem.due_at <= now)
+            .order_by(ScheduledItem.due_at, ScheduledItem.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def lock(self, item_id: int) -> ScheduledItem | None:
+        return await self._session.scalar(
+            select(ScheduledItem)
+            .where(ScheduledItem.id == item_id, ScheduledItem.status == ACTIVE)
+            .with_for_update(skip_locked=True)
+        )
+
+    async def claim(
+        self,
+        *,
+        item_key: str,
+        occurrence_at: datetime,
+        claimed_by: str,
+        now: datetime,
+        outcome: str,
+    ) -> bool:
+        """Claim one occurrence; False when another run (or process) already has it."""
+        claimed = await insert_ignoring_conflict(
+            self._session,
+            OccurrenceClaim,
+            {
+                "item_key": item_key,
+                "occurrence_at": occurrence_at,
+                "claimed_by": claimed_by,
+                "claimed_at": now,
+                "outcome": outcome,
+            },
+            conflict_columns=("item_key", "occurrence_at"),
+        )
+        return claimed is not None
+
+    async def claims(self, item_key: str) -> list[OccurrenceClaim]:
+        rows = await self._session.scalars(
+            select(OccurrenceClaim)
+            .where(OccurrenceClaim.item_key == item_key)
+            .order_by(OccurrenceClaim.occurrence_at)
+        )
+        return list(rows)
+
+    async def next_due(self) -> datetime | None:
+        return await self._session.scalar(
+            select(func.min(ScheduledItem.due_at)).where(ScheduledItem.status == ACTIVE)
+        )

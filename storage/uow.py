@@ -1,0 +1,38 @@
+"""Unit of work: one transaction and the repositories that share it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import SessionFactory
+from storage.repositories.activity import ActivityRepository
+from storage.repositories.cohorts import CohortRepository
+from storage.repositories.flow_runs import FlowRunRepository
+from storage.repositories.inbox import InboxRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.schedule import ScheduleRepository
+
+
+class UnitOfWork:
+    """Everything one event or tick changes, committed together or not at all."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.people = PeopleRepository(session)
+        self.cohorts = CohortRepository(session)
+        self.flow_runs = FlowRunRepository(session)
+        self.inbox = InboxRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.schedule = ScheduleRepository(session)
+        self.activity = ActivityRepository(session)
+
+
+@asynccontextmanager
+async def unit_of_work(factory: SessionFactory) -> AsyncIterator[UnitOfWork]:
+    """Commit on success, roll back on any exception."""
+    async with factory() as session, session.begin():
+        yield UnitOfWork(session)

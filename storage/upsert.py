@@ -1,0 +1,31 @@
+"""Insert-if-absent on both backends, the building block of every exactly-once guarantee."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+
+async def insert_ignoring_conflict(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    values: dict[str, Any],
+    *,
+    conflict_columns: Sequence[str],
+) -> int | None:
+    """Insert a row and return its id, or None when the unique key already exists."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(model.__table__.c.id)
+    )
+    result = await session.execute(statement)
+    new_id: int | None = result.scalar_one_or_none()
+    return new_id
