@@ -169,7 +169,9 @@ class Scheduler:
                 return "skipped"
             occurrence = item.due_at
             self.lag_seconds = max(self.lag_seconds, (now - occurrence).total_seconds())
-            missed = now - occurrence > self._grace
+            # A late one-off (a reminder) still matters; a late repetition (Monday's
+            # check-in on Thursday) does not: past the grace window it is skipped.
+            missed = item.recurrence is not None and now - occurrence > self._grace
             claimed = await uow.schedule.claim(
                 item_key=item.key,
                 occurrence_at=occurrence,

@@ -103,7 +103,7 @@ class CohortRepository:
             .order_by(Cohort.key)
         )
         grouped: dict[int, tuple[Cohort, set[str]]] = {}
-        for cohort, role in rows.tuples():
+        for cohort, role in rows:
             grouped.setdefault(cohort.id, (cohort, set()))[1].add(role)
         return list(grouped.values())
 
@@ -114,7 +114,7 @@ class CohortRepository:
             .where(Membership.cohort_id == cohort_id, Membership.status == "active")
             .order_by(Membership.role, Person.display_name)
         )
-        return [(person, role) for person, role in rows.tuples()]
+        return [(person, role) for person, role in rows]
 
     async def roles_by_user(self, platform: str, workspace: str) -> dict[str, set[str]]:
         """Every role held, keyed by platform user id, for one workspace."""
@@ -129,6 +129,6 @@ class CohortRepository:
             )
         )
         roles: dict[str, set[str]] = {}
-        for user_id, role in rows.tuples():
+        for user_id, role in rows:
             roles.setdefault(user_id, set()).add(role)
         return roles

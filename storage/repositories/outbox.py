@@ -108,7 +108,7 @@ class OutboxRepository:
                 OutboxMessage.status
             )
         )
-        return {status: int(count) for status, count in rows.tuples()}
+        return {status: int(count) for status, count in rows}
 
     async def for_person(self, person_id: int, limit: int = 50) -> list[OutboxMessage]:
         rows = await self._session.scalars(

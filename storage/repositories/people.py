@@ -115,7 +115,7 @@ class PeopleRepository:
             .where(Identity.person_id == person_id)
             .order_by(Identity.id)
         )
-        return [(identity, workspace) for identity, workspace in rows.tuples()]
+        return [(identity, workspace) for identity, workspace in rows]
 
     async def set_conversation_ref(self, identity: Identity, ref: dict[str, Any]) -> None:
         if identity.conversation_ref != ref:
