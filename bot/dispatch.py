@@ -252,7 +252,10 @@ class Dispatcher:
             row.attempts += 1
             row.error = f"{type(error).__name__}: {error}"[:2000]
             row.processed_at = self.clock.now()
-            event = _EVENT.validate_python(row.payload)
+            try:
+                event = _EVENT.validate_python(row.payload)
+            except ValueError:
+                return  # not an event we can answer; the row keeps the error
             origin = _origin(event)
             effects = Effects(
                 uow,
@@ -261,9 +264,8 @@ class Dispatcher:
                 platforms=self.platforms,
                 origin=origin,
             )
-            if origin.user_id is not None:
-                text = f"Sorry, something went wrong on my side (reference #{inbox_id})."
-                await effects.reply(Message(text=text))
+            text = f"Sorry, something went wrong on my side (reference #{inbox_id})."
+            await effects.reply(Message(text=text))
 
 
 def _origin(event: InboundEvent) -> Origin:

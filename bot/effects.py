@@ -53,7 +53,7 @@ class Effects:
         self._count += 1
         return f"{self._source}#{self._count}"
 
-    async def _queue(
+    async def queue(
         self,
         target: Target,
         message: Message,
@@ -62,6 +62,7 @@ class Effects:
         ref_key: str | None = None,
         update_of_key: str | None = None,
     ) -> None:
+        """Queue a message for an already resolved platform address."""
         queued = await self.uow.outbox.enqueue(
             idempotency_key=self._next_key(),
             platform=target.platform,
@@ -83,7 +84,7 @@ class Effects:
         if target is None:
             log.warning("no reachable identity", extra={"person_id": person_id})
             return False
-        await self._queue(target, message, person_id=person_id, ref_key=ref_key)
+        await self.queue(target, message, person_id=person_id, ref_key=ref_key)
         return True
 
     async def _dm_target(self, person_id: int) -> Target | None:
@@ -118,7 +119,7 @@ class Effects:
                 kind=AudienceKind.CHANNEL,
                 channel_id=channel_id,
             )
-            await self._queue(target, message, ref_key=ref_key)
+            await self.queue(target, message, ref_key=ref_key)
             posted += 1
         return posted
 
@@ -150,14 +151,14 @@ class Effects:
                 channel_id=origin.channel_id,
                 reply_token=origin.reply_token,
             )
-        await self._queue(target, message, person_id=person_id)
+        await self.queue(target, message, person_id=person_id)
 
     async def update(self, ref_key: str, message: Message) -> int:
         """Replace every message sent under `ref_key` (one per platform channel)."""
         originals = await self.uow.outbox.refs(ref_key)
         for original in originals:
             target = Target.model_validate(original.target)
-            await self._queue(target, message, person_id=original.person_id, update_of_key=ref_key)
+            await self.queue(target, message, person_id=original.person_id, update_of_key=ref_key)
         return len(originals)
 
     def log(

@@ -221,7 +221,9 @@ class Sender:
             delay = error.retry_after
         else:
             base = self._config.base_backoff_seconds * 2 ** (attempts - 1)
-            delay = min(self._config.max_backoff_seconds, base) * (0.5 + self._rng.random() / 2)
+            # +-25% jitter spreads retries out while each wait stays longer than the last.
+            jitter = 0.75 + self._rng.random() / 2
+            delay = min(self._config.max_backoff_seconds, base) * jitter
         retry_at = self._clock.now() + timedelta(seconds=delay)
         self._note_wake(retry_at)
         return Outcome(row.id, PENDING, error=error.reason, retry_at=retry_at)

@@ -1,0 +1,74 @@
+"""Alembic migrations run on SQLite and PostgreSQL, and readiness reflects them."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from bot.app import CohortBot
+from bot.clock import ManualClock
+from storage import migrate
+from storage.db import create_engine
+from storage.models import Base
+from tests.harness import START, demo_config
+
+TABLES = set(Base.metadata.tables)
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def test_upgrade_creates_every_table_and_is_repeatable(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(table_names)
+        assert tables >= TABLES
+        assert await migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        await engine.dispose()
+
+
+async def test_schema_from_migrations_matches_the_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+
+        def differences(connection: Connection) -> list[object]:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return list(compare_metadata(context, Base.metadata))
+
+        async with engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_readiness_reports_a_database_without_migrations(sqlite_url: str) -> None:
+    bot = CohortBot(demo_config(sqlite_url), clock=ManualClock(START))
+    try:
+        assert "migrations" in await bot.readiness()
+        await bot.prepare()
+        assert await bot.readiness() == {}
+    finally:
+        await bot.stop()
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> None:
+    from sqlalchemy import text
+
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.connect() as connection:
+            journal = await connection.scalar(text("PRAGMA journal_mode"))
+            foreign_keys = await connection.scalar(text("PRAGMA foreign_keys"))
+        assert journal == "wal"
+        assert foreign_keys == 1
+    finally:
+        await engine.dispose()

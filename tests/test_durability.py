@@ -1,0 +1,128 @@
+"""Nothing is lost or done twice: restarts, duplicate deliveries, events left unprocessed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.commandline import CommandSpec
+from bot.commands import CommandContext
+from bot.events import Actor, MessageReceived
+from storage.models import FlowRun, InboxEvent, OutboxMessage
+from storage.uow import unit_of_work
+from tests.harness import demo_config, running_bot
+
+ALEX = Actor(platform="local", workspace="local", user_id="alex", display_name="Alex Morgan")
+
+
+def dm(event_id: str, text: str) -> MessageReceived:
+    return MessageReceived(event_id=event_id, actor=ALEX, is_direct=True, text=text)
+
+
+async def test_flow_resumes_where_the_person_was_after_a_restart(database_url: str) -> None:
+    config = demo_config(database_url)
+    async with running_bot(config) as playground:
+        await playground.say("alex", "/cohort join pilot-a")
+        clock = playground.clock
+
+    async with running_bot(config, clock=clock) as reopened:
+        await reopened.say("alex", "Asia/Tokyo")
+
+        assert "you're all set" in (await reopened.dm_texts("alex"))[-1]
+        async with unit_of_work(reopened.bot.sessions) as uow:
+            run = await uow.session.scalar(select(FlowRun))
+            person = await uow.people.find_identity("local", "local", "alex")
+        assert run is not None
+        assert (run.status, run.data["time_zone"]) == ("done", "Asia/Tokyo")
+        assert person is not None
+        assert person[1].time_zone == "Asia/Tokyo"
+
+
+async def test_reminder_scheduled_before_a_restart_fires_after_it_once(
+    database_url: str,
+) -> None:
+    config = demo_config(database_url)
+    async with running_bot(config) as playground:
+        await playground.say("alex", "/cohort join pilot-a")
+        clock = playground.clock
+
+    clock.advance(timedelta(hours=24, minutes=1))
+    async with running_bot(config, clock=clock) as reopened:
+        await reopened.bot.settle()
+        await reopened.advance(timedelta(hours=1))
+        reminders = [t for t in await reopened.dm_texts("alex") if t.startswith("Reminder")]
+        assert len(reminders) == 1
+
+
+async def test_duplicate_delivery_of_an_event_is_processed_once(database_url: str) -> None:
+    async with running_bot(demo_config(database_url)) as playground:
+        first = await playground.bot.accept(dm("evt-1", "help"))
+        again = await playground.bot.accept(dm("evt-1", "help"))
+        third = await playground.bot.accept(dm("evt-1", "help"))
+        await playground.bot.settle()
+
+        assert (first, again, third) == (True, False, False)
+        assert len(await playground.dm_texts("alex")) == 1
+        async with unit_of_work(playground.bot.sessions) as uow:
+            rows = await uow.session.scalar(select(func.count(InboxEvent.id)))
+        assert rows == 1
+
+
+async def test_event_recorded_but_not_processed_is_processed_at_next_start(
+    database_url: str,
+) -> None:
+    config = demo_config(database_url)
+    async with running_bot(config) as playground:
+        clock = playground.clock
+        # The process dies right after the acknowledgement: the inbox row exists, no work done.
+        async with unit_of_work(playground.bot.sessions) as uow:
+            await uow.inbox.record(
+                platform="local",
+                event_id="evt-crash",
+                payload=dm("evt-crash", "help").model_dump(mode="json"),
+                now=clock.now(),
+            )
+
+    async with running_bot(config, clock=clock) as reopened:
+        await reopened.bot.settle()
+        async with unit_of_work(reopened.bot.sessions) as uow:
+            status = await uow.session.scalar(select(InboxEvent.status))
+            queued = await uow.session.scalar(select(func.count(OutboxMessage.id)))
+        assert status == "done"
+        assert queued == 1
+
+
+async def test_a_failing_command_is_marked_failed_and_the_person_told(sqlite_url: str) -> None:
+    async def broken(_ctx: CommandContext) -> None:
+        raise RuntimeError("handler bug")
+
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        playground.bot.router.register(CommandSpec("boom", "Fails", ""), broken)
+        await playground.say("alex", "/cohort boom")
+
+        async with unit_of_work(playground.bot.sessions) as uow:
+            row = await uow.session.scalar(select(InboxEvent))
+            queued = list(await uow.session.scalars(select(OutboxMessage.idempotency_key)))
+        assert row is not None
+        assert (row.status, row.error) == ("failed", "RuntimeError: handler bug")
+        assert "something went wrong on my side" in (await playground.dm_texts("alex"))[-1]
+        assert all(key.startswith("err:") for key in queued), "the failed work left nothing"
+
+
+async def test_an_unreadable_inbox_row_is_marked_failed(sqlite_url: str) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        async with unit_of_work(playground.bot.sessions) as uow:
+            bad_id = await uow.inbox.record(
+                platform="local",
+                event_id="evt-bad",
+                payload={"kind": "?"},
+                now=playground.clock.now(),
+            )
+        assert bad_id is not None
+        await playground.bot.dispatcher.process(bad_id, None)
+
+        async with unit_of_work(playground.bot.sessions) as uow:
+            row = await uow.session.get(InboxEvent, bad_id)
+        assert row is not None
+        assert row.status == "failed"

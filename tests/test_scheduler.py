@@ -1,0 +1,221 @@
+"""Scheduled work runs once per occurrence: across restarts, replicas, DST and downtime."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.app import CohortBot
+from bot.clock import ManualClock
+from bot.recurrence import weekly
+from bot.scheduler import TaskContext, Timers
+from storage.models import Activity, OccurrenceClaim
+from storage.uow import unit_of_work
+from tests.harness import demo_config
+
+TASK = "test.record"
+
+
+async def record(ctx: TaskContext) -> None:
+    ctx.effects.log("test.ran", object_ref=ctx.item_key, data={"at": ctx.occurrence_at.isoformat()})
+
+
+async def start_bot(url: str, clock: ManualClock, node: str = "node-a") -> CohortBot:
+    bot = CohortBot(demo_config(url), clock=clock, node_id=node)
+    bot.tasks.register(TASK, record)
+    await bot.prepare()
+    return bot
+
+
+async def runs(bot: CohortBot) -> list[Activity]:
+    async with unit_of_work(bot.sessions) as uow:
+        return list(
+            await uow.session.scalars(
+                select(Activity).where(Activity.verb == "test.ran").order_by(Activity.id)
+            )
+        )
+
+
+async def run_ticks(bot: CohortBot, clock: ManualClock, *, days: int, step: timedelta) -> None:
+    end = clock.now() + timedelta(days=days)
+    while clock.now() < end:
+        clock.advance(step)
+        await bot.scheduler.tick()
+
+
+async def test_weekly_cadence_keeps_wall_clock_time_across_dst(sqlite_url: str) -> None:
+    clock = ManualClock(datetime(2026, 10, 10, tzinfo=UTC))
+    bot = await start_bot(sqlite_url, clock)
+    try:
+        async with unit_of_work(bot.sessions) as uow:
+            await Timers(uow, clock.now()).run_repeating(
+                key="cohort:pilot-a:checkin",
+                task=TASK,
+                rule=weekly(day_of_week="mon", hour=9, minute=0),
+                time_zone="Europe/Berlin",
+            )
+        await run_ticks(bot, clock, days=24, step=timedelta(minutes=30))
+
+        moments = [datetime.fromisoformat(a.data["at"]) for a in await runs(bot)]
+        # Berlin leaves summer time on 25 October 2026: 09:00 is 07:00 UTC, then 08:00 UTC.
+        assert moments == [
+            datetime(2026, 10, 12, 7, tzinfo=UTC),
+            datetime(2026, 10, 19, 7, tzinfo=UTC),
+            datetime(2026, 10, 26, 8, tzinfo=UTC),
+            datetime(2026, 11, 2, 8, tzinfo=UTC),
+        ]
+    finally:
+        await bot.stop()
+
+
+async def test_biweekly_cadence_skips_alternate_weeks(sqlite_url: str) -> None:
+    clock = ManualClock(datetime(2026, 11, 1, tzinfo=UTC))
+    bot = await start_bot(sqlite_url, clock)
+    try:
+        async with unit_of_work(bot.sessions) as uow:
+            await Timers(uow, clock.now()).run_repeating(
+                key="cohort:pilot-a:session",
+                task=TASK,
+                rule=weekly(
+                    day_of_week="wed",
+                    hour=15,
+                    minute=0,
+                    every_weeks=2,
+                    start=clock.now().date(),
+                ),
+                time_zone="America/New_York",
+            )
+        await run_ticks(bot, clock, days=35, step=timedelta(hours=1))
+
+        days = [datetime.fromisoformat(a.data["at"]).date().isoformat() for a in await runs(bot)]
+        assert days == ["2026-11-04", "2026-11-18", "2026-12-02"]
+    finally:
+        await bot.stop()
+
+
+async def test_occurrence_runs_once_across_a_restart(database_url: str) -> None:
+    clock = ManualClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    bot = await start_bot(database_url, clock)
+    async with unit_of_work(bot.sessions) as uow:
+        await Timers(uow, clock.now()).run_once(
+            key="review:7:deadline", task=TASK, at=clock.now() + timedelta(hours=1)
+        )
+    clock.advance(timedelta(hours=2))
+    assert await bot.scheduler.tick() == 1
+    await bot.stop()
+
+    reopened = await start_bot(database_url, clock)
+    try:
+        assert await reopened.scheduler.tick() == 0
+        clock.advance(timedelta(days=1))
+        assert await reopened.scheduler.tick() == 0
+        assert len(await runs(reopened)) == 1
+    finally:
+        await reopened.stop()
+
+
+async def test_two_processes_on_one_postgres_run_each_occurrence_once(postgres_url: str) -> None:
+    clock = ManualClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    first = await start_bot(postgres_url, clock, "node-a")
+    second = await start_bot(postgres_url, clock, "node-b")
+    try:
+        async with unit_of_work(first.sessions) as uow:
+            timers = Timers(uow, clock.now())
+            for n in range(30):
+                await timers.run_once(
+                    key=f"reminder:{n}", task=TASK, at=clock.now() + timedelta(minutes=n)
+                )
+            await timers.run_repeating(
+                key="cohort:pilot-a:checkin",
+                task=TASK,
+                rule=weekly(day_of_week="mon", hour=9, minute=30),
+                time_zone="Europe/Berlin",
+            )
+        for _ in range(12):
+            clock.advance(timedelta(minutes=5))
+            await asyncio.gather(first.scheduler.tick(), second.scheduler.tick())
+
+        ran = [a.object for a in await runs(first)]
+        assert sorted(ran) == sorted(
+            [f"reminder:{n}" for n in range(30)] + ["cohort:pilot-a:checkin"]
+        )
+        async with unit_of_work(first.sessions) as uow:
+            claims = list(await uow.session.scalars(select(OccurrenceClaim)))
+        assert len(claims) == 31
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_downtime_within_grace_is_caught_up_and_beyond_it_skipped(
+    sqlite_url: str,
+) -> None:
+    clock = ManualClock(datetime(2026, 11, 22, 12, tzinfo=UTC))  # a Sunday
+    bot = await start_bot(sqlite_url, clock)
+    async with unit_of_work(bot.sessions) as uow:
+        await Timers(uow, clock.now()).run_repeating(
+            key="cohort:pilot-a:checkin",
+            task=TASK,
+            rule=weekly(day_of_week="mon", hour=9, minute=0),
+            time_zone="UTC",
+        )
+    await bot.stop()
+
+    clock.set(datetime(2026, 11, 23, 9, 40, tzinfo=UTC))  # 40 minutes late: within an hour
+    bot = await start_bot(sqlite_url, clock)
+    await bot.scheduler.tick()
+    await bot.stop()
+
+    clock.set(datetime(2026, 11, 30, 13, 0, tzinfo=UTC))  # four hours late: skipped
+    bot = await start_bot(sqlite_url, clock)
+    try:
+        await bot.scheduler.tick()
+        assert [a.data["at"][:10] for a in await runs(bot)] == ["2026-11-23"]
+        async with unit_of_work(bot.sessions) as uow:
+            claims = await uow.schedule.claims("cohort:pilot-a:checkin")
+            item = await uow.schedule.get("cohort:pilot-a:checkin")
+        assert [c.outcome for c in claims] == ["done", "missed"]
+        assert item is not None
+        assert item.due_at == datetime(2026, 12, 7, 9, tzinfo=UTC)
+    finally:
+        await bot.stop()
+
+
+async def test_a_failing_task_is_recorded_and_does_not_block_others(sqlite_url: str) -> None:
+    clock = ManualClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    bot = await start_bot(sqlite_url, clock)
+
+    async def broken(_ctx: TaskContext) -> None:
+        raise RuntimeError("task bug")
+
+    bot.tasks.register("test.broken", broken)
+    try:
+        async with unit_of_work(bot.sessions) as uow:
+            timers = Timers(uow, clock.now())
+            await timers.run_once(key="a-broken", task="test.broken", at=clock.now())
+            await timers.run_once(key="b-fine", task=TASK, at=clock.now())
+        await bot.scheduler.tick()
+        await bot.scheduler.tick()
+
+        assert [a.object for a in await runs(bot)] == ["b-fine"]
+        async with unit_of_work(bot.sessions) as uow:
+            claims = await uow.schedule.claims("a-broken")
+        assert [c.outcome for c in claims] == ["failed"]
+    finally:
+        await bot.stop()
+
+
+async def test_cancelled_timer_never_runs(sqlite_url: str) -> None:
+    clock = ManualClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    bot = await start_bot(sqlite_url, clock)
+    try:
+        async with unit_of_work(bot.sessions) as uow:
+            timers = Timers(uow, clock.now())
+            await timers.run_once(key="x", task=TASK, at=clock.now() + timedelta(minutes=5))
+            assert await timers.cancel("x")
+        clock.advance(timedelta(hours=1))
+        assert await bot.scheduler.tick() == 0
+    finally:
+        await bot.stop()
