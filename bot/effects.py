@@ -12,6 +12,9 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+THREAD_KEY = "key:"
+"""A thread parent named by logical key; the sender swaps in the platform reference."""
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -159,6 +162,17 @@ class Effects:
         for original in originals:
             target = Target.model_validate(original.target)
             await self.queue(target, message, person_id=original.person_id, update_of_key=ref_key)
+        return len(originals)
+
+    async def thread(self, ref_key: str, message: Message) -> int:
+        """Reply in the thread of every message sent under `ref_key`."""
+        originals = await self.uow.outbox.refs(ref_key)
+        for original in originals:
+            parent = Target.model_validate(original.target)
+            target = parent.model_copy(
+                update={"kind": AudienceKind.THREAD, "thread_ref": f"{THREAD_KEY}{ref_key}"}
+            )
+            await self.queue(target, message, person_id=original.person_id)
         return len(originals)
 
     def log(

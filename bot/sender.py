@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.config import SenderConfig
+from bot.effects import THREAD_KEY
 from bot.messages import Delivery, Message, Target
 from bot.metrics import Metrics
 from bot.ports import DeliveryError, PlatformClient
@@ -172,13 +173,19 @@ class Sender:
             return Outcome(row.id, DEAD, error=f"platform {row.platform!r} is not enabled")
         update_of: str | None = None
         if row.update_of_key:
-            original = await self._original_ref(row)
+            original = await self._sent_ref(row, row.update_of_key)
             if original is None:
                 return Outcome(row.id, DEAD, error="the message to update was never sent")
             update_of = original
+        target = Target.model_validate(row.target)
+        if target.thread_ref and target.thread_ref.startswith(THREAD_KEY):
+            parent = await self._sent_ref(row, target.thread_ref.removeprefix(THREAD_KEY))
+            if parent is None:
+                return Outcome(row.id, DEAD, error="the thread's first message was never sent")
+            target = target.model_copy(update={"thread_ref": parent})
         delivery = Delivery(
             outbox_id=row.id,
-            target=Target.model_validate(row.target),
+            target=target,
             message=Message.model_validate(row.message),
             update_of=update_of,
         )
@@ -198,9 +205,10 @@ class Sender:
         self._metrics.messages_out.labels(row.platform, SENT).inc()
         return Outcome(row.id, SENT, platform_ref=reference)
 
-    async def _original_ref(self, row: OutboxMessage) -> str | None:
+    async def _sent_ref(self, row: OutboxMessage, ref_key: str) -> str | None:
+        """The platform reference of the message sent under `ref_key` in this row's lane."""
         async with unit_of_work(self._sessions) as uow:
-            found = await uow.outbox.sent_ref(row.update_of_key or "", row.platform, row.lane)
+            found = await uow.outbox.sent_ref(ref_key, row.platform, row.lane)
         if found is None or found[0] != SENT or not found[1]:
             return None
         return found[1]

@@ -160,6 +160,7 @@ async def test_pending_updates_of_one_message_coalesce(rig: Rig) -> None:
         "lane": "fake:w1:A",
         "text": "poll: 5 votes",
         "update_of": "r1",
+        "thread_of": None,
     }
     assert len(rig.platform.received) == 2
     assert await statuses(rig) == [
@@ -193,3 +194,15 @@ async def test_stop_leaves_undelivered_messages_in_the_outbox(rig: Rig) -> None:
 
     assert await rig.bot.sender.drain_once() == 0
     assert await statuses(rig) == ["pending"]
+
+
+async def test_thread_reply_goes_under_the_sent_message(rig: Rig) -> None:
+    await queue(rig, channel("A"), "escalation #4", ref_key="escalation:4")
+    async with unit_of_work(rig.bot.sessions) as uow:
+        effects = Effects(uow, source="ack", now=rig.clock.now(), platforms=rig.bot.platforms)
+        assert await effects.thread("escalation:4", Message(text="Sam acknowledged")) == 1
+
+    await rig.bot.sender.drain_once()
+
+    assert rig.platform.received[-1]["thread_of"] == "r1"
+    assert rig.platform.texts("fake:w1:A") == ["escalation #4", "Sam acknowledged"]

@@ -30,6 +30,7 @@ class Entry:
     user_id: str | None
     """The DM partner, or the only person who sees an ephemeral message."""
     ephemeral: bool
+    thread_ref: str | None
     message: Message
     sent_at: datetime
     author: str
@@ -47,7 +48,7 @@ class Entry:
             "where": self.where,
             "channel_id": self.channel_id,
             "ephemeral": self.ephemeral,
-            "thread_ref": None,
+            "thread_ref": self.thread_ref,
             "message": self.message.model_dump(mode="json"),
             "sent_at": self.sent_at.isoformat().replace("+00:00", "Z"),
             "from": self.author,
@@ -73,6 +74,7 @@ class Transcript:
         channel_id: str | None = None,
         user_id: str | None = None,
         ephemeral: bool = False,
+        thread_ref: str | None = None,
         author: str = BOT,
         author_name: str = "cohortbot",
     ) -> Entry:
@@ -83,6 +85,7 @@ class Transcript:
             channel_id=channel_id,
             user_id=user_id,
             ephemeral=ephemeral,
+            thread_ref=thread_ref,
             message=message,
             sent_at=self.clock.now(),
             author=author,
@@ -150,6 +153,9 @@ class LocalClient:
             if not target.channel_id:
                 raise DeliveryError("channel message without a channel", permanent=True)
             entry = self._transcript.add(
-                where="channel", channel_id=target.channel_id, message=delivery.message
+                where="channel",
+                channel_id=target.channel_id,
+                thread_ref=target.thread_ref,
+                message=delivery.message,
             )
         return entry.id

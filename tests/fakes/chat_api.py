@@ -79,6 +79,7 @@ class FakeChatClient:
             "lane": delivery.target.lane,
             "text": delivery.message.text,
             "update_of": delivery.update_of,
+            "thread_of": delivery.target.thread_ref,
         }
         async with self._session.post(self._url, json=body) as response:
             if response.status == 429:

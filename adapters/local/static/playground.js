@@ -69,10 +69,10 @@ function showError(text) {
 }
 const hideError = () => { $("#error-banner").hidden = true; };
 
-// ---------- tiny markdown: *bold*, <url|label>, newlines (via CSS pre-wrap) ----------
-const INLINE_RE = /<([^<>|\s]+)(?:\|([^<>]*))?>|\*([^*\n]+)\*/g;
+// ---------- tiny markdown: *bold*, `code`, <url|label>, newlines (via CSS pre-wrap) ----------
+const INLINE_RE = /<([^<>|\s]+)(?:\|([^<>]*))?>|\*([^*\n]+)\*|`([^`\n]+)`/g;
 
-// Append text to parent, turning *bold* into <strong> and <url|label> into safe links.
+// Append text to parent: *bold* as <strong>, `code` as <code>, <url|label> as safe links.
 function appendRich(parent, text, allowBold = true) {
   const source = String(text ?? "");
   let last = 0;
@@ -80,19 +80,24 @@ function appendRich(parent, text, allowBold = true) {
     if (match[3] !== undefined && !allowBold) continue;
     parent.append(source.slice(last, match.index));
     if (match[3] !== undefined) parent.append(appendRich(el("strong"), match[3], false));
-    else parent.append(safeLink(match[1], match[2]));
+    else if (match[4] !== undefined) parent.append(el("code", {}, match[4]));
+    else parent.append(safeLink(match[1], match[2], match[0]));
     last = match.index + match[0].length;
   }
   parent.append(source.slice(last));
   return parent;
 }
 
-// A link for http(s) URLs only; anything else becomes its plain label.
-function safeLink(url, label) {
+// A link for http(s) URLs only; anything else stays as written (`<cohort>` in usage lines).
+function safeLink(url, label, written) {
+  if (url.startsWith("@")) {
+    const person = state.people.find((p) => p.id === url.slice(1));
+    return el("span", { class: "mention" }, `@${label || person?.name || url.slice(1)}`);
+  }
   const text = label || url;
   let parsed = null;
   try { parsed = new URL(url); } catch { /* not a URL: plain text */ }
-  if (!parsed || !["http:", "https:"].includes(parsed.protocol)) return document.createTextNode(text);
+  if (!parsed || !["http:", "https:"].includes(parsed.protocol)) return document.createTextNode(written);
   return el("a", { href: parsed.href, target: "_blank", rel: "noopener noreferrer" }, text);
 }
 

@@ -1,0 +1,76 @@
+"""The playground in headless Chromium: a participant joins and answers by clicking."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+from sqlalchemy import select
+
+from storage.models import FlowRun
+from tests.conftest import REPO_ROOT
+from tests.harness import demo_config, running_bot
+
+CHROMIUM = shutil.which("chromium")
+SCREENSHOTS = REPO_ROOT / "screenshots"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs Debian's chromium for the browser tests (make browser)")
+        pytest.skip("chromium is not installed (make browser installs it)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        yield launched
+        await launched.close()
+
+
+async def test_participant_joins_and_confirms_time_zone_in_the_browser(
+    browser: Browser, sqlite_url: str
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        playground.bot.start_background()
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        await page.goto(str(playground.http.make_url("/#person=alex")))
+
+        await expect(page.locator("#person-picker")).to_have_value("alex")
+        await page.fill("#channel-input", "/cohort join pilot-a")
+        await page.press("#channel-input", "Enter")
+
+        dm_pane = page.locator("#dm-pane")
+        await expect(dm_pane.get_by_text("Welcome to Pilot cohort A, Alex!")).to_be_visible()
+        await expect(page.locator("#channel-pane .ephemeral")).to_contain_text("You joined")
+        await dm_pane.locator("button.action", has_text="Yes").click()
+        await expect(dm_pane.get_by_text("you're all set")).to_be_visible()
+
+        SCREENSHOTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "playground-join.png"), full_page=True)
+        async with playground.bot.sessions() as session:
+            run = await session.scalar(select(FlowRun))
+        assert run is not None
+        assert run.status == "done"
+
+
+async def test_facilitator_view_shows_roles_and_help_on_a_phone(
+    browser: Browser, sqlite_url: str
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        playground.bot.start_background()
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await page.goto(str(playground.http.make_url("/#person=dana")))
+
+        await expect(page.locator("#person-picker option:checked")).to_contain_text("facilitator")
+        await page.fill("#dm-input", "help")
+        await page.press("#dm-input", "Enter")
+
+        await expect(page.locator("#dm-pane")).to_contain_text("/cohort members [cohort]")
+        SCREENSHOTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "playground-phone.png"))
