@@ -196,6 +196,7 @@ class CohortBot:
         for status in ("pending", "sent", "dead", "superseded"):
             self.metrics.outbox_depth.labels(status).set(depth.get(status, 0))
         self.metrics.scheduler_lag.set(self.scheduler.lag_seconds)
+        self.metrics.scheduler_runs.set(self.scheduler.runs)
         return self.metrics.render()
 
     # Test and simulation helpers: drive everything on the injected clock.

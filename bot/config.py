@@ -98,6 +98,8 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "MICROSOFT_APP_TYPE": ("platforms", "teams", "app_type"),
     "TEAMS_OPENID_METADATA_URL": ("platforms", "teams", "openid_metadata_url"),
     "TEAMS_TOKEN_ISSUER": ("platforms", "teams", "token_issuer"),
+    "TEAMS_LOGIN_URL": ("platforms", "teams", "login_url"),
+    "TEAMS_SERVICE_URL": ("platforms", "teams", "service_url"),
 }
 """Environment variable -> the field it sets, when present and non-empty."""
 

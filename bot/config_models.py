@@ -102,8 +102,12 @@ class TeamsConfig(_Model):
     openid_metadata_url: str | None = None
     """Where incoming tokens' signing keys are published; tests use loopback."""
     token_issuer: str | None = None
+    login_url: str | None = None
+    """Where the bot gets its outgoing tokens (Azure AD by default); tests use loopback."""
+    service_url: str = "https://smba.trafficmanager.net/teams/"
+    """The Bot Connector for proactive channel posts before any activity has named one."""
 
-    @field_validator("openid_metadata_url", "token_issuer")
+    @field_validator("openid_metadata_url", "token_issuer", "login_url")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

@@ -128,6 +128,13 @@ class Dispatcher:
                 ),
                 now=now,
             )
+            if event.conversation is not None:
+                await uow.people.remember_conversation(
+                    platform=actor.platform,
+                    workspace=actor.workspace,
+                    user_id=actor.user_id,
+                    reference=event.conversation,
+                )
             effects = Effects(
                 uow,
                 source=f"in:{actor.platform}:{event.event_id}",

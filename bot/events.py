@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,12 @@ class _Event(BaseModel):
     is_direct: bool = False
     occurred_at: datetime | None = None
     reply_token: str | None = None
+    conversation: dict[str, Any] | None = None
+    """The actor's personal conversation reference, for platforms that DM by reference.
+
+    Set only when the event came from the person's one-to-one chat with the bot; the
+    dispatcher stores it on the identity and DMs carry it back to the adapter.
+    """
 
 
 class MessageReceived(_Event):

@@ -31,8 +31,10 @@ class Metrics:
             "How late the most recent scheduled occurrence ran",
             registry=self.registry,
         )
-        self.scheduler_runs = Counter(
-            "cohortbot_scheduled_runs", "Scheduled occurrences run", registry=self.registry
+        self.scheduler_runs = Gauge(
+            "cohortbot_scheduled_runs",
+            "Scheduled occurrences run by this process since it started",
+            registry=self.registry,
         )
 
     def render(self) -> bytes:

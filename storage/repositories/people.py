@@ -117,9 +117,17 @@ class PeopleRepository:
         )
         return [(identity, workspace) for identity, workspace in rows]
 
-    async def set_conversation_ref(self, identity: Identity, ref: dict[str, Any]) -> None:
-        if identity.conversation_ref != ref:
-            identity.conversation_ref = ref
+    async def remember_conversation(
+        self, *, platform: str, workspace: str, user_id: str, reference: dict[str, Any]
+    ) -> None:
+        """Keep the latest one-to-one conversation reference; it also proves reachability."""
+        found = await self.find_identity(platform, workspace, user_id)
+        if found is None:
+            return
+        identity = found[0]
+        if identity.conversation_ref != reference:
+            identity.conversation_ref = reference
+        identity.reachable = True
 
     async def by_ids(self, person_ids: list[int]) -> dict[int, Person]:
         if not person_ids:
