@@ -13,6 +13,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from adapters.local.adapter import LocalAdapter, PlaygroundChannel, PlaygroundPerson
+from adapters.slack.app import SlackAdapter
 from bot.clock import Clock, SystemClock
 from bot.commands import CommandRouter
 from bot.config import AppConfig
@@ -74,6 +75,9 @@ class CohortBot:
         self.local = self._local_adapter() if config.platforms.local.enabled else None
         if self.local is not None:
             self.adapters[self.local.platform] = self.local
+        if config.platforms.slack.enabled:
+            slack = SlackAdapter(config.platforms.slack, sink=self.accept)
+            self.adapters[slack.platform] = slack
         clients: dict[str, PlatformClient] = {n: a.client for n, a in self.adapters.items()}
         clients.update(extra_clients or {})
         self.platforms = frozenset(clients)
@@ -93,6 +97,7 @@ class CohortBot:
             metrics=self.metrics,
             platforms=self.platforms,
             on_effects=self.sender.wake,
+            config=config,
         )
         self.scheduler = Scheduler(
             sessions=self.sessions,
@@ -161,6 +166,8 @@ class CohortBot:
         """Migrate, seed from app.yaml, and process events left from before a stop."""
         if upgrade:
             await migrate.upgrade(self.engine)
+        for adapter in self.adapters.values():
+            await adapter.start()
         async with unit_of_work(self.sessions) as uow:
             await seed_from_config(uow, self.config, now=self.clock.now())
         recovered = await self.dispatcher.recover()

@@ -17,17 +17,20 @@ from pydantic import TypeAdapter
 
 from bot.clock import Clock
 from bot.commands import CommandRouter
+from bot.config import AppConfig
 from bot.effects import Effects, Origin
 from bot.engine import ANSWER_ACTION, FlowEngine, decode_answer
 from bot.events import (
     ActionInvoked,
     CommandInvoked,
     FormSubmitted,
+    HomeOpened,
     InboundEvent,
     MemberJoined,
     MessageReceived,
 )
-from bot.messages import Context, Message, Section
+from bot.home import home_page
+from bot.messages import FORM_OPEN_ACTION, AudienceKind, Context, Message, Section
 from bot.metrics import Metrics
 from storage.db import SessionFactory
 from storage.models import Person
@@ -50,6 +53,7 @@ class Dispatcher:
     metrics: Metrics
     platforms: frozenset[str]
     on_effects: Callable[[], None]
+    config: AppConfig
 
     def __post_init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -162,6 +166,9 @@ class Dispatcher:
             await self._form(event, person, effects)
         elif isinstance(event, MemberJoined):
             await self._member_joined(event, person, effects)
+        elif isinstance(event, HomeOpened):
+            page = await home_page(effects.uow, self.config, person, effects.now)
+            await effects.surface(AudienceKind.HOME, page, person_id=person.id)
 
     async def _command(self, text: str, person: Person, effects: Effects) -> None:
         await self.router.handle(text=text, person=person, effects=effects, engine=self.engine)
@@ -212,11 +219,25 @@ class Dispatcher:
                     person_id=person.id,
                 )
             return
+        if event.action_id == FORM_OPEN_ACTION:
+            await self._open_form(event, person, effects)
+            return
         log.warning("action without a handler", extra={"action_id": event.action_id})
         await effects.reply(
             Message(text="That button no longer works. Type `help` to see what I can do."),
             person_id=person.id,
         )
+
+    async def _open_form(self, event: ActionInvoked, person: Person, effects: Effects) -> None:
+        """Open the form of a message the person received, where forms live in a modal."""
+        row = await effects.uow.outbox.get(int(event.value)) if event.value.isdigit() else None
+        if row is None or row.person_id not in (None, person.id):
+            await effects.reply(
+                Message(text="That form is no longer available."), person_id=person.id
+            )
+            return
+        form = Message.model_validate(row.message)
+        await effects.surface(AudienceKind.MODAL, form, person_id=person.id)
 
     async def _form(self, event: FormSubmitted, person: Person, effects: Effects) -> None:
         decoded = decode_answer(event.form_id)

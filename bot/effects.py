@@ -156,6 +156,21 @@ class Effects:
             )
         await self.queue(target, message, person_id=person_id)
 
+    async def surface(self, kind: AudienceKind, message: Message, *, person_id: int) -> None:
+        """Show a home page or open a modal for the person behind the current event."""
+        origin = self.origin
+        if origin is None or origin.user_id is None:
+            raise RuntimeError("surface() needs an inbound event to answer")
+        target = Target(
+            platform=origin.platform,
+            workspace=origin.workspace,
+            kind=kind,
+            user_id=origin.user_id,
+            channel_id=origin.channel_id,
+            reply_token=origin.reply_token,
+        )
+        await self.queue(target, message, person_id=person_id)
+
     async def update(self, ref_key: str, message: Message) -> int:
         """Replace every message sent under `ref_key` (one per platform channel)."""
         originals = await self.uow.outbox.refs(ref_key)

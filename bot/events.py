@@ -76,7 +76,13 @@ class MemberJoined(_Event):
     bot_added: bool = False
 
 
+class HomeOpened(_Event):
+    """The person opened the bot's home page (Slack App Home)."""
+
+    kind: Literal["home_opened"] = "home_opened"
+
+
 InboundEvent = Annotated[
-    MessageReceived | CommandInvoked | ActionInvoked | FormSubmitted | MemberJoined,
+    MessageReceived | CommandInvoked | ActionInvoked | FormSubmitted | MemberJoined | HomeOpened,
     Field(discriminator="kind"),
 ]

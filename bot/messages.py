@@ -129,6 +129,10 @@ class AudienceKind(StrEnum):
     CHANNEL = "channel"
     EPHEMERAL = "ephemeral"
     THREAD = "thread"
+    HOME = "home"
+    """The person's home page in the app (Slack App Home); replaced, not appended."""
+    MODAL = "modal"
+    """A form opened over the chat; reply_token carries the platform's trigger."""
 
 
 class Target(BaseModel):
@@ -152,6 +156,10 @@ class Target(BaseModel):
         """The ordering lane: messages in one lane are delivered in order."""
         where = self.channel_id or self.user_id or ""
         return f"{self.platform}:{self.workspace}:{where}"
+
+
+FORM_OPEN_ACTION = "form.open"
+"""The action of a button that opens a message's form where forms live in a modal."""
 
 
 class Delivery(BaseModel):

@@ -77,6 +77,9 @@ class LocalAdapter:
     def client(self) -> LocalClient:
         return self._client
 
+    async def start(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 

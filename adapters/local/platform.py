@@ -137,6 +137,9 @@ class LocalClient:
             if updated is None:
                 raise DeliveryError("message to update not found", permanent=True)
             return updated.id
+        if target.kind in (AudienceKind.HOME, AudienceKind.MODAL):
+            # The playground shows forms inline and has no home page.
+            raise DeliveryError(f"the playground has no {target.kind} surface", permanent=True)
         if target.kind == AudienceKind.DM:
             entry = self._transcript.add(
                 where="dm", message=delivery.message, user_id=target.user_id

@@ -73,3 +73,13 @@ class FlowRunRepository:
 
     async def flush(self) -> None:
         await self._session.flush()
+
+    async def waiting(self, person_id: int) -> list[FlowRun]:
+        """The person's runs that wait for an answer, oldest first."""
+        return list(
+            await self._session.scalars(
+                select(FlowRun)
+                .where(FlowRun.person_id == person_id, FlowRun.status == "waiting")
+                .order_by(FlowRun.id)
+            )
+        )

@@ -1,0 +1,149 @@
+"""The Slack adapter: slack-bolt verifies and routes, we record, acknowledge, translate.
+
+Every listener records the event in the inbox (through the sink) and then acknowledges:
+nothing slower runs before the acknowledgement, and processing happens after it. The
+bot's identity comes from one `auth.test` at start, never per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import translate
+from adapters.slack.client import SlackClient
+from bot.config import SlackConfig
+from bot.events import InboundEvent
+from bot.ports import EventSink
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/cohort"
+ANY = re.compile(".*")
+
+
+class SlackAdapter:
+    def __init__(self, config: SlackConfig, *, sink: EventSink) -> None:
+        if not (config.bot_token and config.signing_secret):
+            raise ValueError("Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+        self._config = config
+        self._sink = sink
+        self.web = AsyncWebClient(token=config.bot_token, base_url=config.api_url)
+        self._client = SlackClient(self.web)
+        self._identity: AuthorizeResult | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self.bolt = AsyncApp(
+            signing_secret=config.signing_secret,
+            # Bolt's own client gets the token from authorize, per request.
+            client=AsyncWebClient(base_url=config.api_url),
+            authorize=self._authorizer(),
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self._listen()
+
+    @property
+    def platform(self) -> str:
+        return translate.PLATFORM
+
+    @property
+    def client(self) -> SlackClient:
+        return self._client
+
+    @property
+    def bot_user_id(self) -> str | None:
+        return self._identity.bot_user_id if self._identity else None
+
+    async def start(self) -> None:
+        """Learn the bot's own ids once; connect Socket Mode when an app token is set."""
+        try:
+            auth = await self.web.auth_test()
+        except SlackApiError as error:
+            log.error("slack auth.test failed", extra={"error": str(error.response.get("error"))})
+            auth = None
+        self._identity = AuthorizeResult(
+            enterprise_id=auth.get("enterprise_id") if auth else None,
+            team_id=auth.get("team_id") if auth else None,
+            bot_user_id=auth.get("user_id") if auth else None,
+            bot_id=auth.get("bot_id") if auth else None,
+            bot_token=self._config.bot_token,
+        )
+        if self._config.app_token:
+            self._socket = AsyncSocketModeHandler(self.bolt, self._config.app_token)
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt is unannotated here
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]  # bolt is unannotated here
+        session = getattr(self.web, "session", None)
+        if session is not None:
+            await session.close()
+
+    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """Bolt's authorize hook, answered from memory (bolt passes arguments by name)."""
+
+        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            if self._identity is not None:
+                return self._identity
+            return AuthorizeResult(
+                enterprise_id=enterprise_id, team_id=team_id, bot_token=self._config.bot_token
+            )
+
+        return authorize
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/slack/events", self._handle)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    def _listen(self) -> None:
+        bolt = self.bolt
+        bolt.command(COMMAND)(self._on_command)
+        bolt.event("message")(self._on_message)
+        bolt.event("app_mention")(self._on_mention)
+        bolt.event("app_home_opened")(self._on_home)
+        bolt.event("member_joined_channel")(self._on_member_joined)
+        bolt.shortcut(translate.FLAG_SHORTCUT)(self._on_flag)
+        bolt.action(ANY)(self._on_action)
+        bolt.view(ANY)(self._on_view)
+
+    async def _record_then_ack(self, event: InboundEvent | None, ack: AsyncAck) -> None:
+        """Inbox first, acknowledgement second: a crash in between loses nothing."""
+        if event is not None:
+            await self._sink(event)
+        await ack()
+
+    async def _on_command(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._record_then_ack(translate.command(body), ack)
+
+    async def _on_message(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._record_then_ack(translate.direct_message(body), ack)
+
+    async def _on_mention(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._record_then_ack(translate.mention(body, self.bot_user_id), ack)
+
+    async def _on_home(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._record_then_ack(translate.home_opened(body), ack)
+
+    async def _on_member_joined(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._record_then_ack(translate.member_joined(body, self.bot_user_id), ack)
+
+    async def _on_flag(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._record_then_ack(translate.flag_shortcut(body), ack)
+
+    async def _on_action(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._record_then_ack(translate.block_action(body), ack)
+
+    async def _on_view(self, body: dict[str, Any], ack: AsyncAck) -> None:
+        await self._record_then_ack(translate.view_submission(body), ack)

@@ -1,0 +1,144 @@
+"""Delivers rendered messages through the real slack_sdk AsyncWebClient."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.render import chunks, fallback_text, home_view, modal_view, render_blocks
+from bot.messages import AudienceKind, Delivery
+from bot.ports import DeliveryError, Rate, RateLimits, RecipientUnreachable
+
+log = logging.getLogger(__name__)
+
+# Slack allows about one message per second per channel with short bursts, and several
+# hundred per minute per workspace.
+SLACK_LIMITS = RateLimits(
+    per_lane=(Rate(burst=3, per_seconds=3.0),),
+    per_workspace=(Rate(burst=300, per_seconds=60.0),),
+)
+UNREACHABLE = {"user_not_found", "cannot_dm_bot", "user_disabled", "user_not_visible"}
+TRANSIENT = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+
+
+class SlackClient:
+    def __init__(self, web: AsyncWebClient) -> None:
+        self._web = web
+
+    @property
+    def platform(self) -> str:
+        return "slack"
+
+    @property
+    def limits(self) -> RateLimits:
+        return SLACK_LIMITS
+
+    async def deliver(self, delivery: Delivery) -> str:
+        try:
+            return await self._deliver(delivery)
+        except SlackApiError as error:
+            raise _mapped(error) from error
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise DeliveryError(f"network: {type(error).__name__}") from error
+
+    async def _deliver(self, delivery: Delivery) -> str:
+        target, message = delivery.target, delivery.message
+        if delivery.update_of is not None:
+            channel, _, ts = delivery.update_of.partition(":")
+            blocks = chunks(render_blocks(message, outbox_id=delivery.outbox_id))[0]
+            await self._web.chat_update(
+                channel=channel, ts=ts, text=fallback_text(message), blocks=blocks
+            )
+            return delivery.update_of
+        if target.kind == AudienceKind.HOME:
+            await self._web.views_publish(user_id=target.user_id or "", view=home_view(message))
+            return f"home:{target.user_id}"
+        if target.kind == AudienceKind.MODAL:
+            response = await self._web.views_open(
+                trigger_id=target.reply_token or "", view=modal_view(message)
+            )
+            return f"view:{response['view']['id']}"
+        if target.kind == AudienceKind.EPHEMERAL:
+            return await self._ephemeral(delivery)
+        where = target.user_id if target.kind == AudienceKind.DM else target.channel_id
+        thread = target.thread_ref.partition(":")[2] if target.thread_ref else None
+        return await self._post(delivery, where or "", thread)
+
+    async def _post(self, delivery: Delivery, channel: str, thread_ts: str | None) -> str:
+        """Post every chunk in order; the first message is the one later updates replace."""
+        first: str | None = None
+        text = fallback_text(delivery.message)
+        for index, blocks in enumerate(
+            chunks(render_blocks(delivery.message, outbox_id=delivery.outbox_id))
+        ):
+            response = await self._web.chat_postMessage(
+                channel=channel,
+                text=text if index == 0 else "(continued)",
+                blocks=blocks or None,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+            )
+            first = first or f"{response['channel']}:{response['ts']}"
+        return first or ""
+
+    async def _ephemeral(self, delivery: Delivery) -> str:
+        target, message = delivery.target, delivery.message
+        blocks = chunks(render_blocks(message, outbox_id=delivery.outbox_id))[0]
+        if target.reply_token:
+            webhook = AsyncWebhookClient(
+                url=target.reply_token, session=getattr(self._web, "session", None)
+            )
+            response = await webhook.send(
+                text=fallback_text(message),
+                blocks=blocks or None,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            if response.status_code == 200:
+                return "ephemeral"
+            log.info(
+                "response_url refused; posting ephemeral", extra={"status": response.status_code}
+            )
+        result = await self._web.chat_postEphemeral(
+            channel=target.channel_id or "",
+            user=target.user_id or "",
+            text=fallback_text(message),
+            blocks=blocks or None,
+        )
+        return f"ephemeral:{result.get('message_ts', '')}"
+
+
+def _mapped(error: SlackApiError) -> DeliveryError:
+    response = error.response
+    status = response.status_code
+    code = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+    if status == 429 or code == "ratelimited":
+        retry_after = _retry_after(response.headers)
+        return DeliveryError("slack: rate limited", retry_after=retry_after)
+    if code in UNREACHABLE:
+        return RecipientUnreachable(f"slack: {code}")
+    if status >= 500 or code in TRANSIENT:
+        return DeliveryError(f"slack: {code or status}")
+    return DeliveryError(f"slack: {code or status}", permanent=True)
+
+
+def _retry_after(headers: Any) -> float:
+    for key, value in dict(headers or {}).items():
+        if str(key).lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                break
+    return 1.0

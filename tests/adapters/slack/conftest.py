@@ -1,0 +1,96 @@
+"""A real CohortBot with Slack enabled, talking to the fake Slack Web API on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestServer
+
+from tests.fakes.slack_api import FakeSlack
+from tests.harness import Playground, demo_config, running_bot
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "slack"
+
+
+def sign(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """Headers as Slack signs a request: v0 HMAC-SHA256 over `v0:timestamp:body`."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest.hexdigest()}",
+    }
+
+
+def payload(name: str, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    data.update(changes)
+    return data
+
+
+@dataclass
+class SlackRig:
+    playground: Playground
+    slack: FakeSlack
+    api: TestServer
+
+    @property
+    def response_url(self) -> str:
+        return str(self.api.make_url("/response/hook-1"))
+
+    async def post(
+        self, body: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> ClientResponse:
+        return await self.playground.http.post(
+            "/slack/events",
+            data=body,
+            headers={
+                "Content-Type": content_type,
+                **(headers if headers is not None else sign(body)),
+            },
+        )
+
+    async def command(self, text: str, **fields: str) -> ClientResponse:
+        form = payload("slash_command.json", text=text, response_url=self.response_url, **fields)
+        body = urlencode(form)
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def event(
+        self, envelope: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> ClientResponse:
+        body = json.dumps(envelope)
+        return await self.post(body, "application/json", {**sign(body), **(headers or {})})
+
+    async def interaction(self, interaction: dict[str, Any]) -> ClientResponse:
+        body = urlencode({"payload": json.dumps(interaction)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+
+@pytest.fixture
+async def slack_rig(database_url: str) -> AsyncIterator[SlackRig]:
+    fake = FakeSlack()
+    api = TestServer(fake.app(), host="127.0.0.1", port=0)
+    await api.start_server()
+    config = demo_config(
+        database_url,
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=str(api.make_url("/api/")),
+        SLACK_COHORT_CHANNEL="C0COHORTA",
+    )
+    try:
+        async with running_bot(config) as playground:
+            yield SlackRig(playground, fake, api)
+    finally:
+        await api.close()
