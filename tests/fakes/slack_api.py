@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 
 BOT_USER = "UBOT"
@@ -34,13 +35,32 @@ class FakeSlack:
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     scripted: dict[str, deque[Scripted]] = field(default_factory=lambda: defaultdict(deque))
     latency: float = 0.0
+    host: str = ""
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{hook}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         return app
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, push queued envelopes, collect the app's acks."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self.sockets.append(socket)
+        async for frame in socket:
+            if frame.type == aiohttp.WSMsgType.TEXT:
+                self.acks.append(json.loads(frame.data))
+        return socket
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        for socket in self.sockets:
+            await socket.send_json(envelope)
 
     def fail_next(self, method: str, *failures: Scripted) -> None:
         self.scripted[method].extend(failures)
@@ -57,6 +77,7 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        self.host = request.host
         body = await self._body(request)
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -70,6 +91,8 @@ class FakeSlack:
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"
+        if method == "apps.connections.open":
+            return {"url": f"ws://{self.host}/socket"}
         if method == "auth.test":
             return {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "team": "Acme"}
         if method in ("chat.postMessage", "chat.update"):
