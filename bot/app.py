@@ -28,7 +28,7 @@ from bot.sender import Sender
 from bot.web.ops import add_ops_routes
 from flows.registry import register_all
 from storage import migrate
-from storage.db import create_engine, session_factory
+from storage.db import create_engine, is_sqlite, session_factory
 from storage.leader import LeaderLock
 from storage.uow import unit_of_work
 
@@ -98,6 +98,8 @@ class CohortBot:
             platforms=self.platforms,
             on_effects=self.sender.wake,
             config=config,
+            # SQLite has one writer: more workers would only queue on its lock.
+            workers=2 if is_sqlite(config.storage.url) else 8,
         )
         self.scheduler = Scheduler(
             sessions=self.sessions,
@@ -183,6 +185,7 @@ class CohortBot:
         """Stop intake, finish events and sends in flight, leave the rest in the outbox."""
         self._accepting = False
         await self.dispatcher.drain()
+        await self.dispatcher.close()
         self.scheduler.stop()
         self.sender.stop()
         if self._sender_task is not None:

@@ -30,6 +30,7 @@ from bot.events import (
     MessageReceived,
 )
 from bot.home import home_page
+from bot.intake import Intake
 from bot.messages import FORM_OPEN_ACTION, AudienceKind, Context, Message, Section
 from bot.metrics import Metrics
 from storage.db import SessionFactory
@@ -55,38 +56,41 @@ class Dispatcher:
     on_effects: Callable[[], None]
     config: AppConfig
 
+    workers: int = 4
+
     def __post_init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._intake = Intake(record=self._record, process=self.process, workers=self.workers)
 
     async def accept(self, event: InboundEvent) -> bool:
-        """Record the event and start processing it; False for a duplicate delivery."""
+        """Record the event and queue it for processing; False for a duplicate delivery."""
         platform = event.actor.platform
-        async with unit_of_work(self.sessions) as uow:
-            inbox_id = await uow.inbox.record(
-                platform=platform,
-                event_id=event.event_id,
-                payload=event.model_dump(mode="json"),
-                now=self.clock.now(),
-            )
+        inbox_id = await self._intake.submit(event)
         if inbox_id is None:
             self.metrics.events_in.labels(platform, "duplicate").inc()
             log.info("duplicate event dropped", extra={"event_id": event.event_id})
             return False
         self.metrics.events_in.labels(platform, "accepted").inc()
-        task = asyncio.create_task(self.process(inbox_id, _conversation_key(event)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._intake.schedule(inbox_id, _conversation_key(event))
         return True
+
+    async def _record(self, events: list[InboundEvent]) -> list[int | None]:
+        """One transaction for a whole batch of inbox rows."""
+        now = self.clock.now()
+        rows = [(e.actor.platform, e.event_id, e.model_dump(mode="json")) for e in events]
+        async with unit_of_work(self.sessions) as uow:
+            return await uow.inbox.record_many(rows, now=now)
 
     async def drain(self) -> None:
         """Wait until every accepted event has been processed."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._intake.drain()
 
     @property
     def busy(self) -> bool:
-        return bool(self._tasks)
+        return self._intake.busy
+
+    async def close(self) -> None:
+        await self._intake.close()
 
     async def recover(self) -> int:
         """Process events recorded before a stop but never processed."""

@@ -36,5 +36,7 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Third-party loggers may print request bodies or headers at DEBUG; keep them quiet.
-    for noisy in ("aiohttp.access", "sqlalchemy.engine", "apscheduler", "slack_bolt", "slack_sdk"):
+    for noisy in ("aiohttp.access", "sqlalchemy.engine", "slack_bolt", "slack_sdk"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # A skipped tick is normal under load (the next one catches up); say so only on errors.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

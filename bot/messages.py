@@ -153,7 +153,13 @@ class Target(BaseModel):
 
     @property
     def lane(self) -> str:
-        """The ordering lane: messages in one lane are delivered in order."""
+        """The ordering lane: messages in one lane are delivered in order.
+
+        A channel or a DM is a lane. An ephemeral reply is its own person's lane within the
+        channel: it is an answer to that person, and must not queue behind channel posts.
+        """
+        if self.kind in (AudienceKind.EPHEMERAL, AudienceKind.MODAL, AudienceKind.HOME):
+            return f"{self.platform}:{self.workspace}:{self.channel_id or ''}/{self.user_id}"
         where = self.channel_id or self.user_id or ""
         return f"{self.platform}:{self.workspace}:{where}"
 

@@ -73,6 +73,8 @@ class Sender:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._inflight = 0
+        self._held: dict[str, datetime] = {}
+        self._held_workspaces: dict[str, datetime] = {}
         self.next_wake: datetime | None = None
 
     def wake(self) -> None:
@@ -110,14 +112,27 @@ class Sender:
     async def drain_once(self) -> int:
         """Send what is due now in every lane; returns how many rows were settled."""
         self.next_wake = None
+        now = self._clock.now()
+        self._held = {lane: until for lane, until in self._held.items() if until > now}
+        self._held_workspaces = {
+            key: until for key, until in self._held_workspaces.items() if until > now
+        }
+        for until in (*self._held.values(), *self._held_workspaces.values()):
+            self._note_wake(until)
         async with unit_of_work(self._sessions) as uow:
-            rows = await uow.outbox.pending(BATCH)
-            lanes: OrderedDict[str, list[OutboxMessage]] = OrderedDict()
-            for row in rows:
-                lanes.setdefault(row.lane, []).append(row)
-            for lane_rows in lanes.values():
-                for row in lane_rows:
-                    uow.session.expunge(row)
+            rows = await uow.outbox.ready(
+                now,
+                BATCH,
+                skip_lanes=self._held.keys(),
+                skip_workspaces=self._held_workspaces.keys(),
+            )
+            later = await uow.outbox.next_retry()
+            uow.session.expunge_all()
+        if later is not None and later > now:
+            self._note_wake(later)
+        lanes: OrderedDict[str, list[OutboxMessage]] = OrderedDict()
+        for row in rows:
+            lanes.setdefault(row.lane, []).append(row)
         if not lanes:
             return 0
         limit = asyncio.Semaphore(self._config.concurrency)
@@ -151,7 +166,10 @@ class Sender:
                 continue
             wait = self._rate_wait(row, now)
             if wait > 0:
-                self._note_wake(now + timedelta(seconds=wait))
+                # Held lanes are skipped by the query until they may send again.
+                until = now + timedelta(seconds=wait)
+                self._held[row.lane] = until
+                self._note_wake(until)
                 break
             outcome = await self._attempt(row)
             await self._settle(outcome)
@@ -165,7 +183,11 @@ class Sender:
         workspace = self._workspace_limits.get(row.platform)
         if lane is None or workspace is None:
             return 0.0
-        return max(lane.wait_time(row.lane, now), workspace.wait_time(row.workspace, now))
+        workspace_wait = workspace.wait_time(row.workspace, now)
+        if workspace_wait > 0:
+            key = row.workspace
+            self._held_workspaces[key] = now + timedelta(seconds=workspace_wait)
+        return max(lane.wait_time(row.lane, now), workspace_wait)
 
     async def _attempt(self, row: OutboxMessage) -> Outcome:
         client = self._clients.get(row.platform)

@@ -19,8 +19,15 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     if is_sqlite(url):
+        # SQLite has one writer. One pooled connection queues transactions fairly in
+        # the event loop, instead of leaving them to SQLite's sleeping busy handler.
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, pool_pre_ping=False
+            url,
+            echo=echo,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

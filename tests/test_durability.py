@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -126,3 +127,15 @@ async def test_an_unreadable_inbox_row_is_marked_failed(sqlite_url: str) -> None
             row = await uow.session.get(InboxEvent, bad_id)
         assert row is not None
         assert row.status == "failed"
+
+
+async def test_retries_arriving_together_are_recorded_once(database_url: str) -> None:
+    async with running_bot(demo_config(database_url)) as playground:
+        outcomes = await asyncio.gather(
+            *(playground.bot.accept(dm("evt-burst", "help")) for _ in range(5)),
+            playground.bot.accept(dm("evt-other", "help")),
+        )
+        await playground.bot.settle()
+
+        assert sorted(outcomes) == [False] * 4 + [True] * 2
+        assert len(await playground.dm_texts("alex")) == 2

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxEvent
@@ -33,6 +34,42 @@ class InboxRepository:
             },
             conflict_columns=("platform", "event_id"),
         )
+
+    async def record_many(
+        self, rows: list[tuple[str, str, dict[str, Any]]], *, now: datetime
+    ) -> list[int | None]:
+        """Record (platform, event id, payload) rows in one statement; None marks a repeat."""
+        if not rows:
+            return []
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(InboxEvent)
+            .values(
+                [
+                    {
+                        "platform": platform,
+                        "event_id": event_id,
+                        "payload": payload,
+                        "status": "pending",
+                        "attempts": 0,
+                        "received_at": now,
+                    }
+                    for platform, event_id, payload in rows
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(InboxEvent.id, InboxEvent.platform, InboxEvent.event_id)
+        )
+        created = {(p, e): i for i, p, e in (await self._session.execute(statement)).all()}
+        # A repeat inside the batch itself: only its first occurrence is new.
+        seen: set[tuple[str, str]] = set()
+        ids: list[int | None] = []
+        for platform, event_id, _ in rows:
+            key = (platform, event_id)
+            ids.append(None if key in seen else created.get(key))
+            seen.add(key)
+        return ids
 
     async def claim(self, inbox_id: int) -> InboxEvent | None:
         """The pending event, row-locked on PostgreSQL so two replicas never process it twice."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage
 from storage.upsert import insert_ignoring_conflict
@@ -63,6 +65,43 @@ class OutboxRepository:
             .limit(limit)
         )
         return list(rows)
+
+    async def ready(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        skip_lanes: Collection[str] = (),
+        skip_workspaces: Collection[str] = (),
+    ) -> list[OutboxMessage]:
+        """Rows due now whose lane holds no earlier row still waiting for a retry."""
+        waiting = aliased(OutboxMessage)
+        statement = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                ~exists().where(
+                    waiting.lane == OutboxMessage.lane,
+                    waiting.status == PENDING,
+                    waiting.id < OutboxMessage.id,
+                    waiting.next_attempt_at > now,
+                ),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+        if skip_lanes:
+            statement = statement.where(OutboxMessage.lane.not_in(list(skip_lanes)))
+        if skip_workspaces:
+            statement = statement.where(OutboxMessage.workspace.not_in(list(skip_workspaces)))
+        return list(await self._session.scalars(statement))
+
+    async def next_retry(self) -> datetime | None:
+        """When the earliest waiting row becomes due."""
+        return await self._session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == PENDING)
+        )
 
     async def get(self, outbox_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, outbox_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Identity, Person, Workspace
+from storage.upsert import insert_ignoring_conflict
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,20 @@ class PeopleRepository:
         )
         if found is not None:
             return found
-        workspace = Workspace(platform=platform, tenant_id=tenant_id, name="")
-        self._session.add(workspace)
-        await self._session.flush()
-        return workspace
+        # Two first events from a new workspace may race: insert-if-absent, then read.
+        await insert_ignoring_conflict(
+            self._session,
+            Workspace,
+            {"platform": platform, "tenant_id": tenant_id, "name": ""},
+            conflict_columns=("platform", "tenant_id"),
+        )
+        created = await self._session.scalar(
+            select(Workspace).where(
+                Workspace.platform == platform, Workspace.tenant_id == tenant_id
+            )
+        )
+        assert created is not None  # inserted above or by the racing transaction
+        return created
 
     async def find_identity(
         self, platform: str, workspace: str, user_id: str
