@@ -204,17 +204,19 @@ async def main(args: argparse.Namespace) -> None:
         await runner.cleanup()
         await bot.stop()
 
-    print(
-        f"{'server':<8}{'closed-loop req/s':>20}{'open-loop p50 ms':>18}{'p99 ms':>10}{'failures':>10}"
-    )
+    header = ("server", "closed-loop req/s", "open-loop p50 ms", "p99 ms", "failures")
+    print(f"{header[0]:<8}{header[1]:>20}{header[2]:>18}{header[3]:>10}{header[4]:>10}")
     for name, result in (("bare", bare), ("full", full)):
+        closed, opened = result["closed"], result["open"]
+        failures = closed["failures"] + opened["failures"]
         print(
-            f"{name:<8}{result['closed']['rate']:>20.0f}{result['open']['p50_ms']:>18.1f}"
-            f"{result['open']['p99_ms']:>10.1f}{result['closed']['failures'] + result['open']['failures']:>10}"
+            f"{name:<8}{closed['rate']:>20.0f}{opened['p50_ms']:>18.1f}"
+            f"{opened['p99_ms']:>10.1f}{failures:>10}"
         )
+    ratio = full["closed"]["rate"] / bare["closed"]["rate"]
     print(
-        f"ratio full/bare: {full['closed']['rate'] / bare['closed']['rate']:.2f} "
-        f"(open loop at {args.rate:.0f} req/s, {args.seconds:.0f} s; answers sent: {len(fake.responses)})"
+        f"ratio full/bare: {ratio:.2f} (open loop at {args.rate:.0f} req/s for "
+        f"{args.seconds:.0f} s; answers delivered to the fake Slack: {len(fake.responses)})"
     )
     await fake_runner.cleanup()
 
