@@ -97,3 +97,28 @@ class Scale:
 
     def hint(self) -> str:
         return f"Answer with a number from {self.low} to {self.high}."
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Several of the options: `1, 3`, `presenting, coaching`, or a select's `a,b`."""
+
+    choices: tuple[str, ...]
+    allow_none: bool = False
+
+    def parse(self, raw: str) -> object:
+        picked: list[str] = []
+        for part in raw.replace(";", ",").replace(" and ", ",").split(","):
+            text = part.strip()
+            if not text:
+                continue
+            choice = Choice(self.choices).parse(text)
+            if choice not in picked:
+                picked.append(str(choice))
+        if not picked and not self.allow_none:
+            raise InvalidAnswer("pick at least one option")
+        return [c for c in self.choices if c in picked]
+
+    def hint(self) -> str:
+        numbered = ", ".join(f"{n}. {choice}" for n, choice in enumerate(self.choices, 1))
+        return f"Pick one or more, separated by commas: {numbered}."

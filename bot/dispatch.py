@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.commands import CommandRouter
 from bot.config import AppConfig
 from bot.effects import Effects, Origin
-from bot.engine import ANSWER_ACTION, FlowEngine, decode_answer
+from bot.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_select
 from bot.events import (
     ActionInvoked,
     CommandInvoked,
@@ -206,8 +206,9 @@ class Dispatcher:
         )
 
     async def _action(self, event: ActionInvoked, person: Person, effects: Effects) -> None:
-        if event.action_id == ANSWER_ACTION:
-            decoded = decode_answer(event.value)
+        selected = decode_select(event.action_id, event.value)
+        if event.action_id == ANSWER_ACTION or selected is not None:
+            decoded = selected or decode_answer(event.value)
             run = await effects.uow.flow_runs.get(decoded[0], lock=True) if decoded else None
             if decoded is None or run is None or run.person_id != person.id:
                 await effects.reply(Message(text="That button isn't for you."), person_id=person.id)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANSWER_ACTION = "flow.answer"
+SELECT_ACTION = "flow.select"
+"""Selects and ratings carry the run in the action id, since the value is the person's."""
 REMIND_TASK = "flow.remind"
 GIVE_UP_TASK = "flow.give_up"
 
@@ -57,6 +59,11 @@ class FlowContext:
     def remember(self, **values: Any) -> None:
         """Store values in the run's data (a new dict, so the change is saved)."""
         self.run.data = {**self.run.data, **values}
+
+    @property
+    def select_action(self) -> str:
+        """The action id of a select or rating that answers the step the run waits on."""
+        return f"{SELECT_ACTION}:{self.run.id}:{self.run.step}"
 
     def answer_button(self, label: str, value: str, *, primary: bool = False) -> Button:
         """A button that answers the step the run is waiting on."""
@@ -123,6 +130,15 @@ class Flow:
 
 def encode_answer(run_id: int, step: str, value: str) -> str:
     return f"{run_id}:{step}:{value}"
+
+
+def decode_select(action_id: str, value: str) -> tuple[int, str, str] | None:
+    """(run id, step, value) from a select's or rating's action id and chosen value."""
+    prefix, _, rest = action_id.partition(":")
+    if prefix != SELECT_ACTION:
+        return None
+    run_id, _, step = rest.partition(":")
+    return (int(run_id), step, value) if run_id.isdigit() and step else None
 
 
 def decode_answer(raw: str) -> tuple[int, str, str] | None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -79,6 +80,8 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[str] = mapped_column(String(16), default="active")
+    profile: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default=text("'{}'"))
+    """Onboarding answers: area, strengths, skills to learn, methods, availability, consent."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

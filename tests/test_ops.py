@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from bot.app import CohortBot, StartupError
 from bot.cli import main
+from storage import migrate
 from tests.conftest import REPO_ROOT
 from tests.harness import demo_config, running_bot
 
@@ -61,7 +62,7 @@ def test_cli_upgrades_the_database(tmp_path: Path) -> None:
     )
 
     assert result.exit_code == 0, result.output
-    assert "Database is at revision 0001" in result.output
+    assert f"Database is at revision {migrate.head_revision()}" in result.output
 
 
 def free_port() -> int:

@@ -72,3 +72,28 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> Non
         assert foreign_keys == 1
     finally:
         await engine.dispose()
+
+
+async def test_upgrading_a_populated_database_keeps_its_people(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine, "0001")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO people (display_name, email, time_zone, status, created_at) "
+                    "VALUES ('Alex', 'alex@example.com', 'UTC', 'active', :now)"
+                ),
+                {"now": datetime(2026, 11, 1, tzinfo=UTC).replace(tzinfo=None)},
+            )
+        await migrate.upgrade(engine)
+        async with engine.connect() as connection:
+            row = (await connection.execute(text("SELECT display_name, profile FROM people"))).one()
+        assert row[0] == "Alex"
+        assert row[1] in ({}, "{}")
+    finally:
+        await engine.dispose()
