@@ -137,19 +137,23 @@ class Sender:
             return 0
         limit = asyncio.Semaphore(self._config.concurrency)
 
-        async def run_lane(lane_rows: list[OutboxMessage]) -> int:
+        async def run_lane(lane_rows: list[OutboxMessage]) -> list[Outcome]:
             async with limit:
                 return await self._send_lane(lane_rows)
 
-        settled = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()))
-        return sum(settled)
+        results = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()))
+        outcomes = [outcome for lane_outcomes in results for outcome in lane_outcomes]
+        await self._settle_all(outcomes, {row.id: row for row in rows})
+        return len(outcomes)
 
     def _note_wake(self, moment: datetime) -> None:
         if self.next_wake is None or moment < self.next_wake:
             self.next_wake = moment
 
-    async def _send_lane(self, rows: list[OutboxMessage]) -> int:
-        settled = 0
+    async def _send_lane(self, rows: list[OutboxMessage]) -> list[Outcome]:
+        """Send a lane's rows in order until one must wait; the outcomes are settled later."""
+        outcomes: list[Outcome] = []
+        sent_here: dict[str, str] = {}  # ref_key -> platform ref, for updates in this batch
         for position, row in enumerate(rows):
             if self._stopping.is_set():
                 break
@@ -161,8 +165,7 @@ class Sender:
             if row.update_of_key and any(
                 other.update_of_key == row.update_of_key for other in later
             ):
-                await self._settle(Outcome(row.id, SUPERSEDED))
-                settled += 1
+                outcomes.append(Outcome(row.id, SUPERSEDED))
                 continue
             wait = self._rate_wait(row, now)
             if wait > 0:
@@ -171,12 +174,13 @@ class Sender:
                 self._held[row.lane] = until
                 self._note_wake(until)
                 break
-            outcome = await self._attempt(row)
-            await self._settle(outcome)
-            settled += 1
+            outcome = await self._attempt(row, sent_here)
+            outcomes.append(outcome)
+            if outcome.status == SENT and row.ref_key and not row.update_of_key:
+                sent_here[row.ref_key] = outcome.platform_ref or ""
             if outcome.status != SENT and outcome.status != DEAD:
                 break
-        return settled
+        return outcomes
 
     def _rate_wait(self, row: OutboxMessage, now: datetime) -> float:
         lane = self._lane_limits.get(row.platform)
@@ -189,19 +193,22 @@ class Sender:
             self._held_workspaces[key] = now + timedelta(seconds=workspace_wait)
         return max(lane.wait_time(row.lane, now), workspace_wait)
 
-    async def _attempt(self, row: OutboxMessage) -> Outcome:
+    async def _attempt(self, row: OutboxMessage, sent_here: dict[str, str]) -> Outcome:
         client = self._clients.get(row.platform)
         if client is None:
             return Outcome(row.id, DEAD, error=f"platform {row.platform!r} is not enabled")
         update_of: str | None = None
         if row.update_of_key:
-            original = await self._sent_ref(row, row.update_of_key)
+            original = sent_here.get(row.update_of_key) or await self._sent_ref(
+                row, row.update_of_key
+            )
             if original is None:
                 return Outcome(row.id, DEAD, error="the message to update was never sent")
             update_of = original
         target = Target.model_validate(row.target)
         if target.thread_ref and target.thread_ref.startswith(THREAD_KEY):
-            parent = await self._sent_ref(row, target.thread_ref.removeprefix(THREAD_KEY))
+            parent_key = target.thread_ref.removeprefix(THREAD_KEY)
+            parent = sent_here.get(parent_key) or await self._sent_ref(row, parent_key)
             if parent is None:
                 return Outcome(row.id, DEAD, error="the thread's first message was never sent")
             target = target.model_copy(update={"thread_ref": parent})
@@ -258,27 +265,39 @@ class Sender:
         self._note_wake(retry_at)
         return Outcome(row.id, PENDING, error=error.reason, retry_at=retry_at)
 
-    async def _settle(self, outcome: Outcome) -> None:
-        async with unit_of_work(self._sessions) as uow:
-            row = await uow.outbox.get(outcome.outbox_id)
-            if row is None:
-                return
-            now = self._clock.now()
-            row.status = outcome.status
-            if outcome.status in (SENT, DEAD, PENDING):
-                row.attempts += 1
-            if outcome.status == SENT:
-                row.platform_ref = outcome.platform_ref
-                row.sent_at = now
-                row.last_error = None
-            if outcome.error:
-                row.last_error = outcome.error[:2000]
-            if outcome.retry_at is not None:
-                row.next_attempt_at = outcome.retry_at
+    async def _settle_all(self, outcomes: list[Outcome], rows: dict[int, OutboxMessage]) -> None:
+        """Record a whole drain's outcomes in one transaction."""
+        if not outcomes:
+            return
+        now = self._clock.now()
+        changes = []
+        unreachable = []
+        for outcome in outcomes:
+            row = rows[outcome.outbox_id]
+            counted = outcome.status in (SENT, DEAD, PENDING)
+            changes.append(
+                {
+                    "id": row.id,
+                    "status": outcome.status,
+                    "attempts": row.attempts + int(counted),
+                    "platform_ref": outcome.platform_ref
+                    if outcome.status == SENT
+                    else row.platform_ref,
+                    "sent_at": now if outcome.status == SENT else row.sent_at,
+                    "last_error": None
+                    if outcome.status == SENT
+                    else (outcome.error or row.last_error or "")[:2000] or None,
+                    "next_attempt_at": outcome.retry_at or row.next_attempt_at,
+                }
+            )
             target = Target.model_validate(row.target)
             if outcome.unreachable and target.user_id is not None:
+                unreachable.append((row.platform, row.workspace, target.user_id))
+        async with unit_of_work(self._sessions) as uow:
+            await uow.outbox.settle(changes)
+            for platform, workspace, user_id in unreachable:
                 await uow.people.mark_unreachable(
-                    platform=row.platform, workspace=row.workspace, user_id=target.user_id
+                    platform=platform, workspace=workspace, user_id=user_id
                 )
 
     @property

@@ -103,6 +103,11 @@ class OutboxRepository:
             select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == PENDING)
         )
 
+    async def settle(self, changes: list[dict[str, Any]]) -> None:
+        """Write delivery outcomes (id plus the changed columns), all in one statement."""
+        if changes:
+            await self._session.execute(update(OutboxMessage), changes)
+
     async def get(self, outbox_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, outbox_id)
 
