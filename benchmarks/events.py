@@ -133,7 +133,7 @@ async def answer(
         rows = await uow.session.execute(
             select(InboxEvent.event_id, InboxEvent.id).where(InboxEvent.event_id.in_(started))
         )
-        inbox_ids = dict(rows.tuples().all())
+        inbox_ids = dict(rows.all())
     run.latencies = [
         completions.at[inbox_ids[event_id]] - begun
         for event_id, begun in started.items()
