@@ -69,7 +69,7 @@ class CohortBot:
         self.flows = FlowEngine(config)
         self.router = CommandRouter()
         self.tasks = TaskRegistry()
-        register_all(router=self.router, engine=self.flows)
+        register_all(router=self.router, engine=self.flows, tasks=self.tasks, config=config)
         self.flows.register_tasks(self.tasks)
         self.adapters: dict[str, Adapter] = {}
         self.local = self._local_adapter() if config.platforms.local.enabled else None

@@ -116,6 +116,8 @@ def _give_up(ctx: FlowContext) -> timedelta:
 
 
 def _survey(program: ProgramConfig) -> list[Ask]:
+    """The questions, the time zone first: every reminder after it depends on it."""
+    questions = sorted(program.onboarding.questions, key=lambda q: q.kind != "time_zone")
     return [
         Ask(
             question.id,
@@ -125,7 +127,7 @@ def _survey(program: ProgramConfig) -> list[Ask]:
             remind_after=_reminder,
             give_up_after=_give_up,
         )
-        for question in program.onboarding.questions
+        for question in questions
     ]
 
 

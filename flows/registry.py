@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from bot.commands import CommandRouter
+from bot.config import AppConfig
 from bot.engine import FlowEngine
-from flows import basics, join
+from bot.scheduler import TaskRegistry
+from flows import basics, enrolment
 
 
-def register_all(*, router: CommandRouter, engine: FlowEngine) -> None:
+def register_all(
+    *, router: CommandRouter, engine: FlowEngine, tasks: TaskRegistry, config: AppConfig
+) -> None:
     basics.register(router)
-    join.register(router, engine)
+    enrolment.register(router=router, engine=engine, tasks=tasks, config=config)

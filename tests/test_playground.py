@@ -44,19 +44,17 @@ async def test_joining_twice_says_so_and_changes_nothing(sqlite_url: str) -> Non
         assert count == 1
 
 
-async def test_confirming_time_zone_by_button_completes_the_join_flow(sqlite_url: str) -> None:
+async def test_confirming_time_zone_by_button_moves_on_to_the_survey(sqlite_url: str) -> None:
     async with running_bot(demo_config(sqlite_url)) as playground:
         await playground.say("alex", "/cohort join pilot-a")
         question = await playground.last_dm("alex")
         await playground.click("alex", question, "Yes")
 
-        assert "you're all set" in (await playground.dm_texts("alex"))[-1]
+        assert (await playground.dm_texts("alex"))[-1] == "What is your main area of knowledge?"
         async with unit_of_work(playground.bot.sessions) as uow:
             run = await uow.session.scalar(select(FlowRun))
-            confirmed = await uow.activity.count(verb="profile.time_zone_confirmed")
         assert run is not None
-        assert run.status == "done"
-        assert confirmed == 1
+        assert (run.status, run.step, run.data["time_zone"]) == ("waiting", "area", "Europe/Berlin")
 
 
 async def test_invalid_time_zone_is_asked_again_with_the_reason(sqlite_url: str) -> None:
@@ -69,7 +67,10 @@ async def test_invalid_time_zone_is_asked_again_with_the_reason(sqlite_url: str)
         assert "Is that right?" in retry
 
         await playground.say("alex", "new york")
-        assert "America/New_York" in (await playground.dm_texts("alex"))[-1]
+        async with unit_of_work(playground.bot.sessions) as uow:
+            run = await uow.session.scalar(select(FlowRun))
+        assert run is not None
+        assert run.data["time_zone"] == "America/New_York"
 
 
 async def test_clicking_an_answered_question_again_is_refused_politely(sqlite_url: str) -> None:
@@ -105,11 +106,15 @@ async def test_unanswered_question_gets_one_reminder_then_facilitator_hears(
 async def test_answering_cancels_the_pending_reminder(sqlite_url: str) -> None:
     async with running_bot(demo_config(sqlite_url)) as playground:
         await playground.say("alex", "/cohort join pilot-a")
+        await playground.advance(timedelta(hours=20))
         await playground.say("alex", "Europe/Lisbon")
-        await playground.advance(timedelta(days=3))
+        await playground.advance(timedelta(hours=10))
 
-        assert not any(t.startswith("Reminder") for t in await playground.dm_texts("alex"))
-        assert not any("not onboarded" in t for t in await playground.dm_texts("dana"))
+        reminders = [t for t in await playground.dm_texts("alex") if t.startswith("Reminder")]
+        assert reminders == [], "the time-zone reminder was cancelled by the answer"
+        await playground.advance(timedelta(hours=20))
+        reminders = [t for t in await playground.dm_texts("alex") if t.startswith("Reminder")]
+        assert reminders == ["Reminder: What is your main area of knowledge?"]
 
 
 async def test_participant_asking_for_facilitator_command_is_told_who_can(

@@ -33,7 +33,7 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def test_participant_joins_and_confirms_time_zone_in_the_browser(
+async def test_participant_joins_and_answers_onboarding_in_the_browser(
     browser: Browser, sqlite_url: str
 ) -> None:
     async with running_bot(demo_config(sqlite_url)) as playground:
@@ -49,14 +49,21 @@ async def test_participant_joins_and_confirms_time_zone_in_the_browser(
         await expect(dm_pane.get_by_text("Welcome to Pilot cohort A, Alex!")).to_be_visible()
         await expect(page.locator("#channel-pane .ephemeral")).to_contain_text("You joined")
         await dm_pane.locator("button.action", has_text="Yes").click()
-        await expect(dm_pane.get_by_text("you're all set")).to_be_visible()
+        await expect(dm_pane.get_by_text("What is your main area of knowledge?")).to_be_visible()
+        await page.fill("#dm-input", "Product design")
+        await page.press("#dm-input", "Enter")
+        strengths = dm_pane.locator(".message").last
+        await expect(strengths).to_contain_text("strong in")
+        await strengths.get_by_label("presenting").check()
+        await strengths.locator("button.action").click()
+        await expect(dm_pane.get_by_text("Which skills do you want to build")).to_be_visible()
 
         SCREENSHOTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / "playground-join.png"), full_page=True)
         async with playground.bot.sessions() as session:
             run = await session.scalar(select(FlowRun))
         assert run is not None
-        assert run.status == "done"
+        assert run.data["strengths"] == ["presenting"]
 
 
 async def test_facilitator_view_shows_roles_and_help_on_a_phone(

@@ -98,7 +98,7 @@ async def test_mention_in_channel_gets_an_ephemeral_answer(slack_rig: SlackRig) 
     assert "/cohort help" in ephemeral["text"]
 
 
-async def test_join_by_command_then_button_click_completes_the_flow(slack_rig: SlackRig) -> None:
+async def test_join_by_command_then_button_click_answers_the_flow(slack_rig: SlackRig) -> None:
     await slack_rig.command("join pilot-a", channel_id="D2147483697", channel_name="directmessage")
     await slack_rig.playground.bot.settle()
     question = slack_rig.slack.called("chat.postMessage")[-1]
@@ -113,11 +113,13 @@ async def test_join_by_command_then_button_click_completes_the_flow(slack_rig: S
     await slack_rig.playground.bot.settle()
 
     assert response.status == 200
-    assert "all set" in slack_rig.slack.called("chat.postMessage")[-1]["text"]
+    next_question = slack_rig.slack.called("chat.postMessage")[-1]
+    assert next_question["text"] == "What is your main area of knowledge?"
+    assert next_question["channel"] == "U2147483697"
     async with unit_of_work(slack_rig.playground.bot.sessions) as uow:
         run = await uow.session.scalar(select(FlowRun))
     assert run is not None
-    assert run.status == "done"
+    assert (run.step, run.data["time_zone"]) == ("area", "UTC")
 
 
 async def test_form_in_a_modal_round_trips_to_the_flow(slack_rig: SlackRig) -> None:
@@ -136,7 +138,7 @@ async def test_form_in_a_modal_round_trips_to_the_flow(slack_rig: SlackRig) -> N
     async with unit_of_work(slack_rig.playground.bot.sessions) as uow:
         done = await uow.flow_runs.get(run.id)
     assert done is not None
-    assert (done.status, done.data["time_zone"]) == ("done", "Asia/Kolkata")
+    assert (done.step, done.data["time_zone"]) == ("area", "Asia/Kolkata")
 
 
 async def test_app_home_shows_the_person_cohorts(slack_rig: SlackRig) -> None:
