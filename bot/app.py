@@ -14,6 +14,7 @@ from aiohttp import web
 
 from adapters.local.adapter import LocalAdapter, PlaygroundChannel, PlaygroundPerson
 from adapters.slack.app import SlackAdapter
+from adapters.teams.app import TeamsAdapter
 from bot.clock import Clock, SystemClock
 from bot.commands import CommandRouter
 from bot.config import AppConfig
@@ -78,6 +79,9 @@ class CohortBot:
         if config.platforms.slack.enabled:
             slack = SlackAdapter(config.platforms.slack, sink=self.accept)
             self.adapters[slack.platform] = slack
+        teams = self._teams_adapter()
+        if teams is not None:
+            self.adapters[teams.platform] = teams
         clients: dict[str, PlatformClient] = {n: a.client for n, a in self.adapters.items()}
         clients.update(extra_clients or {})
         self.platforms = frozenset(clients)
@@ -130,6 +134,20 @@ class CohortBot:
                 "127.0.0.1 (HOST), set COHORTBOT_PLAYGROUND_TOKEN, or disable "
                 "platforms.local in app.yaml."
             )
+
+    def _teams_adapter(self) -> TeamsAdapter | None:
+        """Teams always runs: validated with an app id, else emulator mode on loopback only."""
+        teams = self.config.platforms.teams
+        loopback = is_loopback(self.config.server.host)
+        if teams.emulator_mode and not loopback:
+            log.warning(
+                "Teams is off: emulator mode (no MICROSOFT_APP_ID) is allowed only on loopback"
+            )
+            return None
+        try:
+            return TeamsAdapter(teams, sink=self.accept, clock=self.clock, loopback=loopback)
+        except ValueError as error:
+            raise StartupError(str(error)) from error
 
     def _local_adapter(self) -> LocalAdapter:
         local = self.config.platforms.local

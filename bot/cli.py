@@ -12,9 +12,14 @@ from typing import TypeVar
 import click
 from aiohttp import web
 
+from adapters.teams.package import build_package
 from bot.app import CohortBot, StartupError
+from bot.commands import CommandRouter
 from bot.config import AppConfig, ConfigError, load_config
+from bot.engine import FlowEngine
 from bot.logs import configure_logging
+from bot.scheduler import TaskRegistry
+from flows.registry import register_all
 from storage import migrate
 from storage.db import create_engine
 
@@ -143,3 +148,32 @@ def demo(config_path: Path | None) -> None:
     for cohort in config.cohorts:
         click.echo(f"Demo cohort: {cohort.name}. Join it with `/cohort join {cohort.id}`.")
     _run(lambda: _serve(config))
+
+
+@main.command("teams-package")
+@config_option
+@click.option(
+    "--app-id", default=None, help="The bot's Microsoft app id (default: MICROSOFT_APP_ID)."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path(),
+    help="Where to write the zip (a file, or a folder for cohortbot-teams.zip).",
+)
+def teams_package(config_path: Path | None, app_id: str | None, out: Path) -> None:
+    """Build the Teams app package (manifest and icons) to upload in Teams."""
+    config = _config(config_path)
+    chosen = app_id or config.platforms.teams.app_id
+    if not chosen:
+        click.echo("Give the app id: --app-id or MICROSOFT_APP_ID.", err=True)
+        sys.exit(2)
+    router = CommandRouter()
+    register_all(router=router, engine=FlowEngine(config), tasks=TaskRegistry(), config=config)
+    commands = [(spec.name, spec.summary) for spec in router.table.specs()]
+    try:
+        written = build_package(chosen, out, commands=commands)
+    except ValueError as error:
+        click.echo(f"cohortbot cannot build the package: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"Wrote {written}. Upload it in Teams: Apps -> Manage your apps -> Upload an app.")

@@ -194,7 +194,8 @@ class Dispatcher:
                 run=run, person=person, raw=text, effects=effects
             ):
                 return
-        if event.mentions_bot and self.router.table.get(first) is not None:
+        if self.router.table.get(first) is not None:
+            # `join pilot-a` typed to the bot (Teams' command menu inserts bare words).
             await self._command(text, person, effects)
             return
         await effects.reply(
@@ -269,8 +270,10 @@ class Dispatcher:
                 "pairing, peer reviews and polls. Type `help` to see what I can do."
             )
         else:
+            # Some platforms announce new members by id only; greet without a name then.
+            name = person.display_name if person.display_name != event.actor.user_id else ""
             text = (
-                f"Welcome, {person.display_name}! Type `/cohort cohorts` to see the "
+                f"Welcome{', ' + name if name else ''}! Type `/cohort cohorts` to see the "
                 "cohorts you can join."
             )
         await effects.reply(Message(text=text, blocks=[Section(text=text)]), person_id=person.id)

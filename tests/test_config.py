@@ -53,7 +53,7 @@ def test_shipped_app_yaml_loads_with_an_empty_environment() -> None:
     assert cohort.channels == {
         "local": "cohort-pilot-a",
         "slack": "C0COHORTA",
-        "teams": "19:cohort-pilot-a@thread.tacv2",
+        "teams": "",  # set TEAMS_COHORT_CHANNEL to post in a Teams channel
     }
 
 

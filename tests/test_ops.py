@@ -124,3 +124,38 @@ async def wait_for_dm(session: aiohttp.ClientSession, url: str, expected: str) -
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"no DM with {expected!r} arrived")
+
+
+def test_cli_builds_the_teams_package_with_the_bot_commands(tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    app_id = "00000000-0000-0000-0000-00000000c0de"
+    result = CliRunner().invoke(
+        main,
+        [
+            "teams-package",
+            "--config",
+            str(REPO_ROOT / "app.yaml"),
+            "--app-id",
+            app_id,
+            "--out",
+            str(tmp_path),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(tmp_path / "cohortbot-teams.zip") as package:
+        manifest = json.loads(package.read("manifest.json"))
+        assert {"color.png", "outline.png"} <= set(package.namelist())
+    assert manifest["bots"][0]["botId"] == app_id
+    titles = {c["title"] for lst in manifest["bots"][0]["commandLists"] for c in lst["commands"]}
+    assert {"cohort join", "cohort invite", "cohort profile"} <= titles
+
+
+def test_cli_refuses_a_teams_package_without_an_app_id(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["teams-package", "--config", str(REPO_ROOT / "app.yaml"), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "--app-id or MICROSOFT_APP_ID" in result.output

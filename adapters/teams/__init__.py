@@ -1,0 +1,1 @@
+"""Microsoft Teams: botbuilder-python behind the neutral adapter interface."""

@@ -1,0 +1,143 @@
+"""The Teams adapter: botbuilder authenticates, we record, acknowledge, translate.
+
+`POST /api/messages` takes every activity Teams sends. botbuilder validates the token;
+any failure to authenticate is a 401 (botbuilder's own aiohttp handler answers some of
+them with 500) and nothing is recorded. An authenticated activity is translated,
+recorded in the inbox through the sink, and acknowledged; processing happens after.
+Invokes get their InvokeResponse at once, well within Teams' time limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes
+
+from adapters.teams import translate
+from adapters.teams.auth import TeamsAuth
+from adapters.teams.client import Directory, TeamsClient
+from bot.clock import Clock
+from bot.config import TeamsConfig
+from bot.ports import EventSink
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/api/messages"
+CARD_ACTION_REPLY = "Got it."
+
+
+class TeamsAdapter:
+    def __init__(
+        self, config: TeamsConfig, *, sink: EventSink, clock: Clock, loopback: bool
+    ) -> None:
+        if config.emulator_mode and not loopback:
+            raise ValueError(
+                "Teams is in emulator mode (MICROSOFT_APP_ID is empty), which turns "
+                "authentication off; that is only allowed when the server listens on "
+                "loopback. Set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or bind HOST "
+                "to 127.0.0.1."
+            )
+        self._config = config
+        self._sink = sink
+        self._clock = clock
+        self.auth = TeamsAuth(config)
+        self.cloud: Any = CloudAdapter(self.auth.framework)
+        self.directory = Directory(None if config.emulator_mode else config.service_url)
+        self._client = TeamsClient(adapter=self.cloud, auth=self.auth, directory=self.directory)
+
+    @property
+    def platform(self) -> str:
+        return translate.PLATFORM
+
+    @property
+    def client(self) -> TeamsClient:
+        return self._client
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post(ROUTE, self._messages)
+
+    async def start(self) -> None:
+        """Fetch the first outgoing token, so a credentials problem shows at start."""
+        try:
+            await self.auth.warm()
+        except Exception as error:  # MSAL raises many kinds; the sender retries later
+            log.warning("teams: no outgoing token yet", extra={"error": str(error)[:300]})
+
+    async def close(self) -> None:
+        self.auth.credentials.close()
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body is not JSON"}, status=400)
+        try:
+            if not isinstance(body, dict) or not body.get("type"):
+                raise ValueError("no activity type")
+            activity = Activity().deserialize(body)
+        except ValueError:  # msrest's DeserializationError is one
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        try:
+            authenticated = await self.auth.authenticate(
+                activity, request.headers.get("Authorization")
+            )
+        except Exception as error:  # every way a token can fail is a 401
+            log.warning(
+                "teams request refused",
+                extra={"reason": type(error).__name__, "activity_type": body.get("type")},
+            )
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if not self._tenant_allowed(body):
+            log.warning("teams activity from another tenant dropped")
+            return web.Response(status=200)
+        self.directory.learn(
+            tenant=translate.tenant(body),
+            service_url=str(body.get("serviceUrl") or "") or None,
+            bot=translate.recipient_id(body),
+        )
+        invoke = await self.cloud.process_activity(authenticated, activity, self._turn(body))
+        if invoke is None:
+            return web.Response(status=200)
+        return web.json_response(invoke.body, status=int(invoke.status))
+
+    def _tenant_allowed(self, body: dict[str, Any]) -> bool:
+        """A single-tenant bot only listens to its own tenant."""
+        if self._config.app_type != "SingleTenant" or not self._config.tenant_id:
+            return True
+        return translate.tenant(body) in ("", self._config.tenant_id)
+
+    def _turn(self, body: dict[str, Any]) -> Any:
+        """The turn handler: record the events, answer an invoke, return at once."""
+
+        async def on_turn(turn_context: Any) -> None:
+            for event in translate.events(body, now=self._clock.now()):
+                await self._sink(event)
+            if body.get("type") == ActivityTypes.invoke:
+                status, reply = invoke_reply(str(body.get("name") or ""))
+                await turn_context.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response,
+                        value=InvokeResponse(status=status, body=reply),
+                    )
+                )
+
+        return on_turn
+
+
+def invoke_reply(name: str) -> tuple[int, dict[str, Any]]:
+    """The InvokeResponse for an invoke, sent before the work is done."""
+    if name == translate.CARD_ACTION:
+        return 200, {
+            "statusCode": 200,
+            "type": "application/vnd.microsoft.activity.message",
+            "value": CARD_ACTION_REPLY,
+        }
+    if name in ("task/fetch", "task/submit"):
+        return 200, {"task": {"type": "message", "value": CARD_ACTION_REPLY}}
+    return 200, {}
