@@ -25,6 +25,7 @@ from bot.messages import (
     Select,
     TextInput,
 )
+from bot.text import split_text as split_shared
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -67,18 +68,8 @@ def _clip(text: str, limit: int) -> str:
 
 
 def split_text(text: str, limit: int = MAX_SECTION) -> list[str]:
-    """Split long text into pieces under `limit`, at a newline or space where possible."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    pieces.append(text)
-    return [piece for piece in pieces if piece]
+    """Split long text into sections Slack accepts."""
+    return split_shared(text, limit)
 
 
 def _unique(action_id: str, counter: list[int]) -> str:

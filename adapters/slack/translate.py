@@ -32,6 +32,13 @@ def actor(user_id: str, team_id: str, name: str = "") -> Actor:
     return Actor(platform=PLATFORM, workspace=team_id, user_id=user_id, display_name=name)
 
 
+def interaction_actor(body: dict[str, Any]) -> Actor:
+    """The person behind an interactivity payload (block_actions, view_submission, shortcut)."""
+    user = body["user"]
+    team = user.get("team_id") or (body.get("team") or {}).get("id", "")
+    return actor(user["id"], team, user.get("name", ""))
+
+
 def _is_dm(channel_id: str | None) -> bool:
     return bool(channel_id) and str(channel_id).startswith("D")
 
@@ -121,14 +128,9 @@ def block_action(body: dict[str, Any]) -> ActionInvoked | None:
         body.get("container") or {}
     ).get("channel_id")
     message = body.get("message") or {}
-    user = body["user"]
     return ActionInvoked(
         event_id=f"action:{body.get('trigger_id') or action.get('action_ts')}",
-        actor=actor(
-            user["id"],
-            user.get("team_id") or (body.get("team") or {}).get("id", ""),
-            user.get("name", ""),
-        ),
+        actor=interaction_actor(body),
         channel_id=channel_id,
         is_direct=_is_dm(channel_id),
         reply_token=body.get("trigger_id"),
@@ -145,14 +147,9 @@ def view_submission(body: dict[str, Any]) -> FormSubmitted:
     for block_id, inputs in (view.get("state") or {}).get("values", {}).items():
         for element in inputs.values():
             values[block_id] = _input_value(element)
-    user = body["user"]
     return FormSubmitted(
         event_id=f"view:{view['id']}:{view.get('hash', '')}",
-        actor=actor(
-            user["id"],
-            user.get("team_id") or (body.get("team") or {}).get("id", ""),
-            user.get("name", ""),
-        ),
+        actor=interaction_actor(body),
         channel_id=None,
         is_direct=True,
         form_id=str(view.get("callback_id", "")),
@@ -174,14 +171,9 @@ def flag_shortcut(body: dict[str, Any]) -> ActionInvoked:
     """The "Flag for moderators" message shortcut: the flagged message becomes the value."""
     message = body.get("message") or {}
     channel_id = (body.get("channel") or {}).get("id")
-    user = body["user"]
     return ActionInvoked(
         event_id=f"shortcut:{body['trigger_id']}",
-        actor=actor(
-            user["id"],
-            user.get("team_id") or (body.get("team") or {}).get("id", ""),
-            user.get("name", ""),
-        ),
+        actor=interaction_actor(body),
         channel_id=channel_id,
         is_direct=_is_dm(channel_id),
         reply_token=body.get("trigger_id"),

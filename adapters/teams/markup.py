@@ -57,18 +57,3 @@ def to_teams(text: str, *, escape_html: bool = False) -> tuple[str, list[dict[st
     for index, piece in enumerate(kept):
         text = text.replace(_PLACEHOLDER.format(index), piece)
     return text, mentions
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Split long text into pieces under `limit`, at a newline or space where possible."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    pieces.append(text)
-    return [piece for piece in pieces if piece]

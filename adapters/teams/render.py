@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.teams.markup import split_text, to_teams
+from adapters.teams.markup import to_teams
 from adapters.teams.translate import DATA_KEY
 from bot.messages import (
     Block,
@@ -30,6 +30,7 @@ from bot.messages import (
     Select,
     TextInput,
 )
+from bot.text import split_text
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
