@@ -16,6 +16,7 @@ from adapters.local.adapter import LocalAdapter, PlaygroundChannel, PlaygroundPe
 from adapters.slack.app import SlackAdapter
 from adapters.teams.app import TeamsAdapter
 from bot.clock import Clock, SystemClock
+from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig
 from bot.dispatch import Dispatcher
@@ -70,7 +71,14 @@ class CohortBot:
         self.flows = FlowEngine(config)
         self.router = CommandRouter()
         self.tasks = TaskRegistry()
-        register_all(router=self.router, engine=self.flows, tasks=self.tasks, config=config)
+        self.cohort_setup = CohortSetup()
+        register_all(
+            router=self.router,
+            engine=self.flows,
+            tasks=self.tasks,
+            config=config,
+            setup=self.cohort_setup,
+        )
         self.flows.register_tasks(self.tasks)
         self.adapters: dict[str, Adapter] = {}
         self.local = self._local_adapter() if config.platforms.local.enabled else None
@@ -190,6 +198,7 @@ class CohortBot:
             await adapter.start()
         async with unit_of_work(self.sessions) as uow:
             await seed_from_config(uow, self.config, now=self.clock.now())
+            await self.cohort_setup.install(uow, self.config, now=self.clock.now())
         recovered = await self.dispatcher.recover()
         if recovered:
             log.info("recovered pending events", extra={"count": recovered})

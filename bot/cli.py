@@ -14,6 +14,7 @@ from aiohttp import web
 
 from adapters.teams.package import build_package
 from bot.app import CohortBot, StartupError
+from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig, ConfigError, load_config
 from bot.engine import FlowEngine
@@ -169,7 +170,13 @@ def teams_package(config_path: Path | None, app_id: str | None, out: Path) -> No
         click.echo("Give the app id: --app-id or MICROSOFT_APP_ID.", err=True)
         sys.exit(2)
     router = CommandRouter()
-    register_all(router=router, engine=FlowEngine(config), tasks=TaskRegistry(), config=config)
+    register_all(
+        router=router,
+        engine=FlowEngine(config),
+        tasks=TaskRegistry(),
+        config=config,
+        setup=CohortSetup(),
+    )
     commands = [(spec.name, spec.summary) for spec in router.table.specs()]
     try:
         written = build_package(chosen, out, commands=commands)

@@ -287,6 +287,11 @@ class FlowEngine:
             return True
         ctx.remember(**{current.store: value})
         await ctx.timers.cancel_prefix(f"flow:{run.id}:")
+        if run.cohort_id is not None and await effects.uow.participation.mark_answered(
+            run.cohort_id, person.id
+        ):
+            # Any answer ends an inactivity (see flows.availability).
+            effects.log("participant.reactivated", person_id=person.id, cohort_id=run.cohort_id)
         position = flow.index(current.name) + 1
         if position >= len(flow.steps):
             run.step = current.name

@@ -89,6 +89,34 @@ class Timers:
         )
         return first
 
+    async def ensure_repeating(
+        self,
+        *,
+        key: str,
+        task: str,
+        rule: dict[str, Any],
+        time_zone: str,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Start a recurring timer unless it already runs with this rule, zone and payload.
+
+        Called at every start: an unchanged timer keeps its next occurrence, so one that
+        fell due while the bot was down is still caught up (within the grace window).
+        """
+        current = await self._uow.schedule.get(key)
+        if (
+            current is not None
+            and current.status == "active"
+            and current.task == task
+            and current.recurrence == rule
+            and current.time_zone == time_zone
+            and current.payload == (payload or {})
+        ):
+            return
+        await self.run_repeating(
+            key=key, task=task, rule=rule, time_zone=time_zone, payload=payload
+        )
+
     async def cancel(self, key: str) -> bool:
         return await self._uow.schedule.cancel(key)
 

@@ -32,6 +32,7 @@ async def seed_from_config(uow: UnitOfWork, config: AppConfig, *, now: datetime)
             program=cohort_config.program,
             time_zone=cohort_config.time_zone,
             now=now,
+            start_date=cohort_config.start_date,
         )
         for platform, channel_id in cohort_config.channels.items():
             if channel_id:

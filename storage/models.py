@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -82,6 +84,8 @@ class Person(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     profile: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default=text("'{}'"))
     """Onboarding answers: area, strengths, skills to learn, methods, availability, consent."""
+    away_until: Mapped[date | None] = mapped_column(Date)
+    """Last day of a time off (`/cohort away until`): no prompts, pairings or nudges."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -111,6 +115,8 @@ class Cohort(Base):
     program: Mapped[str] = mapped_column(String(64))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[str] = mapped_column(String(16), default="active")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    """Kickoff day: program weeks, pulse check-ins and the session calendar count from it."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -136,6 +142,9 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="active")
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    missed_in_a_row: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    """Prompts left unanswered since the last answer; three make the member inactive."""
+    inactive_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class FlowRun(Base):
@@ -256,3 +265,112 @@ class Activity(Base):
     verb: Mapped[str] = mapped_column(String(64))
     object: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class MatchGroup(Base):
+    """A pair or triad of one matching cycle, why it was formed, and whether it met."""
+
+    __tablename__ = "match_groups"
+    __table_args__ = (Index("ix_match_groups_cohort_cycle", "cohort_id", "cycle"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    cycle: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(8), default="pairs")
+    members: Mapped[list[int]] = mapped_column(Json)
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    reasons: Mapped[list[str]] = mapped_column(Json, default=list)
+    met: Mapped[dict[str, bool]] = mapped_column(Json, default=dict)
+    """Person id (as text) -> their answer to "did you meet?"."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CheckinRound(Base):
+    """One round of check-ins in a cohort: weekly (success and challenge) or a pulse."""
+
+    __tablename__ = "checkin_rounds"
+    __table_args__ = (UniqueConstraint("cohort_id", "kind", "number"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="weekly")
+    number: Mapped[int] = mapped_column(Integer)
+    order: Mapped[list[int]] = mapped_column(Json, default=list)
+    """Who goes first in the digest, rotated every round."""
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    digest_posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CheckinAnswer(Base):
+    """A participant's part in a round: prompted, maybe nudged, maybe answered."""
+
+    __tablename__ = "checkin_answers"
+    __table_args__ = (
+        UniqueConstraint("round_id", "person_id"),
+        Index("ix_checkin_answers_person", "person_id", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("checkin_rounds.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    success: Mapped[str | None] = mapped_column(Text)
+    challenge: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    wants_help: Mapped[bool] = mapped_column(Boolean, default=False)
+    helper_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    prompted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    nudged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CohortSession(Base):
+    """A facilitated session: where in the agenda it is, and who runs and records it."""
+
+    __tablename__ = "cohort_sessions"
+    __table_args__ = (UniqueConstraint("cohort_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    item: Mapped[int] = mapped_column(Integer, default=0)
+    """Index of the agenda item running now."""
+    item_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    note_taker_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Attendance(Base):
+    __tablename__ = "session_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("cohort_sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Commitment(Base):
+    """A personal action from a session, with a deadline and an accountability peer."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (Index("ix_commitments_cohort_person", "cohort_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cohort_sessions.id", ondelete="SET NULL")
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    peer_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    """open, kept or not_kept."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

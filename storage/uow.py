@@ -13,6 +13,7 @@ from storage.repositories.cohorts import CohortRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.schedule import ScheduleRepository
 
@@ -29,6 +30,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.schedule = ScheduleRepository(session)
         self.activity = ActivityRepository(session)
+        self.participation = ParticipationRepository(session)
 
 
 @asynccontextmanager

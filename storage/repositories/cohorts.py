@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,8 +16,16 @@ class CohortRepository:
         self._session = session
 
     async def upsert(
-        self, *, key: str, name: str, program: str, time_zone: str, now: datetime
+        self,
+        *,
+        key: str,
+        name: str,
+        program: str,
+        time_zone: str,
+        now: datetime,
+        start_date: date | None = None,
     ) -> Cohort:
+        """Create or refresh a cohort; a start date is only ever set, never cleared here."""
         cohort = await self.by_key(key)
         if cohort is None:
             cohort = Cohort(
@@ -26,12 +34,15 @@ class CohortRepository:
                 program=program,
                 time_zone=time_zone,
                 status="active",
+                start_date=start_date,
                 created_at=now,
             )
             self._session.add(cohort)
             await self._session.flush()
             return cohort
         cohort.name, cohort.program, cohort.time_zone = name, program, time_zone
+        if start_date is not None:
+            cohort.start_date = start_date
         return cohort
 
     async def set_channel(self, cohort: Cohort, platform: str, channel_id: str) -> None:
