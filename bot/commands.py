@@ -43,6 +43,44 @@ CommandHandler = Callable[[CommandContext], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class ActionContext:
+    """What a button handler sees: who clicked, which button, and the effects it may cause."""
+
+    person: Person
+    action_id: str
+    value: str
+    effects: Effects
+    engine: FlowEngine
+
+    async def reply(self, text: str) -> None:
+        await self.effects.reply(
+            Message(text=text, blocks=[Section(text=text)]), person_id=self.person.id
+        )
+
+
+ActionHandler = Callable[[ActionContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What a form handler sees: who submitted which form, with the values by field id."""
+
+    person: Person
+    form_id: str
+    values: dict[str, str]
+    effects: Effects
+    engine: FlowEngine
+
+    async def reply(self, text: str) -> None:
+        await self.effects.reply(
+            Message(text=text, blocks=[Section(text=text)]), person_id=self.person.id
+        )
+
+
+FormHandler = Callable[[FormContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class Route:
     spec: CommandSpec
     handler: CommandHandler
@@ -54,6 +92,26 @@ class Route:
 class CommandRouter:
     table: CommandTable = field(default_factory=CommandTable)
     routes: dict[str, Route] = field(default_factory=dict)
+    actions: dict[str, ActionHandler] = field(default_factory=dict)
+    """Button handlers by action namespace: `session.here` handles `session.here[:...]`."""
+    forms: dict[str, FormHandler] = field(default_factory=dict)
+    """Form handlers by form namespace: `checkin.form` handles `checkin.form[:...]`."""
+
+    def register_action(self, action: str, handler: ActionHandler) -> None:
+        if action in self.actions:
+            raise ValueError(f"action {action!r} is registered twice")
+        self.actions[action] = handler
+
+    def action_handler(self, action_id: str) -> ActionHandler | None:
+        return self.actions.get(action_id.partition(":")[0])
+
+    def register_form(self, form: str, handler: FormHandler) -> None:
+        if form in self.forms:
+            raise ValueError(f"form {form!r} is registered twice")
+        self.forms[form] = handler
+
+    def form_handler(self, form_id: str) -> FormHandler | None:
+        return self.forms.get(form_id.partition(":")[0])
 
     def register(
         self, spec: CommandSpec, handler: CommandHandler, *, cohort_arg: int | None = None

@@ -108,6 +108,20 @@ class CheckinConfig(_Model):
     challenge_prompt: str = "What is one challenge you are working on?"
     pulse_days: list[int] = Field(default_factory=lambda: [3, 14, 28])
     """Days after the cohort starts for the structured pulse check-ins."""
+    nudge_after_hours: int = Field(default=24, ge=1)
+    """One nudge to those who have not answered this long after their prompt."""
+    close_after_hours: int = Field(default=48, ge=2)
+    """The round closes (and its digest is posted) this long after the last prompt."""
+    live_turn_minutes: int = Field(default=3, ge=1, le=30)
+    """Live mode: how long each person has before the bot moves on."""
+
+    @model_validator(mode="after")
+    def _nudge_before_close(self) -> CheckinConfig:
+        if self.nudge_after_hours >= self.close_after_hours:
+            raise LocatedErrors([(("nudge_after_hours",), "must be less than close_after_hours")])
+        if any(day < 1 for day in self.pulse_days):
+            raise LocatedErrors([(("pulse_days",), "days must be 1 or more")])
+        return self
 
 
 class AgendaItem(_Model):

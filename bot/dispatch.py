@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter
 
 from bot.clock import Clock
-from bot.commands import CommandRouter
+from bot.commands import ActionContext, CommandRouter, FormContext
 from bot.config import AppConfig
 from bot.effects import Effects, Origin
 from bot.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_select
@@ -228,6 +228,18 @@ class Dispatcher:
         if event.action_id == FORM_OPEN_ACTION:
             await self._open_form(event, person, effects)
             return
+        handler = self.router.action_handler(event.action_id)
+        if handler is not None:
+            await handler(
+                ActionContext(
+                    person=person,
+                    action_id=event.action_id,
+                    value=event.value,
+                    effects=effects,
+                    engine=self.engine,
+                )
+            )
+            return
         log.warning("action without a handler", extra={"action_id": event.action_id})
         await effects.reply(
             Message(text="That button no longer works. Type `help` to see what I can do."),
@@ -246,6 +258,18 @@ class Dispatcher:
         await effects.surface(AudienceKind.MODAL, form, person_id=person.id)
 
     async def _form(self, event: FormSubmitted, person: Person, effects: Effects) -> None:
+        form_handler = self.router.form_handler(event.form_id)
+        if form_handler is not None:
+            await form_handler(
+                FormContext(
+                    person=person,
+                    form_id=event.form_id,
+                    values=dict(event.values),
+                    effects=effects,
+                    engine=self.engine,
+                )
+            )
+            return
         decoded = decode_answer(event.form_id)
         if decoded is not None and len(event.values) == 1:
             run = await effects.uow.flow_runs.get(decoded[0], lock=True)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import SessionFactory
 from storage.repositories.activity import ActivityRepository
+from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.schedule = ScheduleRepository(session)
         self.activity = ActivityRepository(session)
         self.participation = ParticipationRepository(session)
+        self.checkins = CheckinRepository(session)
 
 
 @asynccontextmanager
