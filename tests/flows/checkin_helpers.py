@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.config import AppConfig
+from bot.config import AppConfig, parse_config
 from storage.models import Activity, CheckinAnswer, CheckinRound, Person
 from storage.uow import unit_of_work
 from tests.conftest import REPO_ROOT
@@ -21,8 +21,6 @@ def config_with(database_url: str, **replacements: str) -> AppConfig:
     for old, new in replacements.items():
         assert old in text, old
         text = text.replace(old, new)
-    from bot.config import parse_config
-
     return parse_config(text, environ={"DATABASE_URL": database_url})
 
 
