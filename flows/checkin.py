@@ -74,20 +74,18 @@ def register(
 
     async def prompt_task(task: TaskContext) -> None:
         round_ = await task.uow.checkins.round(int(task.payload["round_id"]))
-        if round_ is not None:
+        if round_ is None:
+            return
+        for person_id in task.payload["person_ids"]:
             await checkin_rounds.prompt(
-                task.effects,
-                engine=engine,
-                round_=round_,
-                person_id=int(task.payload["person_id"]),
+                task.effects, engine=engine, round_=round_, person_id=int(person_id)
             )
 
     async def nudge_task(task: TaskContext) -> None:
-        await checkin_rounds.nudge(
-            task.effects,
-            round_id=int(task.payload["round_id"]),
-            person_id=int(task.payload["person_id"]),
-        )
+        for person_id in task.payload["person_ids"]:
+            await checkin_rounds.nudge(
+                task.effects, round_id=int(task.payload["round_id"]), person_id=int(person_id)
+            )
 
     async def close_task(task: TaskContext) -> None:
         await checkin_rounds.close_round(task.effects, round_id=int(task.payload["round_id"]))

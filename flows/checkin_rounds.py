@@ -9,7 +9,7 @@ answered; at close the missed ones are counted and the digest is posted.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import AppConfig, ProgramConfig
@@ -145,18 +145,21 @@ async def open_round(
     if round_ is None:
         return None
     timers = Timers(uow, effects.now)
-    for person_id, at in planned.items():
-        payload = {"round_id": round_.id, "person_id": person_id}
+    # People whose local cadence time is the same instant share one prompt timer and one
+    # nudge timer: a cohort spread over four zones needs four of each, not one per person.
+    for at, person_ids in _by_instant(planned).items():
+        stamp = f"{at.astimezone(UTC):%Y%m%dT%H%MZ}"
+        payload = {"round_id": round_.id, "person_ids": person_ids}
         if at <= effects.now:
-            await prompt(effects, engine=engine, round_=round_, person_id=person_id)
+            for person_id in person_ids:
+                await prompt(effects, engine=engine, round_=round_, person_id=person_id)
         else:
-            key = f"checkin:{round_.id}:prompt:{person_id}"
+            key = f"checkin:{round_.id}:prompt:{stamp}"
             await timers.run_once(key=key, task=PROMPT_TASK, at=at, payload=payload)
-        nudge_at = at + timedelta(hours=settings.nudge_after_hours)
         await timers.run_once(
-            key=f"checkin:{round_.id}:nudge:{person_id}",
+            key=f"checkin:{round_.id}:nudge:{stamp}",
             task=NUDGE_TASK,
-            at=nudge_at,
+            at=at + timedelta(hours=settings.nudge_after_hours),
             payload=payload,
         )
     await timers.run_once(
@@ -172,6 +175,13 @@ async def open_round(
         data={"number": number, "people": len(planned)},
     )
     return round_
+
+
+def _by_instant(planned: dict[int, datetime]) -> dict[datetime, list[int]]:
+    grouped: dict[datetime, list[int]] = {}
+    for person_id, at in sorted(planned.items(), key=lambda item: (item[1], item[0])):
+        grouped.setdefault(at, []).append(person_id)
+    return grouped
 
 
 async def prompt(
