@@ -40,6 +40,7 @@ async def test_playground_people_are_enrolled_by_email_and_welcomed_once(
     assert "via local:" in first.output
     assert "imported:         2" in first.output
     assert "delivers them" in first.output
+    assert "Looking up 2 people on local" in first.stderr, "the progress bar"
     assert second.exit_code == 0, second.output
     assert "imported:         0" in second.output
     assert "already enrolled: 2" in second.output

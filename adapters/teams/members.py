@@ -29,7 +29,8 @@ def lookup_wait(error: Any, attempt: int) -> float:
         raise DirectoryUnavailable(f"teams: {status} {code}".rstrip()) from error
     if status == 429:
         headers = getattr(getattr(error, "response", None), "headers", None)
-        return retry_after(headers) or 1.0
+        wait = retry_after(headers)
+        return 1.0 if wait is None else wait
     return float(2 ** (attempt - 1))
 
 

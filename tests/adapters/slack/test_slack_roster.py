@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.adapters.slack.conftest import SECRET
-from tests.fakes.slack_api import TEAM, FakeSlack
+from tests.fakes.slack_api import TEAM, FakeSlack, Scripted
 from tests.harness import demo_config, running_bot
 from tests.roster_helpers import (
     after_the_import,
@@ -99,3 +99,27 @@ async def test_roster_imported_twice_enrols_by_slack_id_and_welcomes_each_person
     )
     assert welcomes == {"U0ALEX": 1, "U0PRIYA": 1}
     assert "U0DANA" not in {body["channel"] for body in slack.called("chat.postMessage")}
+
+
+async def test_a_token_that_cannot_read_emails_stops_the_import_with_the_fix(
+    sqlite_url: str, tmp_path: Path, slack_api: tuple[FakeSlack, dict[str, str]]
+) -> None:
+    slack, environ = slack_api
+    slack.add_user("U0ALEX", "alex@acme.test", name="Alex Schneider")
+    slack.fail_next("users.lookupByEmail", Scripted(status=200, error="missing_scope"))
+    roster = write_roster(tmp_path, "Alex,alex@acme.test,,,,", "Priya,priya@acme.test,,,,")
+
+    result = await invoke_beside(
+        roster, "--cohort", "pilot-a", env={"DATABASE_URL": sqlite_url, **environ}
+    )
+
+    assert result.exit_code == 1
+    assert "not matched:      2" in result.output
+    assert (
+        result.output.count(
+            "not looked up: slack: missing_scope: the bot token lacks the users:read.email scope"
+        )
+        == 2
+    )
+    assert len(slack.called("users.lookupByEmail")) == 0, "one refusal, no second try per row"
+    assert (await stored(sqlite_url)).activity.get("roster.imported") is None
