@@ -72,6 +72,9 @@ async def run_import(
         async with unit_of_work(bot.sessions) as uow:
             await seed_from_config(uow, config, now=bot.clock.now())
             await bot.cohort_setup.install(uow, config, now=bot.clock.now())
+            if await uow.cohorts.by_key(cohort_key) is None:
+                known = [cohort.key for cohort in await uow.cohorts.all()]
+                raise UsageProblem(str(UnknownCohort(cohort_key, known)))
         importer = RosterImport(
             sessions=bot.sessions,
             flows=bot.flows,
@@ -90,15 +93,12 @@ async def run_import(
             def advance(_result: RowResult) -> None:
                 bar.update(1)
 
-            try:
-                return await importer.run(
-                    cohort_key=cohort_key,
-                    rows=roster.rows,
-                    problems=roster.problems,
-                    progress=advance,
-                )
-            except UnknownCohort as error:
-                raise UsageProblem(str(error)) from None
+            return await importer.run(
+                cohort_key=cohort_key,
+                rows=roster.rows,
+                problems=roster.problems,
+                progress=advance,
+            )
     finally:
         await bot.stop()
 
