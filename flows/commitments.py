@@ -97,8 +97,8 @@ def _ask_peer(ctx: FlowContext) -> Message:
     return Message(text=text, blocks=[Section(text=text), answer_buttons(ctx, options)])
 
 
-async def _save(ctx: FlowContext) -> Goto | None:
-    """Check the deadline and the peer, then record the commitment and tell the peer."""
+async def _check_due(ctx: FlowContext) -> Goto | None:
+    """A deadline in the past is asked again, with the reason."""
     today = local_day(ctx.effects.now, ctx.person.time_zone)
     due = resolve_due(
         str(ctx.data["due"]), today=today, default=date.fromisoformat(ctx.data["default_due"])
@@ -108,6 +108,13 @@ async def _save(ctx: FlowContext) -> Goto | None:
             ctx.person.id, Message(text=f"{due:%d %B %Y} has passed already; pick a later day.")
         )
         return Goto("due")
+    ctx.remember(due_on=due.isoformat())
+    return None
+
+
+async def _save(ctx: FlowContext) -> Goto | None:
+    """Check the peer, then record the commitment and tell the peer."""
+    due = date.fromisoformat(ctx.data["due_on"])
     allowed = {int(pid) for pid, _name in ctx.data["peers"]}
     peer_id = int(ctx.data["peer"])
     if peer_id != NO_PEER and peer_id not in allowed:
@@ -127,7 +134,6 @@ async def _save(ctx: FlowContext) -> Goto | None:
         created_at=ctx.effects.now,
     )
     ctx.effects.uow.sessions.add_commitment(commitment)
-    ctx.remember(due_on=due.isoformat())
     ctx.effects.log(
         "commitment.made",
         person_id=ctx.person.id,
@@ -159,6 +165,7 @@ def commitment_flow() -> Flow:
         steps=(
             Ask("action", _ask_action, FreeText(max_len=300), store="action"),
             Ask("due", _ask_due, Deadline(), store="due"),
+            Do("check_due", _check_due),
             Ask("peer", _ask_peer, Peer(), store="peer"),
             Do("save", _save),
             Tell("confirm", _confirm),
