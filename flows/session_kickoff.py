@@ -13,9 +13,9 @@ from bot.messages import Context, Message, Section
 from bot.recurrence import weekly
 from bot.scheduler import TaskContext
 from flows.availability import is_program_day, local_day, program_week
-from flows.session import SessionRunner
 from flows.session_calendar import calendar_url
 from flows.session_roles import rotating_facilitator
+from flows.session_runner import SessionRunner
 
 KICKOFF_TASK = "session.kickoff"
 
