@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -79,3 +80,8 @@ async def activity(playground: Playground, verb: str) -> list[Activity]:
                 select(Activity).where(Activity.verb == verb).order_by(Activity.id)
             )
         )
+
+
+def groups_are(found: Sequence[Sequence[int]], expected: Sequence[Sequence[int]]) -> bool:
+    """Equal groups in the same order, whatever the order of members within each."""
+    return [sorted(g) for g in found] == [sorted(g) for g in expected]

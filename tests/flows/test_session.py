@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.models import Attendance, OutboxMessage
+from storage.models import Attendance, Commitment, OutboxMessage
 from tests.flows.session_helpers import (
     activity,
     agenda,
@@ -17,7 +17,7 @@ from tests.flows.session_helpers import (
     sessions,
     start,
 )
-from tests.harness import demo_config, running_bot
+from tests.harness import CHANNEL, START, demo_config, running_bot
 
 
 async def test_a_facilitator_starts_a_session_and_the_agenda_is_posted(database_url: str) -> None:
@@ -205,3 +205,77 @@ async def test_a_restarted_bot_continues_the_running_session(sqlite_url: str) ->
         assert "▶ *micro-teach* (10 min left)" in updates[0].message["text"]
         await playground.advance(timedelta(minutes=10))
         assert (await sessions(playground))[0].item == 2
+
+
+async def test_help_explains_the_session_command(sqlite_url: str) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await playground.say("dana", "/cohort help session", channel=CHANNEL)
+
+        text = await last_reply(playground, "dana")
+        assert "/cohort session start|next|pause|resume|end [cohort]" in text
+        assert "`pause` freezes the clock" in text
+
+
+async def test_an_unknown_session_command_gets_a_clear_answer(sqlite_url: str) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await command(playground, "stop")
+
+        assert (await last_reply(playground, "dana")).startswith(
+            "Unknown session command 'stop'. Use one of: start, next, pause, resume, end."
+        )
+        assert await sessions(playground) == []
+
+
+async def test_a_complete_timed_session(database_url: str) -> None:
+    """Join, start, attend, practise, commit, end on the timer and rate: all in the log."""
+    async with running_bot(demo_config(database_url)) as playground:
+        await join(playground, "alex", "priya", "jordan")
+        await start(playground)
+        await here(playground, "alex", "priya", "jordan")
+        await playground.advance(timedelta(minutes=2 + 10))
+        assert "You play role A." in (await playground.dm_texts("alex"))[-1]
+        await playground.advance(timedelta(minutes=20 + 10))
+        for person in ("alex", "priya", "jordan"):
+            assert (await playground.dm_texts(person))[-1].startswith("Commitments:")
+            for answer in (f"{person}'s next step", "default", "none"):
+                await playground.say(person, answer)
+        await playground.advance(timedelta(minutes=5))
+        for person, stars in (("alex", "5"), ("priya", "4"), ("jordan", "4")):
+            question = await playground.last_dm(person)
+            rating = next(b for b in question["message"]["blocks"] if b["type"] == "rating")
+            await playground.post(
+                "action",
+                {
+                    "person": person,
+                    "message_id": question["id"],
+                    "action_id": rating["action_id"],
+                    "value": stars,
+                },
+            )
+            await playground.bot.settle()
+
+        (session,) = await sessions(playground)
+        assert session.status == "ended"
+        assert session.ended_at == START + timedelta(minutes=47)
+        counts = {
+            verb: len(await activity(playground, verb))
+            for verb in (
+                "session.started",
+                "session.attended",
+                "session.practice",
+                "commitment.made",
+                "session.ended",
+                "session.rated",
+            )
+        }
+        assert counts == {
+            "session.started": 1,
+            "session.attended": 3,
+            "session.practice": 1,
+            "commitment.made": 3,
+            "session.ended": 1,
+            "session.rated": 3,
+        }
+        ratings = sorted(a.data["rating"] for a in await activity(playground, "session.rated"))
+        assert ratings == [4, 4, 5]
+        assert len(await rows(playground, Commitment)) == 3

@@ -12,13 +12,13 @@ from storage.uow import unit_of_work
 from tests.flows.session_helpers import (
     activity,
     command,
+    groups_are,
     here,
     join,
     person_id,
     rows,
     start,
 )
-from tests.flows.session_pairs_unit import groups_are
 from tests.harness import Playground, demo_config, running_bot
 
 
