@@ -28,7 +28,7 @@ from bot.scheduler import Scheduler, TaskRegistry
 from bot.seed import seed_from_config
 from bot.sender import Sender
 from bot.web.ops import add_ops_routes
-from flows.registry import register_all
+from flows.registry import register_all, register_routes
 from storage import migrate
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.leader import LeaderLock
@@ -127,6 +127,7 @@ class CohortBot:
         for adapter in self.adapters.values():
             adapter.add_routes(self.web)
         add_ops_routes(self.web, readiness=self.readiness, metrics=self.render_metrics)
+        register_routes(self.web, sessions=self.sessions, config=config, now=self.clock.now)
         self._sender_task: asyncio.Task[None] | None = None
         self._accepting = True
 

@@ -43,6 +43,25 @@ CommandHandler = Callable[[CommandContext], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class ActionContext:
+    """What a button handler sees: who clicked, which button, and the effects it may cause."""
+
+    person: Person
+    action_id: str
+    value: str
+    effects: Effects
+    engine: FlowEngine
+
+    async def reply(self, text: str) -> None:
+        await self.effects.reply(
+            Message(text=text, blocks=[Section(text=text)]), person_id=self.person.id
+        )
+
+
+ActionHandler = Callable[[ActionContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class Route:
     spec: CommandSpec
     handler: CommandHandler
@@ -54,6 +73,16 @@ class Route:
 class CommandRouter:
     table: CommandTable = field(default_factory=CommandTable)
     routes: dict[str, Route] = field(default_factory=dict)
+    actions: dict[str, ActionHandler] = field(default_factory=dict)
+    """Button handlers by action namespace: `session.here` handles `session.here[:...]`."""
+
+    def register_action(self, action: str, handler: ActionHandler) -> None:
+        if action in self.actions:
+            raise ValueError(f"action {action!r} is registered twice")
+        self.actions[action] = handler
+
+    def action_handler(self, action_id: str) -> ActionHandler | None:
+        return self.actions.get(action_id.partition(":")[0])
 
     def register(
         self, spec: CommandSpec, handler: CommandHandler, *, cohort_arg: int | None = None

@@ -125,6 +125,29 @@ def _default_agenda() -> list[AgendaItem]:
     ]
 
 
+class SessionConfig(_Model):
+    """How facilitated sessions run: which agenda items are special, and the prompts."""
+
+    practice_item: str | None = "practice in pairs"
+    """The agenda item at which each pair gets role-play prompts A and B (None: no prompts)."""
+    commitments_item: str | None = "commitments"
+    """The agenda item at which each attendee is asked for a commitment (None: not asked)."""
+    role_play_a: str = (
+        "You are A: describe a real situation where you need to give someone difficult "
+        "feedback. Practise saying it in under two minutes, then swap."
+    )
+    role_play_b: str = (
+        "You are B: listen to A, ask two open questions, then tell A one thing that "
+        "landed well and one thing to try differently. Then swap."
+    )
+    rotate_facilitator: bool = False
+    """Name a participant as each session's facilitator, in turn, in the kickoff post."""
+    commitment_days: int = Field(default=7, ge=1, le=60)
+    """Default deadline of a commitment, in days after the session."""
+    auto_start: bool = False
+    """Start the session by itself at the cadence time, instead of waiting for the command."""
+
+
 class Criterion(_Model):
     """One row of the peer-review rubric."""
 
@@ -261,6 +284,7 @@ class ProgramConfig(_Model):
     onboarding: OnboardingConfig = Field(default_factory=OnboardingConfig)
     checkin: CheckinConfig = Field(default_factory=CheckinConfig)
     agenda: list[AgendaItem] = Field(default_factory=_default_agenda)
+    session: SessionConfig = Field(default_factory=SessionConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     badges: list[BadgeConfig] = Field(default_factory=list)
     kpis: KpiThresholds = Field(default_factory=KpiThresholds)
@@ -283,6 +307,11 @@ class ProgramConfig(_Model):
         if len(set(self.skills)) != len(self.skills):
             problems.append((("skills",), "skills must not repeat"))
         agenda_minutes = sum(item.minutes for item in self.agenda)
+        names = {item.name for item in self.agenda}
+        for field in ("practice_item", "commitments_item"):
+            wanted = getattr(self.session, field)
+            if wanted is not None and wanted not in names:
+                problems.append((("session", field), f"{wanted!r} is not an agenda item"))
         if agenda_minutes > self.session_minutes:
             problems.append(
                 (

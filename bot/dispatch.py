@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter
 
 from bot.clock import Clock
-from bot.commands import CommandRouter
+from bot.commands import ActionContext, CommandRouter
 from bot.config import AppConfig
 from bot.effects import Effects, Origin
 from bot.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_select
@@ -227,6 +227,18 @@ class Dispatcher:
             return
         if event.action_id == FORM_OPEN_ACTION:
             await self._open_form(event, person, effects)
+            return
+        handler = self.router.action_handler(event.action_id)
+        if handler is not None:
+            await handler(
+                ActionContext(
+                    person=person,
+                    action_id=event.action_id,
+                    value=event.value,
+                    effects=effects,
+                    engine=self.engine,
+                )
+            )
             return
         log.warning("action without a handler", extra={"action_id": event.action_id})
         await effects.reply(

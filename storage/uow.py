@@ -16,6 +16,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.schedule import ScheduleRepository
+from storage.repositories.sessions import SessionRepository
 
 
 class UnitOfWork:
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.schedule = ScheduleRepository(session)
         self.activity = ActivityRepository(session)
         self.participation = ParticipationRepository(session)
+        self.sessions = SessionRepository(session)
 
 
 @asynccontextmanager
