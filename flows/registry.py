@@ -7,7 +7,7 @@ from bot.commands import CommandRouter
 from bot.config import AppConfig
 from bot.engine import FlowEngine
 from bot.scheduler import TaskRegistry
-from flows import availability, basics, enrolment
+from flows import availability, basics, enrolment, matching
 
 
 def register_all(
@@ -21,3 +21,4 @@ def register_all(
     basics.register(router)
     enrolment.register(router=router, engine=engine, tasks=tasks, config=config)
     availability.register(router=router)
+    matching.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)

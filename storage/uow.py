@@ -12,6 +12,7 @@ from storage.repositories.activity import ActivityRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
+from storage.repositories.matching import MatchingRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.schedule = ScheduleRepository(session)
         self.activity = ActivityRepository(session)
         self.participation = ParticipationRepository(session)
+        self.matching = MatchingRepository(session)
 
 
 @asynccontextmanager

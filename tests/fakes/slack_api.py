@@ -100,6 +100,9 @@ class FakeSlack:
             if channel.startswith("U"):
                 channel = "D" + channel[1:]
             return {"channel": channel, "ts": body.get("ts") or ts}
+        if method == "conversations.open":
+            users = sorted(str(body.get("users", "")).split(","))
+            return {"channel": {"id": "G" + "_".join(users)}}
         if method == "chat.postEphemeral":
             return {"message_ts": ts}
         if method in ("views.publish", "views.open"):
