@@ -78,7 +78,8 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.host = request.host
-        body = await self._body(request)
+        # Some slack_sdk methods (conversations.open) send their arguments as query params.
+        body = {**dict(request.query), **await self._body(request)}
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.scripted[method]:
