@@ -200,23 +200,34 @@ def _with_mentors(
 ) -> list[Group]:
     """Each group gets a mentor: loads as even as possible, then mentors new to the group.
 
-    An assignment over mentor "slots": a mentor's second slot costs more than anyone's
-    first, so loads stay even; within that, a mentor a member already had costs more.
+    A min-cost flow from groups through mentors to their "slots": a mentor's second slot
+    costs more than anyone's first, so loads stay even; within that, a mentor a member
+    already had costs more. Integer costs keep the network simplex exact.
     """
     cap = -(-len(groups) // len(mentors))
-    graph: nx.Graph[tuple[str, int, int]] = nx.Graph()
+    graph: nx.DiGraph[object] = nx.DiGraph()
     for g, members in enumerate(groups):
+        graph.add_edge("source", ("group", g), capacity=1, weight=0)
         for m, mentor in enumerate(mentors):
             if mentor in members:
                 continue
             repeats = sum((mentor, member) in history.mentored for member in members)
-            for slot in range(cap):
-                cost = slot * 1000 + repeats * 10 + m * 0.001
-                graph.add_edge(("group", g, 0), ("slot", mentor, slot), weight=1e6 - cost)
+            graph.add_edge(
+                ("group", g), ("mentor", mentor), capacity=1, weight=repeats * 10_000 + m
+            )
+    for mentor in mentors:
+        for slot in range(cap):
+            graph.add_edge(
+                ("mentor", mentor), ("slot", mentor, slot), capacity=1, weight=slot * 10**7
+            )
+            graph.add_edge(("slot", mentor, slot), "sink", capacity=1, weight=0)
     chosen: dict[int, int] = {}
-    for a, b in nx.max_weight_matching(graph, maxcardinality=True):
-        group_node, slot_node = (a, b) if a[0] == "group" else (b, a)
-        chosen[group_node[1]] = slot_node[1]
+    if graph.has_node("sink"):
+        flow = nx.max_flow_min_cost(graph, "source", "sink")
+        for g in range(len(groups)):
+            for node, amount in flow.get(("group", g), {}).items():
+                if amount and isinstance(node, tuple) and node[0] == "mentor":
+                    chosen[g] = int(node[1])
     return [
         Group(members=members, mentor=chosen.get(g), reasons=scorer.reasons(members))
         for g, members in enumerate(groups)
