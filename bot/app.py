@@ -23,7 +23,7 @@ from bot.dispatch import Dispatcher
 from bot.engine import FlowEngine
 from bot.events import InboundEvent
 from bot.metrics import Metrics
-from bot.ports import Adapter, PlatformClient
+from bot.ports import Adapter, PlatformClient, supports_group_dm
 from bot.scheduler import Scheduler, TaskRegistry
 from bot.seed import seed_from_config
 from bot.sender import Sender
@@ -93,6 +93,7 @@ class CohortBot:
         clients: dict[str, PlatformClient] = {n: a.client for n, a in self.adapters.items()}
         clients.update(extra_clients or {})
         self.platforms = frozenset(clients)
+        group_platforms = frozenset(n for n, c in clients.items() if supports_group_dm(c))
         self.sender = Sender(
             sessions=self.sessions,
             clock=self.clock,
@@ -112,6 +113,7 @@ class CohortBot:
             config=config,
             # SQLite has one writer: more workers would only queue on its lock.
             workers=2 if is_sqlite(config.storage.url) else 8,
+            group_platforms=group_platforms,
         )
         self.scheduler = Scheduler(
             sessions=self.sessions,
@@ -122,6 +124,7 @@ class CohortBot:
             grace=timedelta(minutes=config.scheduler.grace_minutes),
             tick_seconds=config.scheduler.tick_seconds,
             on_effects=self.sender.wake,
+            group_platforms=group_platforms,
         )
         self.web = web.Application()
         for adapter in self.adapters.values():

@@ -110,6 +110,26 @@ class CheckinConfig(_Model):
     """Days after the cohort starts for the structured pulse check-ins."""
 
 
+class MatchingConfig(_Model):
+    """Peer matching: when cycles start, the first task a group gets, the "did you meet?" check."""
+
+    pair_on: WeeklyTime = WeeklyTime.parse("Mon 10:00")
+    """Day and time (cohort time zone) of a cadenced pairing, every `pairing_every_weeks`."""
+    mode: Literal["pairs", "triads"] = "pairs"
+    """What the cadence forms: pairs, or triads of two peers plus a mentor."""
+    intro_task: str = Field(
+        default=(
+            "Book 30 minutes this week. Each of you shares one thing you are working on "
+            "and asks the other for one tip on it."
+        ),
+        min_length=1,
+    )
+    meet_check_days: int = Field(default=3, ge=1, le=28)
+    """Days after the intro before each member is asked "did you meet?"."""
+    meet_check_give_up_hours: int = Field(default=48, ge=1)
+    """An unanswered "did you meet?" counts as a missed prompt after this long."""
+
+
 class AgendaItem(_Model):
     name: str = Field(min_length=1)
     minutes: int = Field(ge=1, le=120)
@@ -283,6 +303,7 @@ class ProgramConfig(_Model):
     task_minutes: tuple[int, int] = (15, 30)
     onboarding: OnboardingConfig = Field(default_factory=OnboardingConfig)
     checkin: CheckinConfig = Field(default_factory=CheckinConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
     agenda: list[AgendaItem] = Field(default_factory=_default_agenda)
     session: SessionConfig = Field(default_factory=SessionConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)

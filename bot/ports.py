@@ -97,6 +97,15 @@ class UserDirectory(Protocol):
         ...
 
 
+def supports_group_dm(client: PlatformClient) -> bool:
+    """Whether the client can open a multi-person conversation (AudienceKind.GROUP) by itself.
+
+    An optional capability: clients that can say `supports_group_dm = True`; the others
+    get each member's DM instead (see `Effects.group`).
+    """
+    return bool(getattr(client, "supports_group_dm", False))
+
+
 EventSink = Callable[[InboundEvent], Awaitable[bool]]
 """Accepts a verified inbound event; False when it was a duplicate delivery."""
 

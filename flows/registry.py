@@ -12,7 +12,7 @@ from bot.commands import CommandRouter
 from bot.config import AppConfig
 from bot.engine import FlowEngine
 from bot.scheduler import TaskContext, TaskRegistry
-from flows import availability, basics, enrolment, session, session_kickoff
+from flows import availability, basics, enrolment, matching, session, session_kickoff
 from flows.session_calendar import add_calendar_routes
 from storage.db import SessionFactory
 
@@ -28,6 +28,7 @@ def register_all(
     basics.register(router)
     enrolment.register(router=router, engine=engine, tasks=tasks, config=config)
     availability.register(router=router)
+    matching.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     runner = session.register(router=router, engine=engine, tasks=tasks, config=config)
 
     async def kickoff(task: TaskContext) -> None:

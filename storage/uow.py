@@ -12,6 +12,7 @@ from storage.repositories.activity import ActivityRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
+from storage.repositories.matching import MatchingRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
@@ -33,6 +34,7 @@ class UnitOfWork:
         self.activity = ActivityRepository(session)
         self.participation = ParticipationRepository(session)
         self.sessions = SessionRepository(session)
+        self.matching = MatchingRepository(session)
 
 
 @asynccontextmanager

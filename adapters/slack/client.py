@@ -69,6 +69,11 @@ class SlackClient:
     def limits(self) -> RateLimits:
         return SLACK_LIMITS
 
+    @property
+    def supports_group_dm(self) -> bool:
+        """Slack opens a group DM (mpim) for up to eight people with conversations.open."""
+        return True
+
     async def deliver(self, delivery: Delivery) -> str:
         try:
             return await self._deliver(delivery)
@@ -115,6 +120,10 @@ class SlackClient:
             return f"view:{response['view']['id']}"
         if target.kind == AudienceKind.EPHEMERAL:
             return await self._ephemeral(delivery)
+        if target.kind == AudienceKind.GROUP:
+            # conversations.open returns the same mpim for the same people every time.
+            opened = await self._web.conversations_open(users=",".join(target.members))
+            return await self._post(delivery, str(opened["channel"]["id"]), None)
         where = target.user_id if target.kind == AudienceKind.DM else target.channel_id
         thread = target.thread_ref.partition(":")[2] if target.thread_ref else None
         return await self._post(delivery, where or "", thread)

@@ -105,7 +105,8 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.host = request.host
-        body = await self._body(request)
+        # Some slack_sdk methods (conversations.open) send their arguments as query params.
+        body = {**dict(request.query), **await self._body(request)}
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.scripted[method]:
@@ -132,6 +133,9 @@ class FakeSlack:
             if channel.startswith("U"):
                 channel = "D" + channel[1:]
             return {"channel": channel, "ts": body.get("ts") or ts}
+        if method == "conversations.open":
+            users = sorted(str(body.get("users", "")).split(","))
+            return {"channel": {"id": "G" + "_".join(users)}}
         if method == "chat.postEphemeral":
             return {"message_ts": ts}
         if method in ("views.publish", "views.open"):
