@@ -23,12 +23,12 @@ from bot.dispatch import Dispatcher
 from bot.engine import FlowEngine
 from bot.events import InboundEvent
 from bot.metrics import Metrics
-from bot.ports import Adapter, PlatformClient
+from bot.ports import Adapter, PlatformClient, supports_group_dm
 from bot.scheduler import Scheduler, TaskRegistry
 from bot.seed import seed_from_config
 from bot.sender import Sender
 from bot.web.ops import add_ops_routes
-from flows.registry import register_all
+from flows.registry import register_all, register_routes
 from storage import migrate
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.leader import LeaderLock
@@ -93,6 +93,7 @@ class CohortBot:
         clients: dict[str, PlatformClient] = {n: a.client for n, a in self.adapters.items()}
         clients.update(extra_clients or {})
         self.platforms = frozenset(clients)
+        group_platforms = frozenset(n for n, c in clients.items() if supports_group_dm(c))
         self.sender = Sender(
             sessions=self.sessions,
             clock=self.clock,
@@ -112,6 +113,7 @@ class CohortBot:
             config=config,
             # SQLite has one writer: more workers would only queue on its lock.
             workers=2 if is_sqlite(config.storage.url) else 8,
+            group_platforms=group_platforms,
         )
         self.scheduler = Scheduler(
             sessions=self.sessions,
@@ -122,11 +124,13 @@ class CohortBot:
             grace=timedelta(minutes=config.scheduler.grace_minutes),
             tick_seconds=config.scheduler.tick_seconds,
             on_effects=self.sender.wake,
+            group_platforms=group_platforms,
         )
         self.web = web.Application()
         for adapter in self.adapters.values():
             adapter.add_routes(self.web)
         add_ops_routes(self.web, readiness=self.readiness, metrics=self.render_metrics)
+        register_routes(self.web, sessions=self.sessions, config=config, now=self.clock.now)
         self._sender_task: asyncio.Task[None] | None = None
         self._accepting = True
 

@@ -19,6 +19,16 @@ from bot.commands import CommandRouter
 from bot.config import AppConfig, ConfigError, load_config
 from bot.engine import FlowEngine
 from bot.logs import configure_logging
+from bot.roster_command import (
+    EXIT_USAGE,
+    PLATFORMS,
+    UsageProblem,
+    default_platform,
+    exit_code,
+    read_roster,
+    render,
+    run_import,
+)
 from bot.scheduler import TaskRegistry
 from flows.registry import register_all
 from storage import migrate
@@ -184,3 +194,37 @@ def teams_package(config_path: Path | None, app_id: str | None, out: Path) -> No
         click.echo(f"cohortbot cannot build the package: {error}", err=True)
         sys.exit(2)
     click.echo(f"Wrote {written}. Upload it in Teams: Apps -> Manage your apps -> Upload an app.")
+
+
+@main.command("import-roster")
+@config_option
+@click.argument("roster_file", metavar="ROSTER.CSV", type=click.Path(path_type=Path))
+@click.option("--cohort", "cohort_key", required=True, help="The cohort id (as in app.yaml).")
+@click.option(
+    "--platform",
+    type=click.Choice(PLATFORMS),
+    default=None,
+    help="Where to find people by email (default: Slack if set up, else Teams, else local).",
+)
+def import_roster(
+    config_path: Path | None, roster_file: Path, cohort_key: str, platform: str | None
+) -> None:
+    """Enrol the people of a roster CSV in a cohort and start their onboarding.
+
+    Columns: name, email, department, manager email, time zone, role. Each person is
+    found on the platform by email; rows that cannot be matched are listed with the
+    reason. Running it again adds nobody twice. Exit code 0: all rows imported or
+    already there; 1: some rows invalid or not matched; 2: usage error.
+    """
+    config = _config(config_path)
+    chosen = platform or default_platform(config)
+    try:
+        roster = read_roster(roster_file)
+        report = _run(
+            lambda: run_import(config, roster=roster, cohort_key=cohort_key, platform=chosen)
+        )
+    except UsageProblem as error:
+        click.echo(f"cohortbot import-roster: {error}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(render(report, roster))
+    sys.exit(exit_code(report))

@@ -124,6 +124,26 @@ class CheckinConfig(_Model):
         return self
 
 
+class MatchingConfig(_Model):
+    """Peer matching: when cycles start, the first task a group gets, the "did you meet?" check."""
+
+    pair_on: WeeklyTime = WeeklyTime.parse("Mon 10:00")
+    """Day and time (cohort time zone) of a cadenced pairing, every `pairing_every_weeks`."""
+    mode: Literal["pairs", "triads"] = "pairs"
+    """What the cadence forms: pairs, or triads of two peers plus a mentor."""
+    intro_task: str = Field(
+        default=(
+            "Book 30 minutes this week. Each of you shares one thing you are working on "
+            "and asks the other for one tip on it."
+        ),
+        min_length=1,
+    )
+    meet_check_days: int = Field(default=3, ge=1, le=28)
+    """Days after the intro before each member is asked "did you meet?"."""
+    meet_check_give_up_hours: int = Field(default=48, ge=1)
+    """An unanswered "did you meet?" counts as a missed prompt after this long."""
+
+
 class AgendaItem(_Model):
     name: str = Field(min_length=1)
     minutes: int = Field(ge=1, le=120)
@@ -137,6 +157,29 @@ def _default_agenda() -> list[AgendaItem]:
         AgendaItem(name="reflection", minutes=10),
         AgendaItem(name="commitments", minutes=5),
     ]
+
+
+class SessionConfig(_Model):
+    """How facilitated sessions run: which agenda items are special, and the prompts."""
+
+    practice_item: str | None = "practice in pairs"
+    """The agenda item at which each pair gets role-play prompts A and B (None: no prompts)."""
+    commitments_item: str | None = "commitments"
+    """The agenda item at which each attendee is asked for a commitment (None: not asked)."""
+    role_play_a: str = (
+        "You are A: describe a real situation where you need to give someone difficult "
+        "feedback. Practise saying it in under two minutes, then swap."
+    )
+    role_play_b: str = (
+        "You are B: listen to A, ask two open questions, then tell A one thing that "
+        "landed well and one thing to try differently. Then swap."
+    )
+    rotate_facilitator: bool = False
+    """Name a participant as each session's facilitator, in turn, in the kickoff post."""
+    commitment_days: int = Field(default=7, ge=1, le=60)
+    """Default deadline of a commitment, in days after the session."""
+    auto_start: bool = False
+    """Start the session by itself at the cadence time, instead of waiting for the command."""
 
 
 class Criterion(_Model):
@@ -274,7 +317,9 @@ class ProgramConfig(_Model):
     task_minutes: tuple[int, int] = (15, 30)
     onboarding: OnboardingConfig = Field(default_factory=OnboardingConfig)
     checkin: CheckinConfig = Field(default_factory=CheckinConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
     agenda: list[AgendaItem] = Field(default_factory=_default_agenda)
+    session: SessionConfig = Field(default_factory=SessionConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     badges: list[BadgeConfig] = Field(default_factory=list)
     kpis: KpiThresholds = Field(default_factory=KpiThresholds)
@@ -297,6 +342,11 @@ class ProgramConfig(_Model):
         if len(set(self.skills)) != len(self.skills):
             problems.append((("skills",), "skills must not repeat"))
         agenda_minutes = sum(item.minutes for item in self.agenda)
+        names = {item.name for item in self.agenda}
+        for field in ("practice_item", "commitments_item"):
+            wanted = getattr(self.session, field)
+            if wanted is not None and wanted not in names:
+                problems.append((("session", field), f"{wanted!r} is not an agenda item"))
         if agenda_minutes > self.session_minutes:
             problems.append(
                 (

@@ -57,6 +57,8 @@ class Dispatcher:
     config: AppConfig
 
     workers: int = 4
+    group_platforms: frozenset[str] = frozenset()
+    """Platforms whose client opens group conversations (see `Effects.group`)."""
 
     def __post_init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -149,6 +151,7 @@ class Dispatcher:
                 now=now,
                 platforms=self.platforms,
                 origin=_origin(event),
+                group_platforms=self.group_platforms,
             )
             await self._route(event, person, effects)
             row.status = "done"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,12 +44,15 @@ class Effects:
         now: datetime,
         platforms: frozenset[str],
         origin: Origin | None = None,
+        group_platforms: frozenset[str] = frozenset(),
     ) -> None:
         self.uow = uow
         self.now = now
         self.origin = origin
         self._source = source
         self._platforms = platforms
+        self._group_platforms = group_platforms & platforms
+        """Platforms whose client can open a multi-person conversation."""
         self._count = 0
         self.queued = 0
 
@@ -107,6 +111,42 @@ class Effects:
             kind=AudienceKind.DM,
             user_id=identity.platform_user_id,
             conversation=identity.conversation_ref,
+        )
+
+    async def group(self, person_ids: Sequence[int], message: Message) -> bool:
+        """Say something to several people together; True when it went as one group message.
+
+        A group conversation where a platform that can open one reaches them all (a Slack
+        group DM); otherwise each person gets the same message by DM, so nobody is missed.
+        """
+        target = await self._group_target(person_ids)
+        if target is not None:
+            await self.queue(target, message)
+            return True
+        for person_id in person_ids:
+            await self.dm(person_id, message)
+        return False
+
+    async def _group_target(self, person_ids: Sequence[int]) -> Target | None:
+        if len(set(person_ids)) < 2 or not self._group_platforms:
+            return None
+        reach: dict[tuple[str, str], dict[int, str]] = {}
+        for person_id in person_ids:
+            for identity, space in await self.uow.people.identities(person_id):
+                if identity.reachable and space.platform in self._group_platforms:
+                    where = (space.platform, space.tenant_id)
+                    reach.setdefault(where, {}).setdefault(person_id, identity.platform_user_id)
+        everyone = [where for where, found in reach.items() if len(found) == len(set(person_ids))]
+        if not everyone:
+            return None
+        preferred = self.origin.platform if self.origin else None
+        platform, workspace = min(everyone, key=lambda where: (where[0] != preferred, where))
+        users = reach[(platform, workspace)]
+        return Target(
+            platform=platform,
+            workspace=workspace,
+            kind=AudienceKind.GROUP,
+            members=tuple(users[person_id] for person_id in dict.fromkeys(person_ids)),
         )
 
     async def channel(self, cohort_id: int, message: Message, *, ref_key: str | None = None) -> int:

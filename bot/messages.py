@@ -133,6 +133,8 @@ class AudienceKind(StrEnum):
     """The person's home page in the app (Slack App Home); replaced, not appended."""
     MODAL = "modal"
     """A form opened over the chat; reply_token carries the platform's trigger."""
+    GROUP = "group"
+    """A multi-person conversation with `members` (a Slack group DM)."""
 
 
 class Target(BaseModel):
@@ -150,6 +152,8 @@ class Target(BaseModel):
     """Opaque per-request reply handle (Slack response_url, Teams service URL)."""
     conversation: dict[str, Any] | None = None
     """The platform's stored conversation reference, for platforms that DM proactively by it."""
+    members: tuple[str, ...] = ()
+    """The platform user ids of a GROUP conversation."""
 
     @property
     def lane(self) -> str:
@@ -160,6 +164,8 @@ class Target(BaseModel):
         """
         if self.kind in (AudienceKind.EPHEMERAL, AudienceKind.MODAL, AudienceKind.HOME):
             return f"{self.platform}:{self.workspace}:{self.channel_id or ''}/{self.user_id}"
+        if self.kind == AudienceKind.GROUP:
+            return f"{self.platform}:{self.workspace}:group:{','.join(sorted(self.members))}"
         where = self.channel_id or self.user_id or ""
         return f"{self.platform}:{self.workspace}:{where}"
 

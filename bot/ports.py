@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -59,6 +59,51 @@ class PlatformClient(Protocol):
     async def deliver(self, delivery: Delivery) -> str:
         """Send or update a message; return the platform reference of the message."""
         ...
+
+
+@dataclass(frozen=True)
+class PlatformUser:
+    """A person as a platform's directory knows them."""
+
+    user_id: str
+    workspace: str
+    """The Slack team, the Teams tenant, or the playground's workspace."""
+    display_name: str = ""
+    time_zone: str | None = None
+    email: str | None = None
+
+
+class UserNotFound(Exception):
+    """The platform has nobody usable under this email; `reason` says why, for people."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DirectoryUnavailable(Exception):
+    """The platform's directory cannot be asked at all (credentials, scopes, outage)."""
+
+
+@runtime_checkable
+class UserDirectory(Protocol):
+    """Finds people by email; a PlatformClient may also be one (roster import uses it)."""
+
+    async def lookup_by_email(self, email: str, *, channel_id: str | None = None) -> PlatformUser:
+        """The user with this email; `channel_id` is the cohort's channel on the platform.
+
+        Raises UserNotFound for this email, DirectoryUnavailable when no email can be looked up.
+        """
+        ...
+
+
+def supports_group_dm(client: PlatformClient) -> bool:
+    """Whether the client can open a multi-person conversation (AudienceKind.GROUP) by itself.
+
+    An optional capability: clients that can say `supports_group_dm = True`; the others
+    get each member's DM instead (see `Effects.group`).
+    """
+    return bool(getattr(client, "supports_group_dm", False))
 
 
 EventSink = Callable[[InboundEvent], Awaitable[bool]]

@@ -136,8 +136,10 @@ class Scheduler:
         grace: timedelta,
         tick_seconds: float = 1.0,
         on_effects: Callable[[], None] | None = None,
+        group_platforms: frozenset[str] = frozenset(),
     ) -> None:
         self._sessions = sessions
+        self._group_platforms = group_platforms
         self._clock = clock
         self._tasks = tasks
         self._platforms = platforms
@@ -224,7 +226,13 @@ class Scheduler:
         if handler is None:
             raise LookupError(f"no handler for task {item.task!r}")
         source = f"task:{item.key}@{occurrence.isoformat()}"
-        effects = Effects(uow, source=source, now=now, platforms=self._platforms)
+        effects = Effects(
+            uow,
+            source=source,
+            now=now,
+            platforms=self._platforms,
+            group_platforms=self._group_platforms,
+        )
         await handler(
             TaskContext(
                 uow=uow,

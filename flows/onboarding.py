@@ -16,6 +16,7 @@ from bot.config import AppConfig, ProgramConfig, Question
 from bot.engine import Ask, Do, Flow, FlowContext, Tell, answer_buttons
 from bot.messages import Block, Context, Fields, Message, Option, Rating, Section, Select
 from bot.scheduler import TaskContext
+from flows.availability import tell_role
 
 FOLLOW_UP_TASK = "onboarding.follow_up"
 CONSENT_YES = "Yes, share my summary with my manager"
@@ -243,9 +244,7 @@ async def _tell_facilitators(ctx: FlowContext) -> None:
         text=f"{ctx.person.display_name} has not finished onboarding for {ctx.cohort.name}: "
         "not onboarded yet. A personal nudge may help.",
     )
-    for member, role in await ctx.effects.uow.cohorts.members(ctx.cohort.id):
-        if role == Role.FACILITATOR:
-            await ctx.effects.dm(member.id, note)
+    await tell_role(ctx.effects, ctx.cohort.id, Role.FACILITATOR, note)
 
 
 def onboarding_flow(program_key: str, program: ProgramConfig) -> Flow:

@@ -21,6 +21,9 @@ WORKDAY = range(9, 18)
 """Local hours in which people can usually meet."""
 REPEAT_PENALTY = 1000.0
 """Meeting someone again before meeting everyone else is (almost) never worth it."""
+SPARSE_ABOVE = 64
+"""Cohorts larger than this are first matched over each person's best partners only."""
+BEST_PARTNERS = 12
 
 
 @dataclass(frozen=True)
@@ -134,14 +137,44 @@ def match(
 
 def _pairs(people: Sequence[Candidate], scorer: Scorer, seed: int) -> list[tuple[int, ...]]:
     rng = random.Random(seed)  # noqa: S311 - a tie-breaker, not a secret
-    graph: nx.Graph[int] = nx.Graph()
     ordered = sorted(people, key=lambda p: p.id)
+    weights: dict[tuple[int, int], float] = {}
     for i, a in enumerate(ordered):
         for b in ordered[i + 1 :]:
             # A tiny seeded jitter breaks ties the same way every time for one seed.
-            graph.add_edge(a.id, b.id, weight=scorer.score(a, b) + rng.random() * 1e-6)
+            weights[(a.id, b.id)] = scorer.score(a, b) + rng.random() * 1e-6
+    if len(ordered) > SPARSE_ABOVE:
+        # Blossom matching is cubic: on a large cohort, first try each person's best
+        # partners only. Kept when it pairs everyone without a premature repeat (the
+        # same guarantees as the full graph), else the exact full graph decides.
+        sparse = _max_matching(_best_edges(weights, BEST_PARTNERS))
+        # Only a repeat while someone new was still available scores this low.
+        if len(sparse) == len(ordered) // 2 and all(
+            weights[pair] > -REPEAT_PENALTY / 2 for pair in sparse
+        ):
+            return list(sparse)
+    return list(_max_matching(weights))
+
+
+def _best_edges(weights: dict[tuple[int, int], float], keep: int) -> dict[tuple[int, int], float]:
+    """The edges among each person's `keep` best-scoring partners (from either side)."""
+    incident: dict[int, list[tuple[float, tuple[int, int]]]] = {}
+    for edge, weight in weights.items():
+        for end in edge:
+            incident.setdefault(end, []).append((weight, edge))
+    chosen: set[tuple[int, int]] = set()
+    for edges in incident.values():
+        edges.sort(reverse=True)
+        chosen.update(edge for _weight, edge in edges[:keep])
+    return {edge: weights[edge] for edge in sorted(chosen)}
+
+
+def _max_matching(weights: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
+    graph: nx.Graph[int] = nx.Graph()
+    for (a, b), weight in weights.items():
+        graph.add_edge(a, b, weight=weight)
     matched = nx.max_weight_matching(graph, maxcardinality=True)
-    return sorted(tuple(sorted(edge)) for edge in matched)
+    return sorted((min(a, b), max(a, b)) for a, b in matched)
 
 
 def _place_odd_one(
@@ -167,23 +200,34 @@ def _with_mentors(
 ) -> list[Group]:
     """Each group gets a mentor: loads as even as possible, then mentors new to the group.
 
-    An assignment over mentor "slots": a mentor's second slot costs more than anyone's
-    first, so loads stay even; within that, a mentor a member already had costs more.
+    A min-cost flow from groups through mentors to their "slots": a mentor's second slot
+    costs more than anyone's first, so loads stay even; within that, a mentor a member
+    already had costs more. Integer costs keep the network simplex exact.
     """
     cap = -(-len(groups) // len(mentors))
-    graph: nx.Graph[tuple[str, int, int]] = nx.Graph()
+    graph: nx.DiGraph[object] = nx.DiGraph()
     for g, members in enumerate(groups):
+        graph.add_edge("source", ("group", g), capacity=1, weight=0)
         for m, mentor in enumerate(mentors):
             if mentor in members:
                 continue
             repeats = sum((mentor, member) in history.mentored for member in members)
-            for slot in range(cap):
-                cost = slot * 1000 + repeats * 10 + m * 0.001
-                graph.add_edge(("group", g, 0), ("slot", mentor, slot), weight=1e6 - cost)
+            graph.add_edge(
+                ("group", g), ("mentor", mentor), capacity=1, weight=repeats * 10_000 + m
+            )
+    for mentor in mentors:
+        for slot in range(cap):
+            graph.add_edge(
+                ("mentor", mentor), ("slot", mentor, slot), capacity=1, weight=slot * 10**7
+            )
+            graph.add_edge(("slot", mentor, slot), "sink", capacity=1, weight=0)
     chosen: dict[int, int] = {}
-    for a, b in nx.max_weight_matching(graph, maxcardinality=True):
-        group_node, slot_node = (a, b) if a[0] == "group" else (b, a)
-        chosen[group_node[1]] = slot_node[1]
+    if graph.has_node("sink"):
+        flow = nx.max_flow_min_cost(graph, "source", "sink")
+        for g in range(len(groups)):
+            for node, amount in flow.get(("group", g), {}).items():
+                if amount and isinstance(node, tuple) and node[0] == "mentor":
+                    chosen[g] = int(node[1])
     return [
         Group(members=members, mentor=chosen.get(g), reasons=scorer.reasons(members))
         for g, members in enumerate(groups)

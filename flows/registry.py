@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+
 from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig
 from bot.engine import FlowEngine
-from bot.scheduler import TaskRegistry
-from flows import availability, basics, checkin, enrolment
+from bot.scheduler import TaskContext, TaskRegistry
+from flows import (
+    availability,
+    basics,
+    checkin,
+    enrolment,
+    matching,
+    session,
+    session_kickoff,
+)
+from flows.session_calendar import add_calendar_routes
+from storage.db import SessionFactory
 
 
 def register_all(
@@ -22,3 +37,22 @@ def register_all(
     enrolment.register(router=router, engine=engine, tasks=tasks, config=config)
     availability.register(router=router)
     checkin.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
+    matching.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
+    runner = session.register(router=router, engine=engine, tasks=tasks, config=config)
+
+    async def kickoff(task: TaskContext) -> None:
+        await session_kickoff.kickoff(task, config=config, runner=runner)
+
+    tasks.register(session_kickoff.KICKOFF_TASK, kickoff)
+    setup.register(session_kickoff.install_kickoff)
+
+
+def register_routes(
+    app: web.Application,
+    *,
+    sessions: SessionFactory,
+    config: AppConfig,
+    now: Callable[[], datetime],
+) -> None:
+    """HTTP endpoints that flows serve (the session calendar)."""
+    add_calendar_routes(app, sessions=sessions, config=config, now=now)

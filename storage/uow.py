@@ -13,10 +13,12 @@ from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
+from storage.repositories.matching import MatchingRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.schedule import ScheduleRepository
+from storage.repositories.sessions import SessionRepository
 
 
 class UnitOfWork:
@@ -33,6 +35,8 @@ class UnitOfWork:
         self.activity = ActivityRepository(session)
         self.participation = ParticipationRepository(session)
         self.checkins = CheckinRepository(session)
+        self.sessions = SessionRepository(session)
+        self.matching = MatchingRepository(session)
 
 
 @asynccontextmanager

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.app import CohortBot
 from bot.clock import ManualClock
+from bot.cohort_setup import CohortSetupContext
 from bot.recurrence import weekly
 from bot.scheduler import TaskContext, Timers
 from storage.models import Activity, OccurrenceClaim
@@ -219,3 +220,40 @@ async def test_cancelled_timer_never_runs(sqlite_url: str) -> None:
         assert await bot.scheduler.tick() == 0
     finally:
         await bot.stop()
+
+
+async def test_cohort_schedules_installed_at_each_start_keep_a_missed_occurrence(
+    sqlite_url: str,
+) -> None:
+    """A restart re-installs cadences without pushing back one that fell due meanwhile."""
+    clock = ManualClock(datetime(2026, 11, 23, 7, 0, tzinfo=UTC))  # Monday, 08:00 Berlin
+
+    async def install(ctx: CohortSetupContext) -> None:
+        await ctx.timers.ensure_repeating(
+            key=f"cohort:{ctx.cohort.key}:test",
+            task=TASK,
+            rule=weekly(day_of_week="mon", hour=9, minute=0),
+            time_zone=ctx.cohort.time_zone,
+        )
+
+    async def start() -> CohortBot:
+        bot = CohortBot(demo_config(sqlite_url), clock=clock, node_id="node-a")
+        bot.tasks.register(TASK, record)
+        bot.cohort_setup.register(install)
+        await bot.prepare()
+        return bot
+
+    first = await start()
+    await first.stop()
+    clock.advance(timedelta(hours=1, minutes=20))  # down over Monday 09:00 Berlin
+    second = await start()
+    try:
+        await second.scheduler.tick()
+        ran = await runs(second)
+        assert [r.data["at"] for r in ran] == ["2026-11-23T08:00:00+00:00"]
+        async with unit_of_work(second.sessions) as uow:
+            item = await uow.schedule.get("cohort:pilot-a:test")
+        assert item is not None
+        assert item.due_at == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    finally:
+        await second.stop()

@@ -23,7 +23,7 @@ from bot.events import (
     MessageReceived,
 )
 from bot.messages import Message
-from bot.ports import EventSink
+from bot.ports import EventSink, PlatformUser
 
 STATIC = Path(__file__).parent / "static"
 MAX_TEXT = 4000
@@ -67,7 +67,13 @@ class LocalAdapter:
         self._clock = clock
         self._token = token
         self.transcript = Transcript(clock)
-        self._client = LocalClient(self.transcript)
+        self._client = LocalClient(
+            self.transcript,
+            people=[
+                PlatformUser(p.id, workspace, p.name, time_zone=p.time_zone, email=p.email)
+                for p in people
+            ],
+        )
 
     @property
     def platform(self) -> str:

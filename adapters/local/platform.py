@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
 from bot.messages import AudienceKind, Delivery, Message
-from bot.ports import DeliveryError, RateLimits
+from bot.ports import DeliveryError, PlatformUser, RateLimits, UserNotFound
 
 PLATFORM = "local"
 BOT = "bot"
@@ -117,10 +118,17 @@ class Transcript:
 
 
 class LocalClient:
-    """Delivers neutral messages into the transcript."""
+    """Delivers neutral messages into the transcript; finds playground people by email."""
 
-    def __init__(self, transcript: Transcript) -> None:
+    def __init__(self, transcript: Transcript, *, people: Sequence[PlatformUser] = ()) -> None:
         self._transcript = transcript
+        self._by_email = {p.email.lower(): p for p in people if p.email}
+
+    async def lookup_by_email(self, email: str, *, channel_id: str | None = None) -> PlatformUser:
+        found = self._by_email.get(email.lower())
+        if found is None:
+            raise UserNotFound("no playground person with this email in app.yaml")
+        return found
 
     @property
     def platform(self) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -12,7 +14,15 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import chunks, fallback_text, home_view, modal_view, render_blocks
 from bot.messages import AudienceKind, Delivery
-from bot.ports import DeliveryError, Rate, RateLimits, RecipientUnreachable
+from bot.ports import (
+    DeliveryError,
+    DirectoryUnavailable,
+    PlatformUser,
+    Rate,
+    RateLimits,
+    RecipientUnreachable,
+    UserNotFound,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +41,25 @@ TRANSIENT = {
     "request_timeout",
 }
 
+LOOKUP_ATTEMPTS = 5
+"""Tries of one users.lookupByEmail through rate limits and transient failures."""
+# The token itself is the problem: no lookup will work until the app is fixed.
+DIRECTORY_BROKEN = {
+    "missing_scope": "the bot token lacks the users:read.email scope; add it and reinstall",
+    "not_authed": "no bot token was sent",
+    "invalid_auth": "the bot token is not valid",
+    "account_inactive": "the bot token belongs to a deactivated app or user",
+    "token_revoked": "the bot token was revoked",
+    "no_permission": "the bot token may not read users",
+}
+
+Sleep = Callable[[float], Awaitable[None]]
+
 
 class SlackClient:
-    def __init__(self, web: AsyncWebClient) -> None:
+    def __init__(self, web: AsyncWebClient, *, sleep: Sleep = asyncio.sleep) -> None:
         self._web = web
+        self._sleep = sleep
 
     @property
     def platform(self) -> str:
@@ -44,6 +69,11 @@ class SlackClient:
     def limits(self) -> RateLimits:
         return SLACK_LIMITS
 
+    @property
+    def supports_group_dm(self) -> bool:
+        """Slack opens a group DM (mpim) for up to eight people with conversations.open."""
+        return True
+
     async def deliver(self, delivery: Delivery) -> str:
         try:
             return await self._deliver(delivery)
@@ -51,6 +81,25 @@ class SlackClient:
             raise _mapped(error) from error
         except (TimeoutError, aiohttp.ClientError) as error:
             raise DeliveryError(f"network: {type(error).__name__}") from error
+
+    async def lookup_by_email(self, email: str, *, channel_id: str | None = None) -> PlatformUser:
+        """users.lookupByEmail, waiting out 429s for their Retry-After."""
+        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+            try:
+                response = await self._web.users_lookupByEmail(email=email)
+            except SlackApiError as error:
+                wait = _lookup_wait(error, attempt)
+                if wait is None:
+                    raise
+                await self._sleep(wait)
+                continue
+            except (TimeoutError, aiohttp.ClientError) as error:
+                if attempt == LOOKUP_ATTEMPTS:
+                    raise DirectoryUnavailable(f"slack: network: {type(error).__name__}") from error
+                await self._sleep(float(2 ** (attempt - 1)))
+                continue
+            return _platform_user(response.get("user") or {}, email)
+        raise DirectoryUnavailable(f"slack: no answer after {LOOKUP_ATTEMPTS} attempts")
 
     async def _deliver(self, delivery: Delivery) -> str:
         target, message = delivery.target, delivery.message
@@ -71,6 +120,10 @@ class SlackClient:
             return f"view:{response['view']['id']}"
         if target.kind == AudienceKind.EPHEMERAL:
             return await self._ephemeral(delivery)
+        if target.kind == AudienceKind.GROUP:
+            # conversations.open returns the same mpim for the same people every time.
+            opened = await self._web.conversations_open(users=",".join(target.members))
+            return await self._post(delivery, str(opened["channel"]["id"]), None)
         where = target.user_id if target.kind == AudienceKind.DM else target.channel_id
         thread = target.thread_ref.partition(":")[2] if target.thread_ref else None
         return await self._post(delivery, where or "", thread)
@@ -117,6 +170,50 @@ class SlackClient:
             blocks=blocks or None,
         )
         return f"ephemeral:{result.get('message_ts', '')}"
+
+
+def _lookup_wait(error: SlackApiError, attempt: int) -> float | None:
+    """Seconds to wait before asking again; raises when asking again cannot help."""
+    response = error.response
+    status = response.status_code
+    code = str(response.get("error", "")) if isinstance(response.data, dict) else ""
+    if code == "users_not_found":
+        raise UserNotFound("no Slack user with this email") from error
+    if code in DIRECTORY_BROKEN:
+        raise DirectoryUnavailable(f"slack: {code}: {DIRECTORY_BROKEN[code]}") from error
+    retryable = status == 429 or code == "ratelimited" or status >= 500 or code in TRANSIENT
+    if not retryable:
+        raise UserNotFound(f"Slack refused the lookup ({code or status})") from error
+    if attempt == LOOKUP_ATTEMPTS:
+        raise DirectoryUnavailable(
+            f"slack: {code or status} on {LOOKUP_ATTEMPTS} tries in a row"
+        ) from error
+    if status == 429 or code == "ratelimited":
+        return _retry_after(response.headers)
+    return float(2 ** (attempt - 1))
+
+
+def _platform_user(user: dict[str, Any], email: str) -> PlatformUser:
+    if user.get("deleted"):
+        raise UserNotFound("the Slack account with this email is deactivated")
+    if user.get("is_bot") or user.get("is_app_user"):
+        raise UserNotFound("this email belongs to a Slack app, not a person")
+    profile = user.get("profile") or {}
+    name = (
+        profile.get("real_name")
+        or user.get("real_name")
+        or profile.get("display_name")
+        or user.get("name")
+        or ""
+    )
+    zone = user.get("tz")
+    return PlatformUser(
+        user_id=str(user.get("id", "")),
+        workspace=str(user.get("team_id") or ""),
+        display_name=str(name),
+        time_zone=zone if isinstance(zone, str) and zone else None,
+        email=str(profile.get("email") or email),
+    )
 
 
 def _mapped(error: SlackApiError) -> DeliveryError:

@@ -19,6 +19,7 @@ Retry-After and backs off with jitter.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -36,10 +37,18 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from adapters.teams.auth import TeamsAuth
 from adapters.teams.errors import mapped, transient
+from adapters.teams.members import LOOKUP_ATTEMPTS, lookup_wait, member_user
 from adapters.teams.refs import CHANNEL_ID, Ref, Sent, bot_id
 from adapters.teams.render import render
 from bot.messages import AudienceKind, Delivery, Target
-from bot.ports import DeliveryError, Rate, RateLimits, RecipientUnreachable
+from bot.ports import (
+    DeliveryError,
+    DirectoryUnavailable,
+    PlatformUser,
+    Rate,
+    RateLimits,
+    RecipientUnreachable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,7 @@ TEAMS_LIMITS = RateLimits(
 MAX_REMEMBERED = 10_000
 
 Send = Callable[[Any, str], Awaitable[str]]
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class Directory:
@@ -101,12 +111,19 @@ def _bound(mapping: OrderedDict[Any, Any]) -> None:
 
 class TeamsClient:
     def __init__(
-        self, *, adapter: Any, auth: TeamsAuth, directory: Directory, execute: bool = True
+        self,
+        *,
+        adapter: Any,
+        auth: TeamsAuth,
+        directory: Directory,
+        execute: bool = True,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._adapter = adapter
         self._auth = auth
         self._directory = directory
         self._execute = execute
+        self._sleep = sleep
 
     @property
     def platform(self) -> str:
@@ -127,6 +144,59 @@ class TeamsClient:
             raise transient(f"no token: {error}") from error
         except (ClientRequestError, OSError) as error:
             raise transient(f"network: {type(error).__name__}") from error
+
+    async def lookup_by_email(self, email: str, *, channel_id: str | None = None) -> PlatformUser:
+        """The member of the cohort's team whose sign-in name (UPN) is this email.
+
+        Asks the Bot Connector's `GET /v3/conversations/{channel}/members/{upn}`, which
+        answers for members of the team the channel belongs to; waits out 429s.
+        """
+        if not channel_id:
+            raise DirectoryUnavailable(
+                "teams: the cohort has no Teams channel (channels.teams in app.yaml); "
+                "members are looked up in its team"
+            )
+        tenant = self._auth.config.tenant_id
+        service_url = self._directory.service_url(tenant)
+        if not service_url:
+            raise DirectoryUnavailable("teams: no Bot Connector service URL is known yet")
+        for attempt in range(1, LOOKUP_ATTEMPTS + 1):
+            try:
+                await self._auth.warm()
+                member = await self._member(service_url, channel_id, email)
+            except HttpOperationError as error:
+                wait = lookup_wait(error, attempt)
+                await self._sleep(wait)
+                continue
+            except (PermissionError, ValueError) as error:
+                raise DirectoryUnavailable(f"teams: no token: {error}") from error
+            except (ClientRequestError, OSError) as error:
+                if attempt == LOOKUP_ATTEMPTS:
+                    raise DirectoryUnavailable(f"teams: network: {type(error).__name__}") from error
+                await self._sleep(float(2 ** (attempt - 1)))
+                continue
+            return member_user(member, email, tenant)
+        raise DirectoryUnavailable(f"teams: no answer after {LOOKUP_ATTEMPTS} attempts")
+
+    async def _member(self, service_url: str, conversation_id: str, member_id: str) -> Any:
+        found: list[Any] = []
+
+        async def turn(turn_context: Any) -> None:
+            async with _connector(turn_context) as connector:
+                found.append(
+                    await connector.conversations.get_conversation_member(
+                        conversation_id, member_id
+                    )
+                )
+
+        reference = ConversationReference(
+            channel_id=CHANNEL_ID,
+            service_url=service_url,
+            conversation=ConversationAccount(id=conversation_id),
+            bot=ChannelAccount(id=self._bot("")),
+        )
+        await self._adapter.continue_conversation(reference, turn, bot_app_id=self._auth.app_id)
+        return found[0]
 
     async def _deliver(self, delivery: Delivery) -> str:
         target = delivery.target

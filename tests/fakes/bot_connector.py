@@ -56,7 +56,7 @@ class Failure:
 class Call:
     method: str
     kind: str
-    """create, send, reply or update."""
+    """create, send, reply, update or member (a members lookup)."""
     conversation_id: str
     activity_id: str
     body: dict[str, Any]
@@ -121,6 +121,8 @@ class FakeBotConnector:
     """Calls answered with an injected failure."""
     token_requests: list[dict[str, str]] = field(default_factory=list)
     failures: deque[Failure] = field(default_factory=deque)
+    members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Conversation id -> its members (TeamsChannelAccount JSON), for the members API."""
 
     def __post_init__(self) -> None:
         self.key = new_key()
@@ -214,6 +216,29 @@ class FakeBotConnector:
         )
         return f"Bearer {token}"
 
+    def add_member(
+        self,
+        conversation_id: str,
+        *,
+        user_id: str,
+        name: str,
+        upn: str,
+        tenant_id: str = "",
+        aad_object_id: str = "",
+    ) -> None:
+        """Someone in the team of `conversation_id`, as Teams describes a member."""
+        self.members.setdefault(conversation_id, []).append(
+            {
+                "id": user_id,
+                "name": name,
+                "aadObjectId": aad_object_id or f"aad-{user_id}",
+                "email": upn,
+                "userPrincipalName": upn,
+                "tenantId": tenant_id,
+                "userRole": "user",
+            }
+        )
+
     def of_kind(self, kind: str) -> list[Call]:
         return [call for call in self.calls if call.kind == kind]
 
@@ -239,6 +264,7 @@ class FakeBotConnector:
         app.router.add_post(base, self._send)
         app.router.add_post(base + "/{activity}", self._reply)
         app.router.add_put(base + "/{activity}", self._update)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         return app
 
     async def _openid(self, request: web.Request) -> web.Response:
@@ -292,6 +318,19 @@ class FakeBotConnector:
             return refused
         member = (body.get("members") or [{}])[0].get("id", "nobody")
         return web.json_response({"id": f"a:personal-{member}", "serviceUrl": self.service_url})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        """One member by 29: id, AAD object id or UPN (case-insensitive), or a 404."""
+        conversation, wanted = request.match_info["conversation"], request.match_info["member"]
+        refused = self._refused(request, "member", conversation, "", {"member": wanted})
+        if refused is not None:
+            return refused
+        for member in self.members.get(conversation, []):
+            keys = (member["id"], member["aadObjectId"], member["userPrincipalName"].lower())
+            if wanted in keys or wanted.lower() in keys:
+                return web.json_response(member)
+        error = {"code": "MemberNotFoundInConversation", "message": "Member not found."}
+        return web.json_response({"error": error}, status=404)
 
     async def _send(self, request: web.Request) -> web.Response:
         return await self._activity(request, "send")

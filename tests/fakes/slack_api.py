@@ -38,11 +38,14 @@ class FakeSlack:
     host: str = ""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """users.lookupByEmail's directory: lowercased email -> Slack user object."""
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # read methods such as lookupByEmail
         app.router.add_post("/response/{hook}", self._response_url)
         app.router.add_get("/socket", self._socket)
         return app
@@ -65,10 +68,34 @@ class FakeSlack:
     def fail_next(self, method: str, *failures: Scripted) -> None:
         self.scripted[method].extend(failures)
 
+    def add_user(
+        self,
+        user_id: str,
+        email: str,
+        *,
+        name: str = "",
+        tz: str = "Europe/Berlin",
+        **extra: Any,
+    ) -> None:
+        """A member of the workspace, as users.lookupByEmail describes one."""
+        self.users[email.lower()] = {
+            "id": user_id,
+            "team_id": TEAM,
+            "name": email.split("@")[0],
+            "real_name": name,
+            "tz": tz,
+            "deleted": False,
+            "is_bot": False,
+            "profile": {"real_name": name, "display_name": name, "email": email},
+            **extra,
+        }
+
     def called(self, method: str) -> list[dict[str, Any]]:
         return [body for name, body in self.calls if name == method]
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
         raw = await request.text()
         if request.content_type == "application/json":
             parsed: dict[str, Any] = json.loads(raw or "{}")
@@ -78,7 +105,8 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.host = request.host
-        body = await self._body(request)
+        # Some slack_sdk methods (conversations.open) send their arguments as query params.
+        body = {**dict(request.query), **await self._body(request)}
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.scripted[method]:
@@ -87,6 +115,11 @@ class FakeSlack:
             payload = {"ok": False, "error": failure.error or "ratelimited"}
             return web.json_response(payload, status=failure.status, headers=headers)
         self.calls.append((method, body))
+        if method == "users.lookupByEmail":
+            user = self.users.get(str(body.get("email", "")).lower())
+            if user is None:
+                return web.json_response({"ok": False, "error": "users_not_found"})
+            return web.json_response({"ok": True, "user": user})
         return web.json_response({"ok": True, **self._answer(method, body)})
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +133,9 @@ class FakeSlack:
             if channel.startswith("U"):
                 channel = "D" + channel[1:]
             return {"channel": channel, "ts": body.get("ts") or ts}
+        if method == "conversations.open":
+            users = sorted(str(body.get("users", "")).split(","))
+            return {"channel": {"id": "G" + "_".join(users)}}
         if method == "chat.postEphemeral":
             return {"message_ts": ts}
         if method in ("views.publish", "views.open"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 
-from flows.pairing import Candidate, Group, History, match
+from flows.pairing import SPARSE_ABOVE, Candidate, Group, History, match
 
 
 def person(pid: int, *, strong: str = "", wants: str = "", tz: str = "Europe/Berlin") -> Candidate:
@@ -101,3 +101,21 @@ def test_same_inputs_and_seed_give_the_same_groups() -> None:
 def test_fewer_than_two_people_make_no_pairs() -> None:
     assert match([]) == []
     assert match([person(1)]) == [Group(members=(1,))]
+
+
+def test_large_cohorts_pair_everyone_without_repeats() -> None:
+    """Above SPARSE_ABOVE people the best partners are tried first; the guarantees hold."""
+    skills = ["feedback", "presenting", "facilitation", "coaching", "writing"]
+    zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Asia/Kolkata"]
+    people = [
+        person(n, strong=skills[n % 5], wants=skills[(n // 5) % 5], tz=zones[n % 4])
+        for n in range(SPARSE_ABOVE + 37)
+    ]
+    earlier: list[Group] = []
+    for cycle in range(3):
+        groups = match(people, history=History.of(earlier), seed=cycle)
+        assert not pairs_of(groups) & pairs_of(earlier), f"repeat in cycle {cycle}"
+        assert sorted(len(g.members) for g in groups)[-2:] == [2, 3], "one triad, once"
+        assert sorted(m for g in groups for m in g.members) == list(range(len(people)))
+        earlier += groups
+    assert match(people, seed=5) == match(people, seed=5)
