@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 _EVENT = TypeAdapter[InboundEvent](InboundEvent)
 _COMMAND_WORDS = ("/cohort", "cohort")
 _HELP_WORDS = {"help", "?", "hi", "hello", "menu"}
+LOCKED_RETRIES = 100
+LOCKED_RETRY_SECONDS = 0.05
 
 
 @dataclass
@@ -112,18 +114,27 @@ class Dispatcher:
     async def process(self, inbox_id: int, conversation: str | None) -> None:
         key = conversation or f"inbox:{inbox_id}"
         async with self._lock(key):
-            try:
-                await self._process(inbox_id)
-            except Exception as error:
-                log.exception("event processing failed", extra={"inbox_id": inbox_id})
-                await self._record_failure(inbox_id, error)
+            for _ in range(LOCKED_RETRIES):
+                try:
+                    if await self._process(inbox_id) != "locked":
+                        break
+                except Exception as error:
+                    log.exception("event processing failed", extra={"inbox_id": inbox_id})
+                    await self._record_failure(inbox_id, error)
+                    break
+                # Another transaction holds the row (a replica processing it, or a
+                # writer that has not finished): look again rather than drop the event.
+                await asyncio.sleep(LOCKED_RETRY_SECONDS)
+            else:
+                log.warning("inbox row stayed locked", extra={"inbox_id": inbox_id})
         self.on_effects()
 
-    async def _process(self, inbox_id: int) -> None:
+    async def _process(self, inbox_id: int) -> str:
+        """ "done", "gone" (processed elsewhere) or "locked" (held by another transaction)."""
         async with unit_of_work(self.sessions) as uow:
             row = await uow.inbox.claim(inbox_id)
             if row is None:
-                return
+                return "locked" if await uow.inbox.is_pending(inbox_id) else "gone"
             event = _EVENT.validate_python(row.payload)
             now = self.clock.now()
             actor = event.actor
@@ -161,6 +172,7 @@ class Dispatcher:
             "event processed",
             extra={"inbox_id": inbox_id, "event_kind": event.kind, "queued": effects.queued},
         )
+        return "done"
 
     async def _route(self, event: InboundEvent, person: Person, effects: Effects) -> None:
         if isinstance(event, CommandInvoked):

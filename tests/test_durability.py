@@ -136,3 +136,37 @@ async def test_retries_arriving_together_are_recorded_once(database_url: str) ->
 
         assert sorted(outcomes) == [False] * 4 + [True] * 2
         assert len(await playground.dm_texts("alex")) == 2
+
+
+async def test_an_event_whose_row_is_briefly_locked_elsewhere_is_processed_not_dropped(
+    postgres_url: str,
+) -> None:
+    """Claims skip locked rows (for replicas); a row locked for a moment is looked at again."""
+    async with running_bot(demo_config(postgres_url)) as playground:
+        bot = playground.bot
+        async with unit_of_work(bot.sessions) as uow:
+            inbox_id = await uow.inbox.record(
+                platform="local",
+                event_id="evt-locked",
+                payload=dm("evt-locked", "help").model_dump(mode="json"),
+                now=playground.clock.now(),
+            )
+        assert inbox_id is not None
+        async with bot.engine.connect() as holder:
+            transaction = await holder.begin()
+            await holder.execute(
+                select(InboxEvent.id).where(InboxEvent.id == inbox_id).with_for_update()
+            )
+            processing = asyncio.create_task(bot.dispatcher.process(inbox_id, None))
+            await asyncio.sleep(0.3)
+            assert not processing.done(), "it waits for the row instead of giving up"
+            await transaction.rollback()
+        await processing
+
+        async with unit_of_work(bot.sessions) as uow:
+            status = await uow.session.scalar(
+                select(InboxEvent.status).where(InboxEvent.id == inbox_id)
+            )
+            queued = await uow.session.scalar(select(func.count(OutboxMessage.id)))
+        assert status == "done"
+        assert queued == 1

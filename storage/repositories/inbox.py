@@ -79,6 +79,13 @@ class InboxRepository:
             .with_for_update(skip_locked=True)
         )
 
+    async def is_pending(self, inbox_id: int) -> bool:
+        """Still waiting to be processed (read without taking its lock)."""
+        status = await self._session.scalar(
+            select(InboxEvent.status).where(InboxEvent.id == inbox_id)
+        )
+        return status == "pending"
+
     async def pending_ids(self, limit: int = 1000) -> list[int]:
         rows = await self._session.scalars(
             select(InboxEvent.id)
