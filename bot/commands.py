@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.commandline import CommandSpec, CommandSyntaxError, CommandTable, ParsedCommand, Role
 from bot.effects import Effects
@@ -40,15 +41,14 @@ class CommandContext:
 
 
 CommandHandler = Callable[[CommandContext], Awaitable[None]]
+_H = TypeVar("_H")
 
 
 @dataclass(frozen=True)
-class ActionContext:
-    """What a button handler sees: who clicked, which button, and the effects it may cause."""
+class Interaction:
+    """Who did something outside a command (a click, a form), and the effects it may cause."""
 
     person: Person
-    action_id: str
-    value: str
     effects: Effects
     engine: FlowEngine
 
@@ -56,25 +56,25 @@ class ActionContext:
         await self.effects.reply(
             Message(text=text, blocks=[Section(text=text)]), person_id=self.person.id
         )
+
+
+@dataclass(frozen=True)
+class ActionContext(Interaction):
+    """What a button handler sees: who clicked which button."""
+
+    action_id: str
+    value: str
 
 
 ActionHandler = Callable[[ActionContext], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class FormContext:
+class FormContext(Interaction):
     """What a form handler sees: who submitted which form, with the values by field id."""
 
-    person: Person
     form_id: str
     values: dict[str, str]
-    effects: Effects
-    engine: FlowEngine
-
-    async def reply(self, text: str) -> None:
-        await self.effects.reply(
-            Message(text=text, blocks=[Section(text=text)]), person_id=self.person.id
-        )
 
 
 FormHandler = Callable[[FormContext], Awaitable[None]]
@@ -98,20 +98,16 @@ class CommandRouter:
     """Form handlers by form namespace: `checkin.form` handles `checkin.form[:...]`."""
 
     def register_action(self, action: str, handler: ActionHandler) -> None:
-        if action in self.actions:
-            raise ValueError(f"action {action!r} is registered twice")
-        self.actions[action] = handler
+        _add_once(self.actions, action, handler, kind="action")
 
     def action_handler(self, action_id: str) -> ActionHandler | None:
-        return self.actions.get(action_id.partition(":")[0])
+        return self.actions.get(_namespace(action_id))
 
     def register_form(self, form: str, handler: FormHandler) -> None:
-        if form in self.forms:
-            raise ValueError(f"form {form!r} is registered twice")
-        self.forms[form] = handler
+        _add_once(self.forms, form, handler, kind="form")
 
     def form_handler(self, form_id: str) -> FormHandler | None:
-        return self.forms.get(form_id.partition(":")[0])
+        return self.forms.get(_namespace(form_id))
 
     def register(
         self, spec: CommandSpec, handler: CommandHandler, *, cohort_arg: int | None = None
@@ -217,6 +213,17 @@ class CommandRouter:
             if names:
                 message += f" Ask {', '.join(sorted(set(names)))}."
         return message
+
+
+def _namespace(identifier: str) -> str:
+    """`session.here` for `session.here:42`: handlers are registered per namespace."""
+    return identifier.partition(":")[0]
+
+
+def _add_once(registry: dict[str, _H], name: str, handler: _H, *, kind: str) -> None:
+    if name in registry:
+        raise ValueError(f"{kind} {name!r} is registered twice")
+    registry[name] = handler
 
 
 def _error_message(text: str) -> Message:
