@@ -31,10 +31,9 @@ from benchmarks.common import (
     add_common_arguments,
     bench_config,
     databases,
-    print_figures,
+    report,
     reset_database,
     rss_mib,
-    write_json,
 )
 from bot.app import CohortBot
 from bot.clock import ManualClock
@@ -220,9 +219,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> None:
     args = parse(argv)
-    figures = asyncio.run(run(args))
-    print_figures(figures)
-    write_json(figures, args.json)
+    report(asyncio.run(run(args)), args.json)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,12 @@ def write_json(figures: list[Figure], path: Path | None) -> None:
         path.write_text(json.dumps([asdict(f) for f in figures]), encoding="utf-8")
 
 
+def report(figures: list[Figure], json_path: Path | None) -> None:
+    """Print the figures and, when asked, write them for `python -m benchmarks`."""
+    print_figures(figures)
+    write_json(figures, json_path)
+
+
 def read_json(path: Path) -> list[Figure]:
     if not path.exists() or not path.read_text(encoding="utf-8"):
         return []

@@ -37,9 +37,8 @@ from benchmarks.common import (
     bench_config,
     databases,
     percentile,
-    print_figures,
+    report,
     reset_database,
-    write_json,
 )
 from bot.app import CohortBot
 from bot.events import Actor, CommandInvoked, InboundEvent, MessageReceived
@@ -215,9 +214,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> None:
     args = parse(argv)
-    figures = asyncio.run(run(args))
-    print_figures(figures)
-    write_json(figures, args.json)
+    report(asyncio.run(run(args)), args.json)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime
 
-from benchmarks.common import Figure, add_common_arguments, print_figures, write_json
+from benchmarks.common import Figure, add_common_arguments, report
 from flows.pairing import Candidate, Group, History, match
 
 NAME = "matching"
@@ -122,9 +122,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
 
 def main(argv: list[str]) -> None:
     args = parse(argv)
-    figures = run(args)
-    print_figures(figures)
-    write_json(figures, args.json)
+    report(run(args), args.json)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,8 @@ from benchmarks.common import (
     add_common_arguments,
     bench_config,
     databases,
-    print_figures,
     read_json,
+    report,
     reset_database,
     rss_mib,
     sqlite_files,
@@ -281,9 +281,7 @@ def main(argv: list[str]) -> None:
     if args.measure:
         write_json(asyncio.run(measure(args)), args.json)
         return
-    figures = asyncio.run(run(args))
-    print_figures(figures)
-    write_json(figures, args.json)
+    report(asyncio.run(run(args)), args.json)
 
 
 if __name__ == "__main__":

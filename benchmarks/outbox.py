@@ -34,9 +34,8 @@ from benchmarks.common import (
     add_common_arguments,
     bench_config,
     databases,
-    print_figures,
+    report,
     reset_database,
-    write_json,
 )
 from bot.app import CohortBot
 from bot.effects import Effects
@@ -213,9 +212,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> None:
     args = parse(argv)
-    figures = asyncio.run(run(args))
-    print_figures(figures)
-    write_json(figures, args.json)
+    report(asyncio.run(run(args)), args.json)
 
 
 if __name__ == "__main__":
