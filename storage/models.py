@@ -374,3 +374,185 @@ class Commitment(Base):
     """open, kept or not_kept."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ReviewRequest(Base):
+    """An artifact a participant asked peers to review against the program's rubric."""
+
+    __tablename__ = "review_requests"
+    __table_args__ = (Index("ix_review_requests_cohort_status", "cohort_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    artifact: Mapped[str] = mapped_column(Text)
+    """A link or the text itself."""
+    reviewers_wanted: Mapped[int] = mapped_column(Integer, default=2)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    """open, complete or cancelled."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ReviewAssignment(Base):
+    """One reviewer's part in a request: the rubric scores and the author's usefulness rating."""
+
+    __tablename__ = "review_assignments"
+    __table_args__ = (
+        UniqueConstraint("request_id", "reviewer_id"),
+        Index("ix_review_assignments_reviewer_status", "reviewer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("review_requests.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="assigned")
+    """assigned, declined or submitted."""
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    scores: Mapped[dict[str, int]] = mapped_column(Json, default=dict)
+    """Rubric criterion id -> score."""
+    comments: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
+    """Rubric criterion id -> comment; `overall` for the general one."""
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    declined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    usefulness: Mapped[int | None] = mapped_column(Integer)
+    """The author's 1-5 rating of this review."""
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Poll(Base):
+    """A poll, one quiz question or a satisfaction rating: options, live message, closing time."""
+
+    __tablename__ = "polls"
+    __table_args__ = (
+        Index("ix_polls_cohort_kind", "cohort_id", "kind"),
+        Index("ix_polls_series", "series"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="poll")
+    """poll, quiz or rating."""
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(Json, default=list)
+    multi: Mapped[bool] = mapped_column(Boolean, default=False)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    correct: Mapped[list[int] | None] = mapped_column(Json)
+    """Indexes of the right options, for a quiz question."""
+    series: Mapped[str | None] = mapped_column(String(200))
+    """Groups the questions of one quiz run, or a session's rating (`session:<id>`)."""
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    """Order within the series."""
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ref_key: Mapped[str | None] = mapped_column(String(200))
+    """Logical key of the live message, so it can be updated in place."""
+
+
+class PollVote(Base):
+    """One voter's current choice. Anonymous polls keep only a one-way token, no person."""
+
+    __tablename__ = "poll_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "voter"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    voter: Mapped[str] = mapped_column(String(64))
+    """The person id as text, or a keyed one-way hash of it for an anonymous poll."""
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    """Empty for anonymous polls."""
+    choices: Mapped[list[int]] = mapped_column(Json, default=list)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class BadgeAward(Base):
+    """A badge a person earned in a cohort, by rule or by hand; never twice."""
+
+    __tablename__ = "badge_awards"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "person_id", "badge"),
+        Index("ix_badge_awards_person", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    badge: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16), default="rule")
+    """rule or manual."""
+    awarded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    awarded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Kudos(Base):
+    """Peer recognition from one participant to another."""
+
+    __tablename__ = "kudos"
+    __table_args__ = (Index("ix_kudos_giver_at", "giver_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    giver_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Escalation(Base):
+    """Something moderators must look at: a flag, a call for help or an automatic alert."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("dedup_key"),
+        Index("ix_escalations_status_ack_due", "status", "ack_due_at"),
+        Index("ix_escalations_cohort_status", "cohort_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))
+    """flag, help, review_overdue, inactive or dead_letter."""
+    tag: Mapped[str | None] = mapped_column(String(32))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    """What it is about, so each escalation fires once."""
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    """open, acknowledged or resolved."""
+    tier: Mapped[int] = mapped_column(Integer, default=1)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    """The person it is about, when there is one."""
+    summary: Mapped[str] = mapped_column(Text)
+    context: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    ref_key: Mapped[str | None] = mapped_column(String(200))
+    """Logical key of the moderators' message, so its buttons and status update in place."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ack_due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When it went to tier 2."""
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
+class EscalationEvent(Base):
+    """The audit trail of an escalation: raised, pinged, acknowledged, escalated, resolved."""
+
+    __tablename__ = "escalation_events"
+    __table_args__ = (Index("ix_escalation_events_escalation_at", "escalation_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
