@@ -29,7 +29,6 @@ from flows.review_messages import (
 )
 from storage.models import Cohort, ReviewAssignment, ReviewRequest
 from storage.repositories.reviews import (
-    ASSIGNED,
     CANCELLED,
     COMPLETE,
     DECLINED,
@@ -282,10 +281,6 @@ async def complete_if_done(
         object_ref=object_ref(request),
         data={"reviews": len(done)},
     )
-    # Anyone still assigned (a request completed with fewer reviewers) has nothing left to do.
-    for open_one in await uow.reviews.assignments(request.id):
-        if open_one.status == ASSIGNED:
-            await cancel_reminders(effects, open_one)
     return True
 
 
