@@ -293,11 +293,13 @@ async def test_reviewers_are_reminded_at_half_and_ninety_percent_and_not_after_s
         assert len(await dms_containing(playground, "priya", "Reminder: your peer review")) == 1
         await playground.advance(timedelta(days=5))
         assert len(await dms_containing(playground, "jordan", "Reminder: your peer review")) == 2
+        await review(playground, "jordan")
+        late = {g.data["on_time"] for g in await logged(playground, "review.given")}
+        assert late == {True, False}, "priya was on time, jordan four days late"
 
-        rows = {a.status: a for a in await assignments(playground)}
-        assert rows["submitted"].reminders_sent == 1
-        assert rows["assigned"].reminders_sent == 2
-        assert rows["assigned"].due_at == START + timedelta(days=10)
+        priya_row, jordan_row = await assignments(playground)
+        assert (priya_row.reminders_sent, jordan_row.reminders_sent) == (1, 2)
+        assert jordan_row.due_at == START + timedelta(days=10)
 
 
 async def test_reminder_timers_survive_a_restart(database_url: str) -> None:
