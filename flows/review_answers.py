@@ -81,7 +81,7 @@ async def _load(
 
 def start_handler(config: AppConfig) -> ActionHandler:
     async def start(ctx: ActionContext) -> None:
-        """ "Review now": the rubric form (a modal where the platform has them)."""
+        """Review now: the rubric form (a modal where the platform has them)."""
         task = await _load(ctx, config, int(ctx.value) if ctx.value.isdigit() else None)
         if task is None:
             return
@@ -98,7 +98,7 @@ def start_handler(config: AppConfig) -> ActionHandler:
 
 def decline_handler(config: AppConfig) -> ActionHandler:
     async def decline(ctx: ActionContext) -> None:
-        """ "Decline": ask for an optional reason before anything changes."""
+        """Decline: ask for an optional reason before anything changes."""
         task = await _load(ctx, config, int(ctx.value) if ctx.value.isdigit() else None)
         if task is None:
             return

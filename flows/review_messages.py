@@ -22,9 +22,9 @@ from bot.messages import (
 from storage.models import Person, ReviewAssignment, ReviewRequest
 
 START_ACTION = "review.start"
-""""Review now": opens the rubric form; the value is the assignment id."""
+"""The Review now button: opens the rubric form; the value is the assignment id."""
 DECLINE_ACTION = "review.decline"
-""""Decline": asks for an optional reason; the value is the assignment id."""
+"""The Decline button: asks for an optional reason; the value is the assignment id."""
 RATE_ACTION = "review.rate"
 """The author's usefulness rating: `review.rate:<assignment id>`, the value is 1-5."""
 FORM = "review.form"
