@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.models import ReviewAssignment
+from storage.uow import unit_of_work
 from tests.flows.checkin_helpers import join, shipped
 from tests.flows.review_helpers import (
     active_timers,
@@ -205,13 +206,18 @@ async def test_named_reviewers_are_asked_and_extra_ones_are_balanced(database_ur
 
 async def test_away_and_inactive_participants_are_skipped(database_url: str) -> None:
     async with running_bot(shipped(database_url)) as playground:
-        await join(playground, "alex", "priya", "jordan", "lena")
-        jordan, lena = await ids(playground, "jordan", "lena")
+        await join(playground, "alex", "priya", "jordan", "lena", "tom")
+        jordan, lena, tom = await ids(playground, "jordan", "lena", "tom")
         await playground.say("priya", "/cohort away for 2w")
+        async with unit_of_work(playground.bot.sessions) as uow:
+            (cohort,) = await uow.cohorts.all()
+            membership = await uow.participation.membership(cohort.id, lena)
+            assert membership is not None
+            membership.inactive_since = START
         await request_review(playground, "alex", DECK)
 
         (request,) = await requests(playground)
-        assert sorted(await reviewers_of(playground, request.id)) == sorted([jordan, lena])
+        assert sorted(await reviewers_of(playground, request.id)) == sorted([jordan, tom])
         await request_review(playground, "alex", "deck @priya")
         assert await last_reply(playground, "alex") == (
             "<@priya> is away or inactive right now; name someone else."
