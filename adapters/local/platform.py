@@ -145,10 +145,10 @@ class LocalClient:
             if updated is None:
                 raise DeliveryError("message to update not found", permanent=True)
             return updated.id
-        if target.kind in (AudienceKind.HOME, AudienceKind.MODAL):
-            # The playground shows forms inline and has no home page.
-            raise DeliveryError(f"the playground has no {target.kind} surface", permanent=True)
-        if target.kind == AudienceKind.DM:
+        if target.kind == AudienceKind.HOME:
+            raise DeliveryError("the playground has no home surface", permanent=True)
+        if target.kind in (AudienceKind.DM, AudienceKind.MODAL):
+            # The playground has no modals: a form opened over the chat shows inline in the DM.
             entry = self._transcript.add(
                 where="dm", message=delivery.message, user_id=target.user_id
             )
