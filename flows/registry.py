@@ -17,6 +17,7 @@ from flows import (
     basics,
     checkin,
     enrolment,
+    finale,
     matching,
     session,
     session_kickoff,
@@ -38,6 +39,7 @@ def register_all(
     availability.register(router=router)
     checkin.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     matching.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
+    finale.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     runner = session.register(router=router, engine=engine, tasks=tasks, config=config)
 
     async def kickoff(task: TaskContext) -> None:
