@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.answers import Scale
-from bot.engine import Ask, FlowContext, answer_buttons
-from bot.messages import Context, Message, Rating, Section
+from bot.engine import Ask, FlowContext
+from bot.messages import Buttons, Context, Message, Rating, Section
 from flows.pulse import OptionalComment
 
 VALUE_SCALE = Scale(1, 5)
@@ -47,7 +47,8 @@ def _recommend_prompt(ctx: FlowContext) -> Message:
         text=text,
         blocks=[
             Section(text=text),
-            answer_buttons(ctx, [(str(n), str(n)) for n in range(low, high + 1)]),
+            # No button stands out: a highlighted one would nudge the answer.
+            Buttons(buttons=[ctx.answer_button(str(n), str(n)) for n in range(low, high + 1)]),
             Context(text=RECOMMEND_SCALE.hint()),
         ],
     )

@@ -82,13 +82,13 @@ async def finale_command(ctx: CommandContext, *, config: AppConfig) -> None:
         if started.first_time:
             await ctx.reply(
                 f"The finale of {cohort.name} has started: I've sent the closing survey to "
-                f"{started.invited} participants by DM. The celebration follows in "
+                f"{_participants(started.invited)} by DM. The celebration follows in "
                 f"{program.finale.celebrate_after_hours} hours (or `/cohort finale celebrate`)."
             )
         elif started.invited:
             await ctx.reply(
-                f"The finale was already running; I've now also asked {started.invited} "
-                "participants who had not been asked yet."
+                f"The finale was already running; I've now also asked "
+                f"{_participants(started.invited)} who had not been asked yet."
             )
         else:
             await ctx.reply(
@@ -107,6 +107,10 @@ async def finale_command(ctx: CommandContext, *, config: AppConfig) -> None:
         )
         return
     await ctx.reply(await _status(ctx, cohort, program))
+
+
+def _participants(n: int) -> str:
+    return f"{n} participant" if n == 1 else f"{n} participants"
 
 
 async def _status(ctx: CommandContext, cohort: Cohort, program: ProgramConfig) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from bot.config import parse_config
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
 from flows.finale_schedule import last_program_day
 from storage.uow import unit_of_work
 from tests.conftest import REPO_ROOT
@@ -43,6 +46,21 @@ def test_the_last_program_day_moves_back_off_weekends_and_holidays() -> None:
     # Ending on Sunday 3 January 2027: Friday 1 January is a holiday, Thursday 31 December
     # too, so Wednesday 30 December.
     assert last_program_day(program, date(2026, 11, 9)) == date(2026, 12, 30)
+
+
+def test_a_reminder_after_the_celebration_is_refused_with_its_field(tmp_path: Path) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(
+        "programs:\n  pilot:\n    skills: [presenting]\n"
+        "    finale: {reminder_hours: 100, celebrate_after_hours: 96}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+
+    assert str(caught.value).splitlines() == [
+        f"{path}: programs.pilot.finale.reminder_hours: must be less than celebrate_after_hours"
+    ]
 
 
 async def test_the_finale_starts_on_the_last_program_day_once_even_after_a_restart(
@@ -178,6 +196,11 @@ async def test_running_the_finale_twice_sends_nothing_twice(sqlite_url: str) -> 
     async with running_bot(finale_config(sqlite_url)) as playground:
         await playground.say("alex", "/cohort join pilot-a")
         await start_now(playground)
+        assert (await replies(playground, "dana"))[-1] == (
+            "The finale of Pilot cohort A has started: I've sent the closing survey to "
+            "1 participant by DM. The celebration follows in 96 hours "
+            "(or `/cohort finale celebrate`)."
+        )
         await start_now(playground, person="olivia")
         assert (await replies(playground, "olivia"))[-1] == (
             "The finale of Pilot cohort A is already running and everyone has been asked."
@@ -185,7 +208,7 @@ async def test_running_the_finale_twice_sends_nothing_twice(sqlite_url: str) -> 
         await playground.say("priya", "/cohort join pilot-a")
         await start_now(playground)
         assert (await replies(playground, "dana"))[-1].startswith(
-            "The finale was already running; I've now also asked 1 participants"
+            "The finale was already running; I've now also asked 1 participant who"
         )
         await jump(playground, FINALE_AT + timedelta(minutes=5))
 
