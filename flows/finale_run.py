@@ -92,5 +92,5 @@ async def celebrate(effects: Effects, *, cohort: Cohort, program: ProgramConfig)
         effects.log(CELEBRATED, cohort_id=cohort.id, data=dict(found.counts))
         await Timers(uow, effects.now).cancel(celebrate_key(cohort.id))
         posted = True
-    await send_manager_summaries(effects, cohort)
+    await send_manager_summaries(effects, cohort, program)
     return posted

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.config import ProgramConfig
 from bot.effects import Effects
 from bot.messages import Context, Fields, Message, Section
 from flows.manager_contact import find_manager
@@ -29,12 +30,13 @@ PERSONAL = (
 
 
 async def _latest(effects: Effects, cohort_id: int, person_id: int, verb: str) -> dict[str, Any]:
-    rows = await effects.uow.activity.of_cohort(cohort_id=cohort_id, verb=verb)
-    mine = [row for row in rows if row.person_id == person_id]
-    return dict(mine[-1].data) if mine else {}
+    rows = await effects.uow.activity.of_cohort(cohort_id=cohort_id, verb=verb, person_id=person_id)
+    return dict(rows[-1].data) if rows else {}
 
 
-async def summary_message(effects: Effects, cohort: Cohort, person: Person) -> Message:
+async def summary_message(
+    effects: Effects, cohort: Cohort, program: ProgramConfig, person: Person
+) -> Message:
     """What the manager reads about one participant."""
     items: list[tuple[str, str]] = []
     for label, verb in PERSONAL:
@@ -51,7 +53,11 @@ async def summary_message(effects: Effects, cohort: Cohort, person: Person) -> M
         f"{title}, a peer-learning program. {person.display_name} asked me to share this "
         "summary with you; a word of recognition goes a long way."
     )
-    lines = [text, *(f"{label}: {value}" for label, value in items)]
+    scale = (
+        f"Self-ratings run from 1 (just starting) to "
+        f"{program.onboarding.assessment_scale_max} (expert)."
+    )
+    lines = [text, *(f"{label}: {value}" for label, value in items), scale]
     return Message(
         text="\n".join(lines),
         blocks=[
@@ -61,12 +67,12 @@ async def summary_message(effects: Effects, cohort: Cohort, person: Person) -> M
                 "a word of recognition goes a long way."
             ),
             Fields(items=items),
-            Context(text="Self-ratings are 1 (just starting) to the program's top score."),
+            Context(text=scale),
         ],
     )
 
 
-async def send_manager_summaries(effects: Effects, cohort: Cohort) -> int:
+async def send_manager_summaries(effects: Effects, cohort: Cohort, program: ProgramConfig) -> int:
     """DM the managers of consenting participants who completed; returns how many were sent."""
     uow = effects.uow
     completed = {
@@ -81,7 +87,7 @@ async def send_manager_summaries(effects: Effects, cohort: Cohort) -> int:
         if person.profile.get("manager_consent") is not True:
             continue  # without an explicit yes, nothing about the person leaves the cohort
         manager = await find_manager(uow, person)
-        message = await summary_message(effects, cohort, person) if manager else None
+        message = await summary_message(effects, cohort, program, person) if manager else None
         if manager is None or message is None or not await effects.dm(manager.id, message):
             effects.log(UNREACHABLE, person_id=person.id, cohort_id=cohort.id)
             continue

@@ -57,14 +57,14 @@ class ActivityRepository:
         found = {str(verb): int(n) for verb, n in rows}
         return {verb: found.get(verb, 0) for verb in verbs}
 
-    async def of_cohort(self, *, cohort_id: int, verb: str) -> list[Activity]:
-        """Every entry of one verb in the cohort, oldest first."""
-        rows = await self._session.scalars(
-            select(Activity)
-            .where(Activity.cohort_id == cohort_id, Activity.verb == verb)
-            .order_by(Activity.at, Activity.id)
-        )
-        return list(rows)
+    async def of_cohort(
+        self, *, cohort_id: int, verb: str, person_id: int | None = None
+    ) -> list[Activity]:
+        """Every entry of one verb in the cohort (about one person, if given), oldest first."""
+        statement = select(Activity).where(Activity.cohort_id == cohort_id, Activity.verb == verb)
+        if person_id is not None:
+            statement = statement.where(Activity.person_id == person_id)
+        return list(await self._session.scalars(statement.order_by(Activity.at, Activity.id)))
 
     async def for_person(self, person_id: int, limit: int = 100) -> list[Activity]:
         rows = await self._session.scalars(

@@ -224,6 +224,26 @@ async def test_running_the_finale_twice_sends_nothing_twice(sqlite_url: str) -> 
         assert len(celebrations) == 1
 
 
+async def test_a_misspelt_subcommand_or_an_early_celebration_changes_nothing(
+    sqlite_url: str,
+) -> None:
+    async with running_bot(finale_config(sqlite_url)) as playground:
+        await playground.say("alex", "/cohort join pilot-a")
+        await playground.say("dana", "/cohort finale strat", channel=CHANNEL)
+        assert (await replies(playground, "dana"))[-1].startswith(
+            "Unknown finale command 'strat'. Did you mean 'start'?"
+        )
+        await playground.say("dana", "/cohort finale celebrate", channel=CHANNEL)
+        assert (await replies(playground, "dana"))[-1] == (
+            "Start the finale first: `/cohort finale start`."
+        )
+
+        assert await intros(playground, "alex") == []
+        assert not [t for t in await channel_posts(playground) if "is complete" in t]
+        assert await logged(playground, "finale.started") == []
+        assert await logged(playground, "finale.celebrated") == []
+
+
 async def test_the_status_names_the_day_and_then_the_progress(sqlite_url: str) -> None:
     async with running_bot(finale_config(sqlite_url)) as playground:
         await playground.say("alex", "/cohort join pilot-a")
@@ -307,6 +327,7 @@ async def test_the_celebration_counts_what_the_cohort_did_and_managers_hear_only
         assert summaries[0].startswith("Alex Schneider has completed Pilot cohort A")
         assert "Check-ins shared: 2" in summaries[0]
         assert "Self-rating: coaching conversations: 1 → 4" in summaries[0]
+        assert "Self-ratings run from 1 (just starting) to 5 (expert)." in summaries[0]
         assert "More practice time" not in summaries[0], "evaluation answers stay private"
         assert not [t for t in await playground.dm_texts("sam") if "has completed" in t]
         told = "a short summary of your progress"
