@@ -1,8 +1,10 @@
 """Who a participant's manager is: asked in onboarding, only after consent to share.
 
 The answer is an email address or a chat mention. It is stored in `people.profile` as
-`manager` (`{"email": ...}` or `{"platform", "workspace", "user_id"}`) and is only ever
-used to find the manager among the people the bot already knows.
+`manager` (`{"email": ...}` or `{"platform", "workspace", "user_id"}`; `null` when the
+person chose not to say) and is only ever used to find the manager among the people the
+bot already knows. A roster import may already have put `manager_email` in the profile:
+it is offered as the answer, and used when the person was never asked.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any
 
 from bot.answers import InvalidAnswer
 from bot.effects import Origin
-from bot.engine import FlowContext, Goto
-from bot.messages import Context, Message, Section
+from bot.engine import FlowContext, Goto, answer_buttons
+from bot.messages import Buttons, Context, Message, Section
 from storage.models import Person
 from storage.uow import UnitOfWork
 
@@ -45,15 +47,20 @@ class ManagerContact:
         return "Your manager's email, an @mention, or `skip`."
 
 
-def manager_prompt(_ctx: FlowContext) -> Message:
+def manager_prompt(ctx: FlowContext) -> Message:
+    known = ctx.person.profile.get("manager_email")
     text = (
         "Thanks. Who is your manager? Type their email address or @mention them, "
         "or `skip` if you'd rather not say."
     )
+    blocks: list[Section | Buttons | Context] = [Section(text=text)]
+    if isinstance(known, str) and known:
+        text += f" Your roster names {known}."
+        blocks = [Section(text=text), answer_buttons(ctx, [(f"Yes, {known}", known)])]
     return Message(
         text=text,
         blocks=[
-            Section(text=text),
+            *blocks,
             Context(
                 text="I only message them at the end of the program, only if I know them, "
                 "and only with the summary you agreed to share."
@@ -81,7 +88,10 @@ def contact_from(answer: str, origin: Origin | None) -> dict[str, Any] | None:
 
 async def find_manager(uow: UnitOfWork, person: Person) -> Person | None:
     """The manager named in the person's profile, when the bot knows them (never themselves)."""
-    contact = person.profile.get("manager")
+    roster = person.profile.get("manager_email")
+    fallback = {"email": roster} if isinstance(roster, str) and roster else None
+    # An explicit answer wins, including "rather not say" (stored as null).
+    contact = person.profile.get("manager", fallback)
     if not isinstance(contact, dict):
         return None
     found: Person | None = None

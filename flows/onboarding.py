@@ -227,11 +227,7 @@ async def _save_profile(ctx: FlowContext) -> None:
     if "manager_consent" in ctx.data:
         profile["manager_consent"] = ctx.data["manager_consent"] == "yes"
     if "manager" in ctx.data:
-        contact = contact_from(str(ctx.data["manager"]), ctx.effects.origin)
-        if contact is None:
-            profile.pop("manager", None)
-        else:
-            profile["manager"] = contact
+        profile["manager"] = contact_from(str(ctx.data["manager"]), ctx.effects.origin)
     ctx.person.profile = profile
     cohort_id = ctx.cohort.id if ctx.cohort else None
     ratings = assessment_ratings(ctx, program, phase="pre")

@@ -14,6 +14,7 @@ from tests.harness import CHANNEL, Playground
 
 SKILLS = ["giving feedback", "presenting", "facilitation", "coaching conversations"]
 INTRO = "is coming to an end"
+ROSTER = "roster"
 
 
 def finale_config(database_url: str, *, holiday: str | None = "2026-11-27") -> AppConfig:
@@ -58,7 +59,10 @@ async def onboard(
     ratings: tuple[str, str, str, str],
     manager: str | None = None,
 ) -> None:
-    """Join and answer the whole onboarding; consent to share only when a manager is given."""
+    """Join and answer the whole onboarding; consent to share only when a manager is given.
+
+    `manager=ROSTER` confirms the manager a roster import recorded, with its button.
+    """
     await playground.say(person, "/cohort join pilot-a")
     await playground.click(person, await playground.last_dm(person), "Yes")
     await playground.say(person, "Product design")
@@ -70,7 +74,10 @@ async def onboard(
         await playground.click(person, await playground.last_dm(person), "No, keep it")
         return
     await playground.click(person, await playground.last_dm(person), "Yes, share")
-    await playground.say(person, manager)
+    if manager == ROSTER:
+        await playground.click(person, await playground.last_dm(person), "Yes, ")
+    else:
+        await playground.say(person, manager)
 
 
 async def answer_finale(

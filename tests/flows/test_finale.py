@@ -12,6 +12,7 @@ from flows.finale_schedule import last_program_day
 from storage.uow import unit_of_work
 from tests.conftest import REPO_ROOT
 from tests.flows.finale_helpers import (
+    ROSTER,
     SKILLS,
     answer_finale,
     channel_posts,
@@ -341,3 +342,39 @@ async def test_the_celebration_counts_what_the_cohort_did_and_managers_hear_only
         assert found is not None
         assert found[1].profile["manager"] == {"email": "mo@example.com"}
         assert found[1].profile["manager_consent"] is True
+
+
+async def roster_names_olivia_as_jordans_manager(playground: Playground) -> None:
+    async with unit_of_work(playground.bot.sessions) as uow:
+        found = await uow.people.find_identity("local", "local", "jordan")
+        assert found is not None
+        # What `cohortbot import-roster` records from the "manager email" column.
+        found[1].profile = {"department": "Sales", "manager_email": "olivia@example.com"}
+
+
+async def test_a_manager_known_from_the_roster_is_offered_and_gets_the_summary(
+    sqlite_url: str,
+) -> None:
+    async with running_bot(finale_config(sqlite_url)) as playground:
+        await roster_names_olivia_as_jordans_manager(playground)
+        await onboard(playground, "jordan", ratings=("1", "1", "1", "1"), manager=ROSTER)
+        await start_now(playground)
+        await answer_finale(playground, "jordan", ratings=("2", "2", "2", "2"))
+        await playground.say("dana", "/cohort finale celebrate", channel=CHANNEL)
+
+        (summary,) = [t for t in await playground.dm_texts("olivia") if "has completed" in t]
+        assert summary.startswith("Jordan Lee has completed Pilot cohort A")
+        assert "Self-rating: presenting: 1 → 2" in summary
+
+
+async def test_skipping_the_manager_question_overrides_the_roster(sqlite_url: str) -> None:
+    async with running_bot(finale_config(sqlite_url)) as playground:
+        await roster_names_olivia_as_jordans_manager(playground)
+        await onboard(playground, "jordan", ratings=("1", "1", "1", "1"), manager="skip")
+        await start_now(playground)
+        await answer_finale(playground, "jordan", ratings=("2", "2", "2", "2"))
+        await playground.say("dana", "/cohort finale celebrate", channel=CHANNEL)
+
+        assert [t for t in await channel_posts(playground) if "is complete" in t]
+        assert not [t for t in await playground.dm_texts("olivia") if "has completed" in t]
+        assert await logged(playground, "manager.summary_sent") == []
