@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -304,6 +304,23 @@ def _parse_minutes_range(value: Any) -> Any:
     return value
 
 
+class FinaleConfig(_Model):
+    """The end of the program: evaluation, post-assessment, celebration, manager summaries."""
+
+    at: time = time(10, 0)
+    """Time of day (cohort time zone) on the last program day when the finale starts."""
+    reminder_hours: int = Field(default=48, ge=1)
+    """One reminder to those who have not finished this long after the finale started."""
+    celebrate_after_hours: int = Field(default=96, ge=1)
+    """The celebration (and the manager summaries) follow this long after the start."""
+
+    @model_validator(mode="after")
+    def _remind_before_celebrating(self) -> FinaleConfig:
+        if self.reminder_hours >= self.celebrate_after_hours:
+            raise LocatedErrors([(("reminder_hours",), "must be less than celebrate_after_hours")])
+        return self
+
+
 class ProgramConfig(_Model):
     """A learning program: its skills, cadence, scripts, rubric, badges and KPI targets."""
 
@@ -324,6 +341,7 @@ class ProgramConfig(_Model):
     badges: list[BadgeConfig] = Field(default_factory=list)
     kpis: KpiThresholds = Field(default_factory=KpiThresholds)
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    finale: FinaleConfig = Field(default_factory=FinaleConfig)
     holidays: list[date] = Field(default_factory=list)
     """No sessions or check-ins on these dates."""
     skip_weekends: bool = True

@@ -1,5 +1,8 @@
 """Onboarding: welcome, the profile survey, a self-assessment, consent, and follow-ups.
 
+Consent is to share an end-of-program summary with one's manager; only those who say
+yes are then asked who their manager is (`flows.manager_contact`).
+
 Built from the program template in app.yaml: its questions, its target skills (rated
 1-5 before and after the program) and its onboarding timings. The same survey, without
 the welcome and the assessment, lets people edit their profile later.
@@ -7,6 +10,7 @@ the welcome and the assessment, lets people edit their profile later.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +21,12 @@ from bot.engine import Ask, Do, Flow, FlowContext, Tell, answer_buttons
 from bot.messages import Block, Context, Fields, Message, Option, Rating, Section, Select
 from bot.scheduler import TaskContext
 from flows.availability import tell_role
+from flows.manager_contact import (
+    ManagerContact,
+    contact_from,
+    manager_prompt,
+    skip_unless_consented,
+)
 
 FOLLOW_UP_TASK = "onboarding.follow_up"
 CONSENT_YES = "Yes, share my summary with my manager"
@@ -154,19 +164,42 @@ def _rating_prompt(skill: str, scale: int) -> Any:
     return render
 
 
-def _assessment(program: ProgramConfig) -> list[Ask]:
+FollowUpAfter = Callable[[FlowContext], timedelta | None]
+
+
+def assessment_steps(
+    program: ProgramConfig,
+    *,
+    phase: str,
+    remind_after: FollowUpAfter = _reminder,
+    give_up_after: FollowUpAfter = _give_up,
+) -> list[Ask]:
+    """The self-assessment: one 1..scale rating per target skill, stored as `<phase>:<skill>`.
+
+    Onboarding asks it as `pre`, the finale as `post`: same skills, same wording, same
+    scale, so the two can be compared.
+    """
     scale = program.onboarding.assessment_scale_max
     return [
         Ask(
-            f"pre_{index}",
+            f"{phase}_{index}",
             _rating_prompt(skill, scale),
             Scale(1, scale),
-            store=f"pre:{skill}",
-            remind_after=_reminder,
-            give_up_after=_give_up,
+            store=f"{phase}:{skill}",
+            remind_after=remind_after,
+            give_up_after=give_up_after,
         )
         for index, skill in enumerate(program.skills, 1)
     ]
+
+
+def assessment_ratings(ctx: FlowContext, program: ProgramConfig, *, phase: str) -> dict[str, int]:
+    """{skill: rating} of the assessment answered in this run."""
+    return {
+        skill: int(ctx.data[f"{phase}:{skill}"])
+        for skill in program.skills
+        if f"{phase}:{skill}" in ctx.data
+    }
 
 
 def _consent(ctx: FlowContext) -> Message:
@@ -193,11 +226,11 @@ async def _save_profile(ctx: FlowContext) -> None:
     profile = {**ctx.person.profile, **{k: v for k, v in answers.items() if k != "time_zone"}}
     if "manager_consent" in ctx.data:
         profile["manager_consent"] = ctx.data["manager_consent"] == "yes"
+    if "manager" in ctx.data:
+        profile["manager"] = contact_from(str(ctx.data["manager"]), ctx.effects.origin)
     ctx.person.profile = profile
     cohort_id = ctx.cohort.id if ctx.cohort else None
-    ratings = {
-        skill: ctx.data[f"pre:{skill}"] for skill in program.skills if f"pre:{skill}" in ctx.data
-    }
+    ratings = assessment_ratings(ctx, program, phase="pre")
     if ratings:
         ctx.effects.log(
             "assessment.pre", person_id=ctx.person.id, cohort_id=cohort_id, data=ratings
@@ -253,12 +286,21 @@ def onboarding_flow(program_key: str, program: ProgramConfig) -> Flow:
         steps=(
             Tell("welcome", _welcome),
             *_survey(program),
-            *_assessment(program),
+            *assessment_steps(program, phase="pre"),
             Ask(
                 "consent",
                 _consent,
                 Choice(("yes", "no")),
                 store="manager_consent",
+                remind_after=_reminder,
+                give_up_after=_give_up,
+            ),
+            Do("manager_gate", skip_unless_consented),
+            Ask(
+                "manager",
+                manager_prompt,
+                ManagerContact(),
+                store="manager",
                 remind_after=_reminder,
                 give_up_after=_give_up,
             ),

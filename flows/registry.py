@@ -17,6 +17,7 @@ from flows import (
     basics,
     checkin,
     enrolment,
+    finale,
     matching,
     review,
     session,
@@ -40,6 +41,7 @@ def register_all(
     checkin.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     matching.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     review.register(router=router, tasks=tasks, config=config)
+    finale.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     runner = session.register(router=router, engine=engine, tasks=tasks, config=config)
 
     async def kickoff(task: TaskContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,25 @@ class ActivityRepository:
         if person_id is not None:
             statement = statement.where(Activity.person_id == person_id)
         return int(await self._session.scalar(statement) or 0)
+
+    async def counts(self, *, cohort_id: int, verbs: Sequence[str]) -> dict[str, int]:
+        """How often each verb was logged in the cohort (verbs never logged count 0)."""
+        rows = await self._session.execute(
+            select(Activity.verb, func.count(Activity.id))
+            .where(Activity.cohort_id == cohort_id, Activity.verb.in_(list(verbs)))
+            .group_by(Activity.verb)
+        )
+        found = {str(verb): int(n) for verb, n in rows}
+        return {verb: found.get(verb, 0) for verb in verbs}
+
+    async def of_cohort(
+        self, *, cohort_id: int, verb: str, person_id: int | None = None
+    ) -> list[Activity]:
+        """Every entry of one verb in the cohort (about one person, if given), oldest first."""
+        statement = select(Activity).where(Activity.cohort_id == cohort_id, Activity.verb == verb)
+        if person_id is not None:
+            statement = statement.where(Activity.person_id == person_id)
+        return list(await self._session.scalars(statement.order_by(Activity.at, Activity.id)))
 
     async def for_person(self, person_id: int, limit: int = 100) -> list[Activity]:
         rows = await self._session.scalars(
