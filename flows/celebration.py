@@ -1,7 +1,7 @@
 """What a cohort achieved, counted from the activity log, and the celebration post.
 
 Counted per cohort: check-ins shared (`checkin.answered`), sessions held
-(`session.started`), peer reviews given (`review.submitted`), commitments kept
+(`session.started`), peer reviews given (`review.given`), commitments kept
 (`commitment.kept`) of those made (`commitment.made`), badges awarded
 (`badge.awarded`), completions (`program.completed`), and the average self-rating
 before (`assessment.pre`) and after (`assessment.post`) among those who answered both.
@@ -21,14 +21,14 @@ from storage.uow import UnitOfWork
 COUNTED = (
     "checkin.answered",
     "session.started",
-    "review.submitted",
+    "review.given",
     "commitment.made",
     "commitment.kept",
     "badge.awarded",
     "program.completed",
 )
-BADGE_KEYS = ("badge", "badge_id", "id")
-"""Where a `badge.awarded` entry may name its badge."""
+BADGE_PREFIX = "badge:"
+"""A `badge.awarded` entry names its badge in its object: `badge:<badge id>`."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,8 @@ def skill_change(pre: list[Activity], post: list[Activity]) -> SkillChange | Non
 
 
 def _badge_name(row: Activity, names: dict[str, str]) -> str:
-    for key in BADGE_KEYS:
-        value = row.data.get(key)
-        if isinstance(value, str) and value:
-            return names.get(value, value)
-    return "badge"
+    badge = (row.object or "").removeprefix(BADGE_PREFIX)
+    return names.get(badge, badge) if badge else "badge"
 
 
 async def achievements(uow: UnitOfWork, cohort: Cohort, program: ProgramConfig) -> Achievements:
@@ -131,7 +128,7 @@ def celebration_message(cohort: Cohort, found: Achievements) -> Message:
         ("Completed", f"{counts['program.completed']} of {found.participants}"),
         ("Check-ins shared", str(counts["checkin.answered"])),
         ("Sessions held", str(counts["session.started"])),
-        ("Peer reviews given", str(counts["review.submitted"])),
+        ("Peer reviews given", str(counts["review.given"])),
         ("Commitments kept", f"{counts['commitment.kept']} of {counts['commitment.made']}"),
         ("Badges awarded", str(counts["badge.awarded"])),
         ("Average self-rating", skill_line(found.skills)),

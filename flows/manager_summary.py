@@ -23,7 +23,7 @@ UNREACHABLE = "manager.summary_unreachable"
 PERSONAL = (
     ("Check-ins shared", "checkin.answered"),
     ("Sessions attended", "session.attended"),
-    ("Peer reviews given", "review.submitted"),
+    ("Peer reviews given", "review.given"),
     ("Commitments kept", "commitment.kept"),
     ("Badges earned", "badge.awarded"),
 )

@@ -270,22 +270,24 @@ async def seed_activity(playground: Playground) -> None:
         assert cohort is not None
         at = playground.clock.now() - timedelta(days=30)
         entries = [
-            ("checkin.answered", alex, {}),
-            ("checkin.answered", alex, {}),
-            ("checkin.answered", priya, {}),
-            ("session.started", None, {}),
-            ("session.started", None, {}),
-            ("session.attended", alex, {}),
-            ("review.submitted", alex, {}),
-            ("commitment.made", alex, {}),
-            ("commitment.made", priya, {}),
-            ("commitment.kept", alex, {}),
-            ("badge.awarded", alex, {"badge": "first-checkin"}),
-            ("badge.awarded", priya, {"badge": "first-checkin"}),
-            ("badge.awarded", alex, {"badge": "reviews-given-3"}),
+            ("checkin.answered", alex, None),
+            ("checkin.answered", alex, None),
+            ("checkin.answered", priya, None),
+            ("session.started", None, None),
+            ("session.started", None, None),
+            ("session.attended", alex, None),
+            ("review.given", alex, "review:1"),
+            ("commitment.made", alex, None),
+            ("commitment.made", priya, None),
+            ("commitment.kept", alex, None),
+            ("badge.awarded", alex, "badge:first-checkin"),
+            ("badge.awarded", priya, "badge:first-checkin"),
+            ("badge.awarded", alex, "badge:reviews-given-3"),
         ]
-        for verb, who, data in entries:
-            uow.activity.append(verb=verb, at=at, person_id=who, cohort_id=cohort.id, data=data)
+        for verb, who, object_ref in entries:
+            uow.activity.append(
+                verb=verb, at=at, person_id=who, cohort_id=cohort.id, object_ref=object_ref
+            )
 
 
 async def test_the_celebration_counts_what_the_cohort_did_and_managers_hear_only_with_consent(
