@@ -17,6 +17,7 @@ from bot.app import CohortBot, StartupError
 from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig, ConfigError, load_config
+from bot.dashboard_links import DashboardLinks
 from bot.engine import FlowEngine
 from bot.logs import configure_logging
 from bot.roster_command import (
@@ -186,6 +187,8 @@ def teams_package(config_path: Path | None, app_id: str | None, out: Path) -> No
         tasks=TaskRegistry(),
         config=config,
         setup=CohortSetup(),
+        # Only the command table is read here; no link is ever signed.
+        links=DashboardLinks(lambda: config.server.secret_key or ""),
     )
     commands = [(spec.name, spec.summary) for spec in router.table.specs()]
     try:

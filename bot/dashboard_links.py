@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,18 +33,22 @@ class DashboardLinks:
     so tests and simulations can move time.
     """
 
-    def __init__(self, secret: str) -> None:
-        self._serializer = URLSafeSerializer(
-            secret, salt=SALT, signer_kwargs={"digest_method": hashlib.sha256}
+    def __init__(self, secret: Callable[[], str]) -> None:
+        self._secret = secret
+        """Read at each use: the stored secret is loaded only once the bot has started."""
+
+    def _serializer(self) -> URLSafeSerializer:
+        return URLSafeSerializer(
+            self._secret(), salt=SALT, signer_kwargs={"digest_method": hashlib.sha256}
         )
 
     def sign(self, *, person_id: int, cohorts: list[str], now: datetime) -> str:
         expires = int((now + LINK_LIFETIME).timestamp())
-        return self._serializer.dumps({"p": person_id, "c": sorted(cohorts), "e": expires})
+        return self._serializer().dumps({"p": person_id, "c": sorted(cohorts), "e": expires})
 
     def check(self, token: str, *, now: datetime) -> DashboardGrant:
         try:
-            payload = self._serializer.loads(token)
+            payload = self._serializer().loads(token)
         except BadSignature:
             raise LinkRefused("This dashboard link is not valid.") from None
         if not isinstance(payload, dict) or not {"p", "c", "e"} <= payload.keys():

@@ -10,12 +10,14 @@ from aiohttp import web
 from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig
+from bot.dashboard_links import DashboardLinks
 from bot.engine import FlowEngine
 from bot.scheduler import TaskContext, TaskRegistry
 from flows import (
     availability,
     basics,
     checkin,
+    dashboard_link,
     enrolment,
     matching,
     session,
@@ -32,8 +34,10 @@ def register_all(
     tasks: TaskRegistry,
     config: AppConfig,
     setup: CohortSetup,
+    links: DashboardLinks,
 ) -> None:
     basics.register(router)
+    dashboard_link.register(router=router, config=config, links=links)
     enrolment.register(router=router, engine=engine, tasks=tasks, config=config)
     availability.register(router=router)
     checkin.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)

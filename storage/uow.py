@@ -19,6 +19,7 @@ from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.schedule import ScheduleRepository
 from storage.repositories.sessions import SessionRepository
+from storage.repositories.settings import SettingsRepository
 
 
 class UnitOfWork:
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.checkins = CheckinRepository(session)
         self.sessions = SessionRepository(session)
         self.matching = MatchingRepository(session)
+        self.settings = SettingsRepository(session)
 
 
 @asynccontextmanager
