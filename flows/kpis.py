@@ -23,6 +23,8 @@ from storage.models import Cohort
 from storage.uow import UnitOfWork
 
 Unit = Literal["share", "score", "days", "rate"]
+_INSTANT = timedelta(microseconds=1)
+"""A report made now includes what happened at this very moment."""
 
 
 class Status(StrEnum):
@@ -168,7 +170,7 @@ def week_window(cohort: Cohort, week: int) -> Window:
 def _windows(cohort: Cohort, week: int | None, now: datetime) -> tuple[Window, Window | None]:
     """The window of the week and of the week before (None for week 1 or a to-date report)."""
     if week is None:
-        return Window(None, now), None
+        return Window(None, now + _INSTANT), None
     current = week_window(cohort, week)
     previous = week_window(cohort, week - 1) if week > 1 else None
     return current, previous
@@ -219,7 +221,7 @@ async def program_report(
     if week is not None:
         cohorts = [c for c in cohorts if c.start_date is not None]
     this, before = Tally(), Tally() if week is not None and week > 1 else None
-    window = Window(None, now)
+    window = Window(None, now + _INSTANT)
     for cohort in cohorts:
         mine, previous, own_window = await cohort_tallies(uow, cohort=cohort, week=week, now=now)
         this = this + mine

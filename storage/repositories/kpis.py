@@ -33,7 +33,7 @@ class KpiRepository:
     async def events(
         self, cohort_id: int, *, verbs: Collection[str], until: datetime
     ) -> list[LoggedEvent]:
-        """The cohort's rows with these verbs before `until`, oldest first.
+        """The cohort's rows with these verbs up to `until` (included), oldest first.
 
         Served by the (cohort_id, verb, at) index: one range scan per verb.
         """
@@ -42,7 +42,7 @@ class KpiRepository:
             .where(
                 Activity.cohort_id == cohort_id,
                 Activity.verb.in_(list(verbs)),
-                Activity.at < until,
+                Activity.at <= until,
             )
             .order_by(Activity.at, Activity.id)
         )

@@ -33,7 +33,7 @@ def card(message: dict[str, Any]) -> dict[str, str]:
     """The KPI fields of a report card: label -> value."""
     for block in message["message"]["blocks"]:
         if block["type"] == "fields":
-            return {label: value for label, value in block["items"]}
+            return dict(block["items"])
     raise AssertionError("the report has no KPI fields")
 
 
