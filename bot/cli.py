@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +20,8 @@ from bot.commands import CommandRouter
 from bot.config import AppConfig, ConfigError, load_config
 from bot.dashboard_links import DashboardLinks
 from bot.engine import FlowEngine
+from bot.export_command import EXIT_USAGE as EXPORT_USAGE
+from bot.export_command import ExportProblem, Format, run_export
 from bot.logs import configure_logging
 from bot.roster_command import (
     EXIT_USAGE,
@@ -231,3 +234,46 @@ def import_roster(
         sys.exit(EXIT_USAGE)
     click.echo(render(report, roster))
     sys.exit(exit_code(report))
+
+
+@main.command("export")
+@config_option
+@click.option("--cohort", "cohort_key", required=True, help="The cohort id (as in app.yaml).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="json: the file to write (default: standard output); "
+    "csv: the folder for <cohort>-kpis.csv and <cohort>-activity.csv (default: .).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+    default=None,
+    help="Report as of this UTC time (default: now).",
+)
+def export(
+    config_path: Path | None, cohort_key: str, fmt: str, out: Path | None, as_of: datetime | None
+) -> None:
+    """Export a cohort's KPIs (so far and per program week) and its raw activity log.
+
+    Exit code 0: written; 2: unknown cohort or another usage error.
+    """
+    config = _config(config_path)
+    now = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
+    chosen: Format = "csv" if fmt == "csv" else "json"
+    try:
+        written = _run(
+            lambda: run_export(config, cohort_key=cohort_key, fmt=chosen, out=out, now=now)
+        )
+    except ExportProblem as error:
+        click.echo(f"cohortbot export: {error}", err=True)
+        sys.exit(EXPORT_USAGE)
+    if written.stdout:
+        click.echo(written.stdout)
+    for path in written.files:
+        click.echo(f"Wrote {path}", err=bool(written.stdout))

@@ -20,6 +20,7 @@ from flows import (
     dashboard_link,
     enrolment,
     matching,
+    reports,
     session,
     session_kickoff,
 )
@@ -42,6 +43,7 @@ def register_all(
     availability.register(router=router)
     checkin.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     matching.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
+    reports.register(router=router, tasks=tasks, config=config, setup=setup)
     runner = session.register(router=router, engine=engine, tasks=tasks, config=config)
 
     async def kickoff(task: TaskContext) -> None:

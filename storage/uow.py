@@ -13,6 +13,7 @@ from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
+from storage.repositories.kpis import KpiRepository
 from storage.repositories.matching import MatchingRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(session)
         self.matching = MatchingRepository(session)
         self.settings = SettingsRepository(session)
+        self.kpis = KpiRepository(session)
 
 
 @asynccontextmanager
