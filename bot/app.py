@@ -135,7 +135,9 @@ class CohortBot:
         for adapter in self.adapters.values():
             adapter.add_routes(self.web)
         add_ops_routes(self.web, readiness=self.readiness, metrics=self.render_metrics)
-        register_routes(self.web, sessions=self.sessions, config=config, now=self.clock.now)
+        register_routes(
+            self.web, sessions=self.sessions, config=config, now=self.clock.now, links=self.links
+        )
         self._sender_task: asyncio.Task[None] | None = None
         self._accepting = True
 

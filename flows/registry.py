@@ -13,6 +13,7 @@ from bot.config import AppConfig
 from bot.dashboard_links import DashboardLinks
 from bot.engine import FlowEngine
 from bot.scheduler import TaskContext, TaskRegistry
+from bot.web.dashboard import Dashboard
 from flows import (
     availability,
     basics,
@@ -24,6 +25,7 @@ from flows import (
     session,
     session_kickoff,
 )
+from flows.dashboard_view import page_builder
 from flows.session_calendar import add_calendar_routes
 from storage.db import SessionFactory
 
@@ -59,6 +61,14 @@ def register_routes(
     sessions: SessionFactory,
     config: AppConfig,
     now: Callable[[], datetime],
+    links: DashboardLinks,
 ) -> None:
-    """HTTP endpoints that flows serve (the session calendar)."""
+    """HTTP endpoints that flows serve: the session calendar and the dashboard."""
     add_calendar_routes(app, sessions=sessions, config=config, now=now)
+    Dashboard(
+        sessions=sessions,
+        links=links,
+        operator_token=config.server.operator_token,
+        build=page_builder(config),
+        now=now,
+    ).add_routes(app)

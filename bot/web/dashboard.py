@@ -69,10 +69,11 @@ class Dashboard:
                     "are a facilitator, moderator, mentor or program owner.",
                     status=403,
                 )
-            scope = _choose_scope(request, programs)
+            whole = await self._whole(uow, programs)
+            scope = _choose_scope(request, programs, whole)
             if scope is None:
                 return _refused("That cohort or program is not one you can see.", status=403)
-            nav = _navigation(request, programs, scope)
+            nav = _navigation(request, programs, whole, scope)
             page = await self._build(uow, scope, nav, now)
         return web.Response(
             text=render_page(page),
@@ -109,8 +110,18 @@ class Dashboard:
                 programs.setdefault(cohort.program, []).append(cohort.key)
         return programs
 
+    @staticmethod
+    async def _whole(uow: UnitOfWork, programs: dict[str, list[str]]) -> set[str]:
+        """Programs whose every cohort the holder may see: only those have a program view."""
+        everything: dict[str, set[str]] = {}
+        for cohort in await uow.cohorts.all():
+            everything.setdefault(cohort.program, set()).add(cohort.key)
+        return {key for key, keys in programs.items() if set(keys) == everything.get(key)}
 
-def _choose_scope(request: web.Request, programs: dict[str, list[str]]) -> DashboardScope | None:
+
+def _choose_scope(
+    request: web.Request, programs: dict[str, list[str]], whole: set[str]
+) -> DashboardScope | None:
     cohort_key = request.query.get("cohort")
     program_key = request.query.get("program")
     if cohort_key:
@@ -119,27 +130,30 @@ def _choose_scope(request: web.Request, programs: dict[str, list[str]]) -> Dashb
                 return DashboardScope("cohort", cohort_key, (cohort_key,))
         return None
     if program_key:
-        visible = programs.get(program_key)
-        return DashboardScope("program", program_key, tuple(visible)) if visible else None
-    first_program, first_keys = next(iter(sorted(programs.items())))
-    if len(programs) == 1 and len(first_keys) == 1:
-        return DashboardScope("cohort", first_keys[0], (first_keys[0],))
-    return DashboardScope("program", first_program, tuple(first_keys))
+        if program_key not in whole:
+            return None
+        return DashboardScope("program", program_key, tuple(programs[program_key]))
+    for program, keys in sorted(programs.items()):
+        if program in whole and len(keys) > 1:
+            return DashboardScope("program", program, tuple(keys))
+    first = sorted(programs.items())[0][1][0]
+    return DashboardScope("cohort", first, (first,))
 
 
 def _navigation(
-    request: web.Request, programs: dict[str, list[str]], scope: DashboardScope
+    request: web.Request, programs: dict[str, list[str]], whole: set[str], scope: DashboardScope
 ) -> list[ScopeLink]:
     carried = {"token": request.query["token"]} if "token" in request.query else {}
     links: list[ScopeLink] = []
     for program, keys in sorted(programs.items()):
-        links.append(
-            ScopeLink(
-                label=f"Program {program}",
-                url=f"/dashboard?{urlencode({**carried, 'program': program})}",
-                current=scope.kind == "program" and scope.key == program,
+        if program in whole:
+            links.append(
+                ScopeLink(
+                    label=f"Program {program}",
+                    url=f"/dashboard?{urlencode({**carried, 'program': program})}",
+                    current=scope.kind == "program" and scope.key == program,
+                )
             )
-        )
         for key in keys:
             links.append(
                 ScopeLink(
