@@ -34,7 +34,7 @@ from bot.scheduler import TaskRegistry
 from bot.simulation.command import database_url as simulation_db_url
 from bot.simulation.command import simulate as run_simulation
 from bot.simulation.command import summary as simulation_summary
-from bot.simulation.world import Settings
+from bot.simulation.world import Settings, SimulationSetupError
 from flows.registry import register_all
 from storage import migrate
 from storage.db import create_engine
@@ -299,7 +299,7 @@ def simulate(
                     config, settings, db_url=simulation_db_url(db_path), progress=progress
                 )
             )
-        except ValueError as error:
+        except SimulationSetupError as error:
             click.echo(f"cohortbot simulate: {error}", err=True)
             sys.exit(2)
     click.echo(simulation_summary(outcome, settings))

@@ -39,7 +39,8 @@ async def simulate(
 def summary(outcome: Outcome, settings: Settings) -> str:
     """What the simulated people and the bot did, from the activity log."""
     lines = [
-        f"Simulated {settings.weeks} weeks of {settings.participants} participants "
+        f"Simulated {_plural(settings.weeks, 'week')} of "
+        f"{_plural(settings.participants, 'participant')} "
         f"({outcome.started:%Y-%m-%d} to {outcome.ended:%Y-%m-%d}): "
         f"{outcome.actions} actions by people, {outcome.steps} clock steps.",
         "",
@@ -49,3 +50,7 @@ def summary(outcome: Outcome, settings: Settings) -> str:
     for verb, count in sorted(outcome.activity.items()):
         lines.append(f"  {verb:<{width}}  {count:>6}")
     return "\n".join(lines)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

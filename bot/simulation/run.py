@@ -132,7 +132,9 @@ class Simulation:
                     [p for p in self._people if p != persona.person_id] or [persona.person_id]
                 )
                 self._plan(
-                    self._program_day(self._rng.randint(2, weeks), 4, 15, persona.time_zone),
+                    self._program_day(
+                        self._rng.randint(min(2, weeks), weeks), 4, 15, persona.time_zone
+                    ),
                     persona.person_id,
                     text=f"/cohort kudos @{peer} thanks for the helpful feedback",
                 )

@@ -22,6 +22,10 @@ FIRST_NAMES = (
 )  # fmt: skip
 
 
+class SimulationSetupError(Exception):
+    """The simulation cannot be set up as asked; the message says why."""
+
+
 class Habit(StrEnum):
     """How a simulated participant deals with what the bot sends."""
 
@@ -95,7 +99,7 @@ def simulation_config(
     program = base.programs.get(settings.program)
     if program is None:
         known = ", ".join(sorted(base.programs)) or "none"
-        raise ValueError(f"There is no program '{settings.program}' (programs: {known}).")
+        raise SimulationSetupError(f"There is no program '{settings.program}' (programs: {known}).")
     # Sessions start by themselves: there is no facilitator at a keyboard.
     program = program.model_copy(
         update={
