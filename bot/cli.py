@@ -34,6 +34,10 @@ from bot.roster_command import (
     run_import,
 )
 from bot.scheduler import TaskRegistry
+from bot.simulation.command import database_url as simulation_db_url
+from bot.simulation.command import simulate as run_simulation
+from bot.simulation.command import summary as simulation_summary
+from bot.simulation.world import Settings, SimulationSetupError
 from flows.registry import register_all
 from storage import migrate
 from storage.db import create_engine
@@ -277,3 +281,72 @@ def export(
         click.echo(written.stdout)
     for path in written.files:
         click.echo(f"Wrote {path}", err=bool(written.stdout))
+
+
+@main.command()
+@config_option
+@click.option("--program", default="pilot", show_default=True, help="The program from app.yaml.")
+@click.option("--participants", type=click.IntRange(2, 500), default=12, show_default=True)
+@click.option("--weeks", type=click.IntRange(1, 52), default=8, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same run.")
+@click.option(
+    "--response-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.8,
+    show_default=True,
+    help="Share of prompts the simulated people answer.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("simulation.db"),
+    show_default=True,
+    help="SQLite file the run leaves behind (open it with the dashboard).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the --db file if it exists.")
+def simulate(
+    config_path: Path | None,
+    program: str,
+    participants: int,
+    weeks: int,
+    seed: int,
+    response_rate: float,
+    db_path: Path,
+    overwrite: bool,
+) -> None:
+    """Run a whole program in virtual time with simulated people, then print its report.
+
+    Everything goes through the real router, flows, scheduler and outbox on the local
+    platform; nothing is sent to Slack or Teams.
+    """
+    config = _config(config_path)
+    configure_logging("WARNING")
+    if db_path.exists():
+        if not overwrite:
+            click.echo(f"{db_path} exists; pass --overwrite or choose another --db.", err=True)
+            sys.exit(2)
+        db_path.unlink()
+    settings = Settings(
+        program=program,
+        participants=participants,
+        weeks=weeks,
+        seed=seed,
+        response_rate=response_rate,
+    )
+    with click.progressbar(length=1000, label="Simulating", file=sys.stderr) as bar:
+
+        def progress(share: float) -> None:
+            bar.update(int(share * 1000) - bar.pos)
+
+        try:
+            outcome = _run(
+                lambda: run_simulation(
+                    config, settings, db_url=simulation_db_url(db_path), progress=progress
+                )
+            )
+        except SimulationSetupError as error:
+            click.echo(f"cohortbot simulate: {error}", err=True)
+            sys.exit(2)
+    click.echo(simulation_summary(outcome, settings))
+    click.echo(f"\nThe database is in {db_path}.")
