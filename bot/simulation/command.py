@@ -10,7 +10,10 @@ from bot.app import CohortBot
 from bot.clock import ManualClock
 from bot.config import AppConfig
 from bot.simulation.run import Outcome, Simulation
-from bot.simulation.world import Settings, personas, simulation_config
+from bot.simulation.world import COHORT, Settings, personas, simulation_config
+from flows.kpi_card import report_message
+from flows.kpis import cohort_report
+from storage.uow import unit_of_work
 
 
 def database_url(path: Path) -> str:
@@ -31,7 +34,20 @@ async def simulate(
     bot = CohortBot(config, clock=clock, node_id="simulation")
     try:
         await bot.prepare()
-        return await Simulation(bot, clock, settings, people).run(progress)
+        outcome = await Simulation(bot, clock, settings, people).run(progress)
+        async with unit_of_work(bot.sessions) as uow:
+            cohort = await uow.cohorts.by_key(COHORT)
+            if cohort is None:
+                raise RuntimeError("the simulated cohort is missing from its own database")
+            outcome.report = await cohort_report(
+                uow,
+                cohort=cohort,
+                program=config.programs[settings.program],
+                week=None,
+                now=clock.now(),
+            )
+            outcome.time_zone = cohort.time_zone
+        return outcome
     finally:
         await bot.stop()
 
@@ -49,6 +65,8 @@ def summary(outcome: Outcome, settings: Settings) -> str:
     width = max((len(verb) for verb in outcome.activity), default=0)
     for verb, count in sorted(outcome.activity.items()):
         lines.append(f"  {verb:<{width}}  {count:>6}")
+    if outcome.report is not None:
+        lines += ["", report_message(outcome.report, time_zone=outcome.time_zone).text]
     return "\n".join(lines)
 
 

@@ -49,8 +49,9 @@ def react(message: Message, *, rng: random.Random, satisfaction: int) -> Reactio
         return Submit(message.form_id, {field.field_id: _fill(field, rng) for field in inputs})
     for block in message.blocks:
         if isinstance(block, Rating):
-            low = max(1, min(block.scale, satisfaction - 1))
-            return Click(block.action_id, str(rng.randint(low, min(block.scale, satisfaction))))
+            usual = min(block.scale, satisfaction)
+            rating = usual if rng.random() < 0.6 else max(1, usual - 1)
+            return Click(block.action_id, str(rating))
         if isinstance(block, Select) and block.options:
             if block.multi:
                 picked = rng.sample(block.options, k=min(len(block.options), rng.randint(1, 2)))

@@ -29,6 +29,7 @@ from bot.simulation.world import (
     Settings,
     program_end,
 )
+from flows.kpis import KpiReport
 from storage.models import Activity
 from storage.uow import unit_of_work
 
@@ -60,6 +61,9 @@ class Outcome:
     steps: int
     actions: int
     activity: Counter[str]
+    report: KpiReport | None = None
+    """The cohort's KPI report at the end, from the KPI module."""
+    time_zone: str = "UTC"
 
 
 class Simulation:
