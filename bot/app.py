@@ -19,6 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig
+from bot.dashboard_links import DashboardLinks
 from bot.dispatch import Dispatcher
 from bot.engine import FlowEngine
 from bot.events import InboundEvent
@@ -27,6 +28,7 @@ from bot.ports import Adapter, PlatformClient, supports_group_dm
 from bot.scheduler import Scheduler, TaskRegistry
 from bot.seed import seed_from_config
 from bot.sender import Sender
+from bot.server_secret import ServerSecret
 from bot.web.ops import add_ops_routes
 from flows.registry import register_all, register_routes
 from storage import migrate
@@ -72,12 +74,15 @@ class CohortBot:
         self.router = CommandRouter()
         self.tasks = TaskRegistry()
         self.cohort_setup = CohortSetup()
+        self.secret = ServerSecret(config.server.secret_key)
+        self.links = DashboardLinks(lambda: self.secret.value)
         register_all(
             router=self.router,
             engine=self.flows,
             tasks=self.tasks,
             config=config,
             setup=self.cohort_setup,
+            links=self.links,
         )
         self.flows.register_tasks(self.tasks)
         self.adapters: dict[str, Adapter] = {}
@@ -130,7 +135,9 @@ class CohortBot:
         for adapter in self.adapters.values():
             adapter.add_routes(self.web)
         add_ops_routes(self.web, readiness=self.readiness, metrics=self.render_metrics)
-        register_routes(self.web, sessions=self.sessions, config=config, now=self.clock.now)
+        register_routes(
+            self.web, sessions=self.sessions, config=config, now=self.clock.now, links=self.links
+        )
         self._sender_task: asyncio.Task[None] | None = None
         self._accepting = True
 
@@ -201,6 +208,7 @@ class CohortBot:
         for adapter in self.adapters.values():
             await adapter.start()
         async with unit_of_work(self.sessions) as uow:
+            await self.secret.load(uow, now=self.clock.now())
             await seed_from_config(uow, self.config, now=self.clock.now())
             await self.cohort_setup.install(uow, self.config, now=self.clock.now())
         recovered = await self.dispatcher.recover()

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,7 +18,10 @@ from bot.app import CohortBot, StartupError
 from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig, ConfigError, load_config
+from bot.dashboard_links import DashboardLinks
 from bot.engine import FlowEngine
+from bot.export_command import EXIT_USAGE as EXPORT_USAGE
+from bot.export_command import ExportProblem, Format, run_export
 from bot.logs import configure_logging
 from bot.roster_command import (
     EXIT_USAGE,
@@ -30,6 +34,10 @@ from bot.roster_command import (
     run_import,
 )
 from bot.scheduler import TaskRegistry
+from bot.simulation.command import database_url as simulation_db_url
+from bot.simulation.command import simulate as run_simulation
+from bot.simulation.command import summary as simulation_summary
+from bot.simulation.world import Settings, SimulationSetupError
 from flows.registry import register_all
 from storage import migrate
 from storage.db import create_engine
@@ -186,6 +194,8 @@ def teams_package(config_path: Path | None, app_id: str | None, out: Path) -> No
         tasks=TaskRegistry(),
         config=config,
         setup=CohortSetup(),
+        # Only the command table is read here; no link is ever signed.
+        links=DashboardLinks(lambda: config.server.secret_key or ""),
     )
     commands = [(spec.name, spec.summary) for spec in router.table.specs()]
     try:
@@ -228,3 +238,115 @@ def import_roster(
         sys.exit(EXIT_USAGE)
     click.echo(render(report, roster))
     sys.exit(exit_code(report))
+
+
+@main.command("export")
+@config_option
+@click.option("--cohort", "cohort_key", required=True, help="The cohort id (as in app.yaml).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="json: the file to write (default: standard output); "
+    "csv: the folder for <cohort>-kpis.csv and <cohort>-activity.csv (default: .).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+    default=None,
+    help="Report as of this UTC time (default: now).",
+)
+def export(
+    config_path: Path | None, cohort_key: str, fmt: str, out: Path | None, as_of: datetime | None
+) -> None:
+    """Export a cohort's KPIs (so far and per program week) and its raw activity log.
+
+    Exit code 0: written; 2: unknown cohort or another usage error.
+    """
+    config = _config(config_path)
+    now = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
+    chosen: Format = "csv" if fmt == "csv" else "json"
+    try:
+        written = _run(
+            lambda: run_export(config, cohort_key=cohort_key, fmt=chosen, out=out, now=now)
+        )
+    except ExportProblem as error:
+        click.echo(f"cohortbot export: {error}", err=True)
+        sys.exit(EXPORT_USAGE)
+    if written.stdout:
+        click.echo(written.stdout)
+    for path in written.files:
+        click.echo(f"Wrote {path}", err=bool(written.stdout))
+
+
+@main.command()
+@config_option
+@click.option("--program", default="pilot", show_default=True, help="The program from app.yaml.")
+@click.option("--participants", type=click.IntRange(2, 500), default=12, show_default=True)
+@click.option("--weeks", type=click.IntRange(1, 52), default=8, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same run.")
+@click.option(
+    "--response-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.8,
+    show_default=True,
+    help="Share of prompts the simulated people answer.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("simulation.db"),
+    show_default=True,
+    help="SQLite file the run leaves behind (open it with the dashboard).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the --db file if it exists.")
+def simulate(
+    config_path: Path | None,
+    program: str,
+    participants: int,
+    weeks: int,
+    seed: int,
+    response_rate: float,
+    db_path: Path,
+    overwrite: bool,
+) -> None:
+    """Run a whole program in virtual time with simulated people, then print its report.
+
+    Everything goes through the real router, flows, scheduler and outbox on the local
+    platform; nothing is sent to Slack or Teams.
+    """
+    config = _config(config_path)
+    configure_logging("WARNING")
+    if db_path.exists():
+        if not overwrite:
+            click.echo(f"{db_path} exists; pass --overwrite or choose another --db.", err=True)
+            sys.exit(2)
+        db_path.unlink()
+    settings = Settings(
+        program=program,
+        participants=participants,
+        weeks=weeks,
+        seed=seed,
+        response_rate=response_rate,
+    )
+    with click.progressbar(length=1000, label="Simulating", file=sys.stderr) as bar:
+
+        def progress(share: float) -> None:
+            bar.update(int(share * 1000) - bar.pos)
+
+        try:
+            outcome = _run(
+                lambda: run_simulation(
+                    config, settings, db_url=simulation_db_url(db_path), progress=progress
+                )
+            )
+        except SimulationSetupError as error:
+            click.echo(f"cohortbot simulate: {error}", err=True)
+            sys.exit(2)
+    click.echo(simulation_summary(outcome, settings))
+    click.echo(f"\nThe database is in {db_path}.")

@@ -90,6 +90,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "PORT": ("server", "port"),
     "COHORTBOT_PLAYGROUND_TOKEN": ("server", "playground_token"),
     "COHORTBOT_OPERATOR_TOKEN": ("server", "operator_token"),
+    "COHORTBOT_SECRET_KEY": ("server", "secret_key"),
     "SLACK_BOT_TOKEN": ("platforms", "slack", "bot_token"),
     "SLACK_SIGNING_SECRET": ("platforms", "slack", "signing_secret"),
     "SLACK_API_URL": ("platforms", "slack", "api_url"),
@@ -112,6 +113,7 @@ _SECRET_FIELDS = {
     "app_password",
     "playground_token",
     "operator_token",
+    "secret_key",
 }
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 

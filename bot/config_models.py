@@ -33,11 +33,13 @@ class ServerConfig(_Model):
     """Required by the local playground when the server is not bound to loopback."""
     operator_token: str | None = Field(default=None, repr=False)
     """Bearer token for the dashboard and operator endpoints."""
+    secret_key: str | None = Field(default=None, repr=False)
+    """Signs dashboard links; generated once and kept in the database when not set."""
     public_url: str | None = None
     """The address users reach the bot at, for links in messages."""
     log_level: str = "INFO"
 
-    @field_validator("playground_token", "operator_token", "public_url")
+    @field_validator("playground_token", "operator_token", "secret_key", "public_url")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None

@@ -33,6 +33,8 @@ class CadenceConfig(_Model):
     every_weeks: int = Field(default=1, ge=1, le=2)
     """1 weekly, 2 biweekly; applies to sessions and check-ins."""
     pairing_every_weeks: int = Field(default=2, ge=1, le=12)
+    digest: WeeklyTime | None = WeeklyTime.parse("Fri 16:00")
+    """The weekly KPI digest to the program owners by DM; None: no digest."""
 
 
 class Question(_Model):
@@ -268,6 +270,12 @@ class KpiThresholds(_Model):
     review_turnaround_days: LowerIsBetterThreshold = LowerIsBetterThreshold(green=14, amber=21)
     meet_rate: KpiThreshold = KpiThreshold(green=0.8, amber=0.6)
     """Share of matched pairs that met in the cycle."""
+    engagement: KpiThreshold = KpiThreshold(green=0.8, amber=0.6)
+    """Share of the invited who onboarded and checked in at least once."""
+    commitments_kept: KpiThreshold = KpiThreshold(green=0.7, amber=0.5)
+    """Share of followed-up commitments that were kept."""
+    feedback_per_participant: KpiThreshold = KpiThreshold(green=0.5, amber=0.25)
+    """Reviews given plus kudos, per active participant per week."""
 
 
 class EscalationConfig(_Model):

@@ -10,19 +10,24 @@ from aiohttp import web
 from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig
+from bot.dashboard_links import DashboardLinks
 from bot.engine import FlowEngine
 from bot.scheduler import TaskContext, TaskRegistry
+from bot.web.dashboard import Dashboard
 from flows import (
     availability,
     basics,
     checkin,
+    dashboard_link,
     enrolment,
     finale,
     matching,
+    reports,
     review,
     session,
     session_kickoff,
 )
+from flows.dashboard_view import page_builder
 from flows.session_calendar import add_calendar_routes
 from storage.db import SessionFactory
 
@@ -34,14 +39,17 @@ def register_all(
     tasks: TaskRegistry,
     config: AppConfig,
     setup: CohortSetup,
+    links: DashboardLinks,
 ) -> None:
     basics.register(router)
+    dashboard_link.register(router=router, config=config, links=links)
     enrolment.register(router=router, engine=engine, tasks=tasks, config=config)
     availability.register(router=router)
     checkin.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     matching.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     review.register(router=router, tasks=tasks, config=config)
     finale.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
+    reports.register(router=router, tasks=tasks, config=config, setup=setup)
     runner = session.register(router=router, engine=engine, tasks=tasks, config=config)
 
     async def kickoff(task: TaskContext) -> None:
@@ -57,6 +65,14 @@ def register_routes(
     sessions: SessionFactory,
     config: AppConfig,
     now: Callable[[], datetime],
+    links: DashboardLinks,
 ) -> None:
-    """HTTP endpoints that flows serve (the session calendar)."""
+    """HTTP endpoints that flows serve: the session calendar and the dashboard."""
     add_calendar_routes(app, sessions=sessions, config=config, now=now)
+    Dashboard(
+        sessions=sessions,
+        links=links,
+        operator_token=config.server.operator_token,
+        build=page_builder(config),
+        now=now,
+    ).add_routes(app)

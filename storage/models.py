@@ -556,3 +556,15 @@ class EscalationEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class AppSetting(Base):
+    """A value the bot generates once and keeps, such as its signing secret."""
+
+    __tablename__ = "app_settings"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

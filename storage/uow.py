@@ -13,6 +13,7 @@ from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
+from storage.repositories.kpis import KpiRepository
 from storage.repositories.matching import MatchingRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
@@ -20,6 +21,7 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.reviews import ReviewRepository
 from storage.repositories.schedule import ScheduleRepository
 from storage.repositories.sessions import SessionRepository
+from storage.repositories.settings import SettingsRepository
 
 
 class UnitOfWork:
@@ -39,6 +41,8 @@ class UnitOfWork:
         self.sessions = SessionRepository(session)
         self.matching = MatchingRepository(session)
         self.reviews = ReviewRepository(session)
+        self.settings = SettingsRepository(session)
+        self.kpis = KpiRepository(session)
 
 
 @asynccontextmanager

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium")
+SCREENSHOTS = REPO_ROOT / "screenshots"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,3 +61,19 @@ async def postgres_url() -> str:
         pytest.skip("TEST_POSTGRES_URL is not set")
     await reset_postgres(POSTGRES_URL)
     return POSTGRES_URL
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's headless chromium through Playwright; no browser is ever downloaded."""
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs Debian's chromium for the browser tests (make browser)")
+        pytest.skip("chromium is not installed (make browser installs it)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        yield launched
+        await launched.close()

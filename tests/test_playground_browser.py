@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
-
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
 from storage.models import FlowRun
-from tests.conftest import REPO_ROOT
+from tests.conftest import SCREENSHOTS
 from tests.harness import demo_config, running_bot
-
-CHROMIUM = shutil.which("chromium")
-SCREENSHOTS = REPO_ROOT / "screenshots"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if CHROMIUM is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI needs Debian's chromium for the browser tests (make browser)")
-        pytest.skip("chromium is not installed (make browser installs it)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield launched
-        await launched.close()
 
 
 async def test_participant_joins_and_answers_onboarding_in_the_browser(

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.local.platform import PLATFORM, LocalClient, Transcript
+from adapters.local.platform import PLATFORM, Entry, LocalClient, Transcript
 from bot.clock import Clock
 from bot.events import (
     ActionInvoked,
@@ -141,7 +141,10 @@ class LocalAdapter:
 
     async def _feed(self, request: web.Request) -> web.Response:
         self._guard(request)
-        person = self._person(request.query.get("person", ""))
+        try:
+            person = self._person(request.query.get("person", ""))
+        except LocalInputError as problem:
+            raise _error(problem.status, str(problem)) from None
         try:
             after = int(request.query.get("after", "0"))
         except ValueError as error:
@@ -154,7 +157,7 @@ class LocalAdapter:
     def _person(self, person_id: str) -> PlaygroundPerson:
         person = self._people.get(person_id)
         if person is None:
-            raise _error(404, f"unknown person '{person_id}'")
+            raise LocalInputError(404, f"unknown person '{person_id}'")
         return person
 
     def _actor(self, person: PlaygroundPerson) -> Actor:
@@ -179,16 +182,27 @@ class LocalAdapter:
 
     async def _say(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        person = self._person(str(body.get("person", "")))
-        text = str(body.get("text", "")).strip()
-        if not text:
-            raise _error(400, "say something first")
-        if len(text) > MAX_TEXT:
-            raise _error(400, f"messages are limited to {MAX_TEXT} characters")
         in_channel = body.get("where") == "channel"
-        channel_id = str(body.get("channel_id") or "") if in_channel else None
+        await self._run(
+            self.say(
+                str(body.get("person", "")),
+                str(body.get("text", "")),
+                channel_id=str(body.get("channel_id") or "") if in_channel else None,
+            )
+        )
+        return web.json_response({"ok": True})
+
+    async def say(self, person_id: str, text: str, *, channel_id: str | None = None) -> None:
+        """A person types in their DM with the bot, or in a channel when `channel_id` is set."""
+        person = self._person(person_id)
+        text = text.strip()
+        if not text:
+            raise LocalInputError(400, "say something first")
+        if len(text) > MAX_TEXT:
+            raise LocalInputError(400, f"messages are limited to {MAX_TEXT} characters")
+        in_channel = channel_id is not None
         if in_channel and channel_id not in {c.id for c in self._channels}:
-            raise _error(400, "unknown channel")
+            raise LocalInputError(400, "unknown channel")
         text = self._mentions(text)
         self.transcript.add(
             where="channel" if in_channel else "dm",
@@ -216,7 +230,6 @@ class LocalAdapter:
                 **base,
             )
         await self._sink(event)
-        return web.json_response({"ok": True})
 
     def _mentions(self, text: str) -> str:
         """`@dana` becomes the neutral mention `<@dana>` when dana is a playground person."""
@@ -230,43 +243,85 @@ class LocalAdapter:
 
     async def _action(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        person = self._person(str(body.get("person", "")))
-        entry = self.transcript.find(str(body.get("message_id", "")))
-        if entry is None or not entry.visible_to(person.id):
-            raise _error(404, "that message is gone")
+        await self._run(
+            self.click(
+                str(body.get("person", "")),
+                str(body.get("message_id", "")),
+                action_id=str(body.get("action_id", "")),
+                value=str(body.get("value", "")),
+            )
+        )
+        return web.json_response({"ok": True})
+
+    async def click(self, person_id: str, message_id: str, *, action_id: str, value: str) -> None:
+        """A person presses a button (or picks an option) on a message they can see."""
+        person = self._person(person_id)
+        entry = self._visible(person, message_id)
         await self._sink(
             ActionInvoked(
                 event_id=f"local-{uuid.uuid4()}",
                 actor=self._actor(person),
                 channel_id=entry.channel_id,
                 is_direct=entry.where == "dm",
-                action_id=str(body.get("action_id", "")),
-                value=str(body.get("value", "")),
+                action_id=action_id,
+                value=value,
                 message_ref=entry.id,
+            )
+        )
+
+    async def _form(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        values = body.get("values")
+        if not isinstance(values, dict):
+            raise _error(400, "'values' must be an object")
+        await self._run(
+            self.submit(
+                str(body.get("person", "")),
+                str(body.get("message_id", "")),
+                form_id=str(body.get("form_id", "")),
+                values={str(k): str(v) for k, v in values.items()},
             )
         )
         return web.json_response({"ok": True})
 
-    async def _form(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
-        person = self._person(str(body.get("person", "")))
-        entry = self.transcript.find(str(body.get("message_id", "")))
-        values = body.get("values")
-        if entry is None or not entry.visible_to(person.id):
-            raise _error(404, "that message is gone")
-        if not isinstance(values, dict):
-            raise _error(400, "'values' must be an object")
+    async def submit(
+        self, person_id: str, message_id: str, *, form_id: str, values: dict[str, str]
+    ) -> None:
+        """A person submits the form on a message they can see."""
+        person = self._person(person_id)
+        entry = self._visible(person, message_id)
         await self._sink(
             FormSubmitted(
                 event_id=f"local-{uuid.uuid4()}",
                 actor=self._actor(person),
                 channel_id=entry.channel_id,
                 is_direct=entry.where == "dm",
-                form_id=str(body.get("form_id", "")),
-                values={str(k): str(v) for k, v in values.items()},
+                form_id=form_id,
+                values=values,
             )
         )
-        return web.json_response({"ok": True})
+
+    def _visible(self, person: PlaygroundPerson, message_id: str) -> Entry:
+        entry = self.transcript.find(message_id)
+        if entry is None or not entry.visible_to(person.id):
+            raise LocalInputError(404, "that message is gone")
+        return entry
+
+    @staticmethod
+    async def _run(action: Awaitable[None]) -> None:
+        """Run an in-process call for an HTTP request, its input errors becoming JSON errors."""
+        try:
+            await action
+        except LocalInputError as problem:
+            raise _error(problem.status, str(problem)) from None
+
+
+class LocalInputError(Exception):
+    """Input the playground refuses; `status` is the HTTP status the page gets."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _error(status: int, message: str) -> web.HTTPException:

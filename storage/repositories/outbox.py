@@ -163,6 +163,15 @@ class OutboxRepository:
         )
         return list(rows)
 
+    async def count_for_person(self, person_id: int) -> int:
+        """How many messages were ever queued for the person."""
+        return int(
+            await self._session.scalar(
+                select(func.count(OutboxMessage.id)).where(OutboxMessage.person_id == person_id)
+            )
+            or 0
+        )
+
     async def dead_letters(self, limit: int = 50) -> list[OutboxMessage]:
         rows = await self._session.scalars(
             select(OutboxMessage)

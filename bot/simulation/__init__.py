@@ -1,0 +1,1 @@
+"""`cohortbot simulate`: a whole program in virtual time, with simulated people."""

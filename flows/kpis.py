@@ -1,0 +1,437 @@
+"""The KPI report of a cohort or a program: figures, traffic lights, trends, who needs a nudge.
+
+Every KPI comes from the activity log (see `flows.kpi_tally`), per program week: week 1
+is the week of the cohort's start date, in the cohort's time zone. A report covers one
+week (with the week before for trends) or the whole program so far. The chat card, the
+weekly digest, the dashboard and `cohortbot export` all render the same `KpiReport`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.config import ProgramConfig
+from bot.config_program import KpiThreshold
+from flows.availability import local_day, program_week
+from flows.kpi_tally import VERBS, Laggard, SessionTally, Tally, Window, tally
+from storage.models import Cohort
+from storage.uow import UnitOfWork
+
+Unit = Literal["share", "score", "days", "rate"]
+_INSTANT = timedelta(microseconds=1)
+"""A report made now includes what happened at this very moment."""
+
+
+class Status(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    NO_DATA = "no data"
+
+
+class Trend(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    FLAT = "flat"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One measured figure with its traffic light and last week's value."""
+
+    key: str
+    """The name of its threshold in `programs.<program>.kpis`."""
+    label: str
+    value: float | None
+    """None: no data yet in this window."""
+    unit: Unit
+    status: Status
+    green: float
+    amber: float
+    higher_is_better: bool
+    detail: str
+    """The counts behind the figure, e.g. `9 of 12 prompts answered`."""
+    previous: float | None = None
+
+    @property
+    def trend(self) -> Trend | None:
+        if self.value is None or self.previous is None:
+            return None
+        if abs(self.value - self.previous) < 1e-9:
+            return Trend.FLAT
+        return Trend.UP if self.value > self.previous else Trend.DOWN
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Invited, engaged (onboarded and checked in), reviewed, improved: each within the last."""
+
+    invited: int
+    engaged: int
+    reviewed: int
+    improved: int
+
+
+@dataclass(frozen=True)
+class SessionAttendance:
+    cohort: str
+    number: int | None
+    started_at: datetime
+    attended: int
+    expected: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.attended / self.expected if self.expected else None
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A participant who missed two check-ins or sessions in a row, or went inactive."""
+
+    cohort: str
+    person_id: int
+    name: str
+    missed_checkins: int
+    missed_sessions: int
+    inactive_since: datetime | None
+    last_checkin: datetime | None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        found = []
+        if self.inactive_since is not None:
+            found.append(f"inactive since {self.inactive_since:%d %b}")
+        if self.missed_checkins >= 2:
+            found.append(f"missed the last {self.missed_checkins} check-ins")
+        if self.missed_sessions >= 2:
+            found.append(f"missed the last {self.missed_sessions} sessions")
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """What the card, the digest, the dashboard and the export show."""
+
+    scope: Literal["cohort", "program"]
+    key: str
+    """The cohort key, or the program key."""
+    name: str
+    program: str
+    week: int | None
+    """The program week covered; None: the whole program so far."""
+    window: Window
+    generated_at: datetime
+    kpis: tuple[Kpi, ...]
+    funnel: Funnel
+    sessions: tuple[SessionAttendance, ...]
+    satisfaction: dict[int, int]
+    """How many ratings of 1, 2, 3, 4 and 5."""
+    reviews_given: int
+    kudos: int
+    reviews_on_time: int
+    review_due_days: int
+    commitments_made: int
+    commitments_kept: int
+    commitments_not_kept: int
+    nudges: tuple[Nudge, ...]
+
+    def kpi(self, key: str) -> Kpi:
+        return next(k for k in self.kpis if k.key == key)
+
+
+class ReportError(ValueError):
+    """A report that cannot be made (unscheduled cohort, a week out of range)."""
+
+
+def current_week(cohort: Cohort, now: datetime) -> int | None:
+    """The cohort's program week now; None before its start or when it has no start date."""
+    return program_week(cohort, local_day(now, cohort.time_zone))
+
+
+def week_window(cohort: Cohort, week: int) -> Window:
+    """Monday-to-Monday is not assumed: week N starts 7(N-1) days after the start date."""
+    if cohort.start_date is None:
+        raise ReportError(f"{cohort.name} has no start date yet, so it has no program weeks.")
+    if week < 1:
+        raise ReportError("Weeks count from 1, the week of the start date.")
+    zone = ZoneInfo(cohort.time_zone)
+    first = cohort.start_date + timedelta(days=7 * (week - 1))
+    start = datetime.combine(first, time(), tzinfo=zone)
+    end = datetime.combine(first + timedelta(days=7), time(), tzinfo=zone)
+    return Window(start, end)
+
+
+def _windows(cohort: Cohort, week: int | None, now: datetime) -> tuple[Window, Window | None]:
+    """The window of the week and of the week before (None for week 1 or a to-date report)."""
+    if week is None:
+        return Window(None, now + _INSTANT), None
+    current = week_window(cohort, week)
+    previous = week_window(cohort, week - 1) if week > 1 else None
+    return current, previous
+
+
+def _weeks_so_far(cohort: Cohort, now: datetime) -> int:
+    return max(1, current_week(cohort, now) or 1)
+
+
+async def cohort_tallies(
+    uow: UnitOfWork, *, cohort: Cohort, week: int | None, now: datetime
+) -> tuple[Tally, Tally | None, Window]:
+    """This week's tally, last week's, and this week's window, from one read of the log."""
+    window, previous = _windows(cohort, week, now)
+    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now)
+    weeks = 1 if week is not None else _weeks_so_far(cohort, now)
+    this = tally(events, window, cohort_id=cohort.id, weeks=weeks)
+    before = tally(events, previous, cohort_id=cohort.id) if previous else None
+    return this, before, window
+
+
+async def cohort_report(
+    uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, week: int | None, now: datetime
+) -> KpiReport:
+    """The KPIs of one cohort for a program week (None: the whole program so far)."""
+    this, before, window = await cohort_tallies(uow, cohort=cohort, week=week, now=now)
+    return await _report(
+        uow,
+        scope="cohort",
+        key=cohort.key,
+        name=cohort.name,
+        program_key=cohort.program,
+        program=program,
+        week=week,
+        window=window,
+        now=now,
+        this=this,
+        before=before,
+        cohorts={cohort.id: cohort.key},
+    )
+
+
+async def program_report(
+    uow: UnitOfWork, *, program_key: str, program: ProgramConfig, week: int | None, now: datetime
+) -> KpiReport:
+    """The KPIs of every scheduled cohort of a program, each in its own week N, added up."""
+    cohorts = await uow.kpis.cohorts_of_program(program_key)
+    if week is not None:
+        cohorts = [c for c in cohorts if c.start_date is not None]
+    this, before = Tally(), Tally() if week is not None and week > 1 else None
+    window = Window(None, now + _INSTANT)
+    for cohort in cohorts:
+        mine, previous, own_window = await cohort_tallies(uow, cohort=cohort, week=week, now=now)
+        this = this + mine
+        if before is not None and previous is not None:
+            before = before + previous
+        window = _union(window, own_window) if week is not None else window
+    return await _report(
+        uow,
+        scope="program",
+        key=program_key,
+        name=program.name,
+        program_key=program_key,
+        program=program,
+        week=week,
+        window=window,
+        now=now,
+        this=this,
+        before=before,
+        cohorts={c.id: c.key for c in cohorts},
+    )
+
+
+def _union(first: Window, second: Window) -> Window:
+    """The span of cohorts' week windows; a fresh `Window(None, now)` is replaced."""
+    if first.start is None:
+        return second
+    assert second.start is not None  # week windows always start
+    return Window(min(first.start, second.start), max(first.end, second.end))
+
+
+async def _report(
+    uow: UnitOfWork,
+    *,
+    scope: Literal["cohort", "program"],
+    key: str,
+    name: str,
+    program_key: str,
+    program: ProgramConfig,
+    week: int | None,
+    window: Window,
+    now: datetime,
+    this: Tally,
+    before: Tally | None,
+    cohorts: dict[int, str],
+) -> KpiReport:
+    earlier = {k.key: k.value for k in measure(before, program)} if before else {}
+    kpis = tuple(replace(k, previous=earlier.get(k.key)) for k in measure(this, program))
+    return KpiReport(
+        scope=scope,
+        key=key,
+        name=name,
+        program=program_key,
+        week=week,
+        window=window,
+        generated_at=now,
+        kpis=kpis,
+        funnel=Funnel(this.invited, this.engaged, this.reviewed, this.improved),
+        sessions=tuple(_attendance(s, cohorts) for s in this.sessions),
+        satisfaction={score: this.ratings.get(score, 0) for score in range(1, 6)},
+        reviews_given=this.reviews_given,
+        kudos=this.kudos,
+        reviews_on_time=this.on_time,
+        review_due_days=program.review.due_days,
+        commitments_made=this.commitments_made,
+        commitments_kept=this.commitments_kept,
+        commitments_not_kept=this.commitments_not_kept,
+        nudges=await _nudges(uow, this.laggards, cohorts),
+    )
+
+
+def _attendance(session: SessionTally, cohorts: dict[int, str]) -> SessionAttendance:
+    return SessionAttendance(
+        cohort=cohorts.get(session.cohort_id, ""),
+        number=session.number,
+        started_at=session.started_at,
+        attended=session.attended,
+        expected=session.expected,
+    )
+
+
+async def _nudges(
+    uow: UnitOfWork, laggards: Sequence[Laggard], cohorts: dict[int, str]
+) -> tuple[Nudge, ...]:
+    people = await uow.people.by_ids(sorted({lag.person_id for lag in laggards}))
+    found = [
+        Nudge(
+            cohort=cohorts.get(lag.cohort_id, ""),
+            person_id=lag.person_id,
+            name=people[lag.person_id].display_name if lag.person_id in people else "someone",
+            missed_checkins=lag.missed_checkins,
+            missed_sessions=lag.missed_sessions,
+            inactive_since=lag.inactive_since,
+            last_checkin=lag.last_checkin,
+        )
+        for lag in laggards
+    ]
+    return tuple(sorted(found, key=lambda n: (n.cohort, n.name.lower(), n.person_id)))
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+def measure(figures: Tally, program: ProgramConfig) -> list[Kpi]:
+    """Turn raw figures into KPIs with the program's traffic lights."""
+    limits = program.kpis
+    attended = sum(s.attended for s in figures.sessions)
+    expected = sum(s.expected for s in figures.sessions)
+    ratings = sum(figures.ratings.values())
+    score = sum(k * n for k, n in figures.ratings.items())
+    hours = figures.turnaround_hours
+    followed = figures.commitments_kept + figures.commitments_not_kept
+    volume = figures.reviews_given + figures.kudos
+    per_week = figures.participants * figures.weeks
+    pre, post = figures.pre_sum, figures.post_sum
+    rows: list[tuple[str, str, float | None, Unit, KpiThreshold, str]] = [
+        (
+            "engagement",
+            "Engaged",
+            _ratio(figures.engaged, figures.invited),
+            "share",
+            limits.engagement,
+            f"{figures.engaged} of {figures.invited} invited onboarded and checked in",
+        ),
+        (
+            "participation_rate",
+            "Check-in participation",
+            _ratio(figures.answered, figures.prompted),
+            "share",
+            limits.participation_rate,
+            f"{figures.answered} of {figures.prompted} check-ins answered",
+        ),
+        (
+            "attendance",
+            "Session attendance",
+            _ratio(attended, expected),
+            "share",
+            limits.attendance,
+            f"{attended} of {expected} expected over {len(figures.sessions)} session(s)",
+        ),
+        (
+            "satisfaction",
+            "Satisfaction",
+            _ratio(score, ratings),
+            "score",
+            limits.satisfaction,
+            f"{ratings} rating(s) on a 5-point scale",
+        ),
+        (
+            "feedback_per_participant",
+            "Peer feedback",
+            _ratio(volume, per_week),
+            "rate",
+            limits.feedback_per_participant,
+            f"{figures.reviews_given} review(s) and {figures.kudos} kudos from "
+            f"{figures.participants} active participant(s)",
+        ),
+        (
+            "review_turnaround_days",
+            "Review turnaround",
+            sum(hours) / len(hours) / 24 if hours else None,
+            "days",
+            limits.review_turnaround_days,
+            f"{figures.on_time} of {len(hours)} review(s) on time "
+            f"(due in {program.review.due_days} days)",
+        ),
+        (
+            "commitments_kept",
+            "Commitments kept",
+            _ratio(figures.commitments_kept, followed),
+            "share",
+            limits.commitments_kept,
+            f"{figures.commitments_kept} kept of {followed} followed up; "
+            f"{figures.commitments_made} made",
+        ),
+        (
+            "skill_improvement",
+            "Skill improvement",
+            (post - pre) / pre if figures.assessed and pre else None,
+            "share",
+            limits.skill_improvement,
+            f"post vs. pre self-assessment of {figures.assessed} participant(s)",
+        ),
+        (
+            "meet_rate",
+            "Pairs that met",
+            _ratio(figures.groups_met, figures.groups_checked),
+            "share",
+            limits.meet_rate,
+            f"{figures.groups_met} of {figures.groups_checked} group(s) met",
+        ),
+    ]
+    return [
+        Kpi(
+            key=key,
+            label=label,
+            value=value,
+            unit=unit,
+            status=status_of(value, threshold),
+            green=float(threshold.green),
+            amber=float(threshold.amber),
+            higher_is_better=threshold.higher_is_better,
+            detail=detail,
+        )
+        for key, label, value, unit, threshold, detail in rows
+    ]
+
+
+def status_of(value: float | None, threshold: KpiThreshold) -> Status:
+    """The traffic light of a value; no value yet is "no data", never red."""
+    if value is None:
+        return Status.NO_DATA
+    return Status(threshold.status(value))
