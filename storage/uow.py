@@ -20,6 +20,7 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.schedule import ScheduleRepository
 from storage.repositories.sessions import SessionRepository
 from storage.repositories.settings import SettingsRepository
+from storage.repositories.xapi import XapiRepository
 
 
 class UnitOfWork:
@@ -39,6 +40,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(session)
         self.matching = MatchingRepository(session)
         self.settings = SettingsRepository(session)
+        self.xapi = XapiRepository(session)
 
 
 @asynccontextmanager
