@@ -43,19 +43,20 @@ class LrsClient:
 
     def __init__(self, config: XapiConfig) -> None:
         self._url = config.statements_url
-        self._auth = (
-            aiohttp.BasicAuth(config.username, config.password or "") if config.username else None
-        )
+        self._headers = {VERSION_HEADER: VERSION, "Content-Type": "application/json"}
+        if config.username:
+            self._headers["Authorization"] = aiohttp.encode_basic_auth(
+                config.username, config.password or ""
+            )
         self._timeout = aiohttp.ClientTimeout(total=config.timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
     async def post(self, statements: Sequence[dict[str, Any]]) -> PostResult:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        headers = {VERSION_HEADER: VERSION, "Content-Type": "application/json"}
         try:
             async with self._session.post(
-                self._url, data=json.dumps(list(statements)), headers=headers, auth=self._auth
+                self._url, data=json.dumps(list(statements)), headers=self._headers
             ) as response:
                 text = (await response.text())[:ERROR_TEXT_LIMIT]
                 return _classify(response.status, text, response.headers.get("Retry-After"))

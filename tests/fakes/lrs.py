@@ -90,7 +90,9 @@ class FakeLrs:
         if self.failures:
             failure = self.failures.popleft()
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-            return web.json_response({"error": "unavailable"}, status=failure.status, headers=headers)
+            return web.json_response(
+                {"error": "unavailable"}, status=failure.status, headers=headers
+            )
         ids = [statement.get("id") for statement in batch]
         if len(set(ids)) != len(ids):
             return _bad("the batch holds the same statement id twice")
