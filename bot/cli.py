@@ -33,10 +33,11 @@ from bot.roster_command import (
     run_import,
 )
 from bot.scheduler import TaskRegistry
-from bot.xapi.operator import UnknownCohort, export_statements, send_now
+from bot.xapi.operator import UnknownCohort, export_statements, queue_status, send_now
 from flows.registry import register_all
 from storage import migrate
 from storage.db import create_engine
+from storage.repositories.xapi import STATUSES
 
 T = TypeVar("T")
 
@@ -286,3 +287,18 @@ def send_xapi(config_path: Path | None) -> None:
     for error in report.errors:
         click.echo(f"  failed: {error}")
     sys.exit(1 if report.failed or report.retrying else 0)
+
+
+@main.command("xapi-status")
+@config_option
+def xapi_status(config_path: Path | None) -> None:
+    """Count the xAPI statements by status and list those the LRS refused."""
+    config = _config(config_path)
+    depth, failed = _run(lambda: queue_status(config))
+    counts = ", ".join(f"{status} {depth.get(status, 0)}" for status in STATUSES)
+    lrs = "on" if config.xapi.enabled else "off (no XAPI_ENDPOINT)"
+    click.echo(f"xAPI delivery {lrs}. Statements: {counts}.")
+    if failed:
+        click.echo("Refused by the LRS (not retried):")
+        for line in failed:
+            click.echo(f"  {line}")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.config import parse_config
 from bot.xapi.source import NAMESPACE_SETTING
-from storage.models import Activity, AppSetting
+from storage.models import Activity, AppSetting, XapiStatement
 from storage.uow import unit_of_work
 from tests.conftest import REPO_ROOT
 from tests.fakes.lrs import FakeLrs
@@ -175,3 +175,39 @@ async def test_send_xapi_exits_1_while_the_lrs_is_down(sqlite_url: str) -> None:
 
     assert result.exit_code == 1
     assert "waiting for a retry 1" in result.output
+
+
+async def test_xapi_status_counts_statements_and_lists_the_refused_ones(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    lrs = FakeLrs()
+    await lrs.start()
+    env = {
+        "DATABASE_URL": sqlite_url,
+        "XAPI_ENDPOINT": lrs.endpoint,
+        "XAPI_USERNAME": lrs.username,
+        "XAPI_PASSWORD": lrs.password,
+    }
+    try:
+        async with running_bot(demo_config(sqlite_url, **env)) as playground:
+            await playground.say("alex", "/cohort join pilot-a")
+            await playground.say("priya", "/cohort join pilot-a")
+            xapi = playground.bot.xapi
+            assert xapi is not None
+            await xapi.enqueue_new()
+            async with unit_of_work(playground.bot.sessions) as uow:
+                refused = await uow.session.scalar(select(XapiStatement).limit(1))
+                assert refused is not None
+                refused.statement = {**refused.statement, "actor": {"objectType": "Agent"}}
+            await xapi.deliver_due()
+    finally:
+        await lrs.stop()
+
+    result = await run_beside("xapi-status", "--config", str(REPO_ROOT / "app.yaml"), env=env)
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "xAPI delivery on. Statements: pending 0, sending 0, sent 1, failed 1."
+    assert lines[1] == "Refused by the LRS (not retried):"
+    assert lines[2].split()[:3] == [refused.statement_id, "activity", str(refused.activity_id)]
+    assert "inverse functional identifier" in lines[2]

@@ -523,3 +523,16 @@ def test_an_lrs_is_configured_by_its_endpoint_alone() -> None:
         "sqlite+aiosqlite:///:memory:", XAPI_ENDPOINT="https://lrs.example.com/xapi"
     )
     assert configured.xapi.statements_url == "https://lrs.example.com/xapi/statements"
+
+
+async def test_in_a_running_bot_the_timer_and_the_delivery_loop_send_on_their_own(
+    sqlite_url: str, lrs: FakeLrs
+) -> None:
+    async with running_bot(lrs_config(sqlite_url, lrs)) as playground:
+        await log_checkins(playground, 2)
+        playground.bot.start_background()
+        playground.clock.advance(timedelta(minutes=1))
+        # The scheduler's ticker notices the due run within a tick; no settle() here.
+        await asyncio.wait_for(lrs.stored_batch.wait(), timeout=30)
+
+    assert len(lrs.stored) == 2

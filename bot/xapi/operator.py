@@ -69,3 +69,19 @@ async def send_now(config: AppConfig) -> DeliveryReport:
     finally:
         await client.close()
         await engine.dispose()
+
+
+async def queue_status(config: AppConfig, *, limit: int = 50) -> tuple[dict[str, int], list[str]]:
+    """Statements by status, and the latest failed ones as `statement id, activity, error`."""
+    engine = create_engine(config.storage.url)
+    try:
+        await migrate.upgrade(engine)
+        async with unit_of_work(session_factory(engine)) as uow:
+            depth = await uow.xapi.depth()
+            failed = [
+                f"{row.statement_id}  activity {row.activity_id}  {row.last_error or ''}".rstrip()
+                for row in await uow.xapi.failed(limit)
+            ]
+        return depth, failed
+    finally:
+        await engine.dispose()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Activity, XapiStatement
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+STATUSES = (PENDING, SENDING, SENT, FAILED)
 
 
 class XapiRepository:
