@@ -160,7 +160,7 @@ class XapiDelivery:
                     ],
                     now=now,
                 )
-            if len(entries) < QUEUE_CHUNK:
+            if len(entries) < QUEUE_CHUNK or not built:
                 return queued
 
     async def _send(self, rows: Sequence[XapiStatement], report: DeliveryReport) -> list[_Outcome]:

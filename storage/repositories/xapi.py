@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,32 +28,16 @@ class XapiRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def unqueued(
-        self,
-        verbs: Collection[str],
-        *,
-        window: int,
-        limit: int,
-        cohort_id: int | None = None,
-    ) -> list[Activity]:
+    async def unqueued(self, verbs: Collection[str], *, window: int, limit: int) -> list[Activity]:
         """Mapped activity (a verb in `verbs`, a person and a cohort) not queued yet."""
         newest = await self._session.scalar(select(func.max(XapiStatement.activity_id)))
-        floor = (newest or 0) - window
         queued = exists().where(XapiStatement.activity_id == Activity.id)
         statement = (
             select(Activity)
-            .where(
-                Activity.id > floor,
-                Activity.verb.in_(list(verbs)),
-                Activity.person_id.is_not(None),
-                Activity.cohort_id.is_not(None),
-                ~queued,
-            )
+            .where(Activity.id > (newest or 0) - window, *_mapped(verbs), ~queued)
             .order_by(Activity.id)
             .limit(limit)
         )
-        if cohort_id is not None:
-            statement = statement.where(Activity.cohort_id == cohort_id)
         return list(await self._session.scalars(statement))
 
     async def mapped(
@@ -67,12 +51,7 @@ class XapiRepository:
         """Mapped activity after `after_id`, queued or not, in id order (for exports)."""
         statement = (
             select(Activity)
-            .where(
-                Activity.id > after_id,
-                Activity.verb.in_(list(verbs)),
-                Activity.person_id.is_not(None),
-                Activity.cohort_id.is_not(None),
-            )
+            .where(Activity.id > after_id, *_mapped(verbs))
             .order_by(Activity.id)
             .limit(limit)
         )
@@ -151,3 +130,12 @@ class XapiRepository:
             .limit(limit)
         )
         return list(rows)
+
+
+def _mapped(verbs: Collection[str]) -> list[ColumnElement[bool]]:
+    """Entries that make a statement: a mapped verb, someone who did it, and a cohort."""
+    return [
+        Activity.verb.in_(list(verbs)),
+        Activity.person_id.is_not(None),
+        Activity.cohort_id.is_not(None),
+    ]
