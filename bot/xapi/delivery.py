@@ -182,8 +182,9 @@ class XapiDelivery:
 
     def _single_refusal(self, row: XapiStatement, result: PostResult) -> _Outcome:
         if result.answer is Answer.CONFLICT:
-            # The LRS has a statement with this id: ours, sent before (the id is derived
-            # from the activity row). Resending can never change it.
+            # The LRS keeps a statement under this id, and ids derive from our activity
+            # rows: it is this record, sent before (an answer lost to a restart, say).
+            # Sending it again can never change what the LRS holds.
             return _Outcome(row.id, SENT, error=result.detail)
         log.warning(
             "xapi statement refused by the LRS",
