@@ -30,10 +30,13 @@ from bot.seed import seed_from_config
 from bot.sender import Sender
 from bot.server_secret import ServerSecret
 from bot.web.ops import add_ops_routes
+from bot.xapi import delivery as xapi_delivery
+from bot.xapi.lrs import LrsClient
 from flows.registry import register_all, register_routes
 from storage import migrate
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.leader import LeaderLock
+from storage.repositories.xapi import STATUSES as XAPI_STATUSES
 from storage.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -131,6 +134,17 @@ class CohortBot:
             on_effects=self.sender.wake,
             group_platforms=group_platforms,
         )
+        self.xapi = (
+            xapi_delivery.XapiDelivery(
+                sessions=self.sessions,
+                clock=self.clock,
+                config=config,
+                client=LrsClient(config.xapi),
+            )
+            if config.xapi.enabled
+            else None
+        )
+        self.tasks.register(xapi_delivery.TASK, xapi_delivery.task_handler(self.xapi))
         self.web = web.Application()
         for adapter in self.adapters.values():
             adapter.add_routes(self.web)
@@ -139,6 +153,7 @@ class CohortBot:
             self.web, sessions=self.sessions, config=config, now=self.clock.now, links=self.links
         )
         self._sender_task: asyncio.Task[None] | None = None
+        self._xapi_task: asyncio.Task[None] | None = None
         self._accepting = True
 
     def _check_exposure(self) -> None:
@@ -211,14 +226,17 @@ class CohortBot:
             await self.secret.load(uow, now=self.clock.now())
             await seed_from_config(uow, self.config, now=self.clock.now())
             await self.cohort_setup.install(uow, self.config, now=self.clock.now())
+            await xapi_delivery.install_timer(uow, self.config, now=self.clock.now())
         recovered = await self.dispatcher.recover()
         if recovered:
             log.info("recovered pending events", extra={"count": recovered})
 
     def start_background(self) -> None:
-        """Start the scheduler's ticker and the outbox sender loop."""
+        """Start the scheduler's ticker, the outbox sender loop and the xAPI delivery loop."""
         self.scheduler.start()
         self._sender_task = asyncio.create_task(self.sender.run())
+        if self.xapi is not None:
+            self._xapi_task = asyncio.create_task(self.xapi.run())
 
     async def stop(self) -> None:
         """Stop intake, finish events and sends in flight, leave the rest in the outbox."""
@@ -230,6 +248,12 @@ class CohortBot:
         if self._sender_task is not None:
             await self._sender_task
             self._sender_task = None
+        if self.xapi is not None:
+            self.xapi.stop()
+            if self._xapi_task is not None:
+                await self._xapi_task
+                self._xapi_task = None
+            await self.xapi.close()
         for adapter in self.adapters.values():
             await adapter.close()
         await self.engine.dispose()
@@ -244,6 +268,11 @@ class CohortBot:
             depth = await uow.outbox.depth()
         for status in ("pending", "sent", "dead", "superseded"):
             self.metrics.outbox_depth.labels(status).set(depth.get(status, 0))
+        if self.xapi is not None:
+            async with unit_of_work(self.sessions) as uow:
+                queue = await uow.xapi.depth()
+            for status in XAPI_STATUSES:
+                self.metrics.xapi_queue.labels(status).set(queue.get(status, 0))
         self.metrics.scheduler_lag.set(self.scheduler.lag_seconds)
         self.metrics.scheduler_runs.set(self.scheduler.runs)
         return self.metrics.render()
@@ -256,5 +285,7 @@ class CohortBot:
             await self.dispatcher.drain()
             ran = await self.scheduler.tick()
             sent = await self.sender.drain_once()
+            if self.xapi is not None:
+                await self.xapi.run_requested()
             if not ran and not sent and not self.dispatcher.busy:
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ from aiohttp import web
 
 from adapters.teams.package import build_package
 from bot.app import CohortBot, StartupError
+from bot.clock import SystemClock
 from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
 from bot.config import AppConfig, ConfigError, load_config
@@ -38,9 +40,11 @@ from bot.simulation.command import database_url as simulation_db_url
 from bot.simulation.command import simulate as run_simulation
 from bot.simulation.command import summary as simulation_summary
 from bot.simulation.world import Settings, SimulationSetupError
+from bot.xapi.operator import UnknownCohort, export_statements, queue_status, send_now
 from flows.registry import register_all
 from storage import migrate
 from storage.db import create_engine
+from storage.repositories.xapi import STATUSES
 
 T = TypeVar("T")
 
@@ -350,3 +354,70 @@ def simulate(
             sys.exit(2)
     click.echo(simulation_summary(outcome, settings))
     click.echo(f"\nThe database is in {db_path}.")
+
+
+@main.command("export-xapi")
+@config_option
+@click.option("--cohort", "cohort_key", default=None, help="Only this cohort (its id in app.yaml).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The JSON file to write (default: standard output).",
+)
+def export_xapi(config_path: Path | None, cohort_key: str | None, out: Path | None) -> None:
+    """Write the learning records as xAPI statements, a JSON array, without sending them.
+
+    Needs no LRS: the file can be imported into one by hand. Statement ids are the
+    ones live delivery uses, so nothing is recorded twice.
+    """
+    config = _config(config_path)
+    try:
+        statements = _run(
+            lambda: export_statements(config, cohort_key=cohort_key, now=SystemClock().now())
+        )
+    except UnknownCohort as error:
+        click.echo(f"cohortbot export-xapi: {error}", err=True)
+        sys.exit(2)
+    text = json.dumps(statements, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {len(statements)} statement(s) to {out}.", err=True)
+
+
+@main.command("send-xapi")
+@config_option
+def send_xapi(config_path: Path | None) -> None:
+    """Send queued learning records to the LRS now, instead of waiting for the next run.
+
+    Exit code 0: everything due was sent; 1: some statements failed or wait for a retry.
+    """
+    config = _config(config_path)
+    if not config.xapi.enabled:
+        click.echo("cohortbot send-xapi: no LRS is configured (set XAPI_ENDPOINT).", err=True)
+        sys.exit(2)
+    report = _run(lambda: send_now(config))
+    click.echo(
+        f"queued {report.queued}, sent {report.sent}, failed {report.failed}, "
+        f"waiting for a retry {report.retrying} ({report.posts} POSTs)."
+    )
+    for error in report.errors:
+        click.echo(f"  failed: {error}")
+    sys.exit(1 if report.failed or report.retrying else 0)
+
+
+@main.command("xapi-status")
+@config_option
+def xapi_status(config_path: Path | None) -> None:
+    """Count the xAPI statements by status and list those the LRS refused."""
+    config = _config(config_path)
+    depth, failed = _run(lambda: queue_status(config))
+    counts = ", ".join(f"{status} {depth.get(status, 0)}" for status in STATUSES)
+    lrs = "on" if config.xapi.enabled else "off (no XAPI_ENDPOINT)"
+    click.echo(f"xAPI delivery {lrs}. Statements: {counts}.")
+    if failed:
+        click.echo("Refused by the LRS (not retried):")
+        for line in failed:
+            click.echo(f"  {line}")

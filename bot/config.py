@@ -29,6 +29,7 @@ from bot.config_models import (
     SlackConfig,
     StorageConfig,
     TeamsConfig,
+    XapiConfig,
 )
 from bot.config_program import (
     AgendaItem,
@@ -76,6 +77,7 @@ __all__ = [
     "StorageConfig",
     "TeamsConfig",
     "WeeklyTime",
+    "XapiConfig",
     "expand_env",
     "load_config",
     "parse_config",
@@ -103,6 +105,9 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "TEAMS_TOKEN_ISSUER": ("platforms", "teams", "token_issuer"),
     "TEAMS_LOGIN_URL": ("platforms", "teams", "login_url"),
     "TEAMS_SERVICE_URL": ("platforms", "teams", "service_url"),
+    "XAPI_ENDPOINT": ("xapi", "endpoint"),
+    "XAPI_USERNAME": ("xapi", "username"),
+    "XAPI_PASSWORD": ("xapi", "password"),
 }
 """Environment variable -> the field it sets, when present and non-empty."""
 
@@ -114,6 +119,7 @@ _SECRET_FIELDS = {
     "playground_token",
     "operator_token",
     "secret_key",
+    "password",
 }
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 

@@ -179,6 +179,59 @@ class SenderConfig(_Model):
         return self
 
 
+class XapiConfig(_Model):
+    """Learning records for a Learning Record Store; on when `endpoint` is set."""
+
+    endpoint: str | None = None
+    """The LRS's xAPI base URL; statements are POSTed to `<endpoint>statements`."""
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    batch_size: int = Field(default=50, ge=1, le=500)
+    """Statements per POST."""
+    every_minutes: int = Field(default=1, ge=1, le=60)
+    """How often queued statements are sent."""
+    actor: Literal["account", "email"] = "account"
+    """account: a pseudonymous id; email: the person's address when known (else account)."""
+    account_home_page: str | None = None
+    """The account's homePage; default the bot's public URL (it issues the ids)."""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    base_backoff_seconds: float = Field(default=30.0, gt=0)
+    max_backoff_seconds: float = Field(default=3600.0, gt=0)
+    rescan_window: int = Field(default=10_000, ge=100)
+    """How many activity ids below the newest queued one are looked at again (late commits)."""
+
+    @field_validator("endpoint", "username", "password", "account_home_page")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("endpoint", "account_home_page")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _backoff_ordered(self) -> XapiConfig:
+        if self.max_backoff_seconds < self.base_backoff_seconds:
+            raise LocatedErrors(
+                [(("max_backoff_seconds",), "must not be less than base_backoff_seconds")]
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.endpoint is not None
+
+    @property
+    def statements_url(self) -> str:
+        """The Statement Resource under the endpoint."""
+        if self.endpoint is None:
+            raise ValueError("xapi.endpoint is not set")
+        return self.endpoint.rstrip("/") + "/statements"
+
+
 ROLES = ("facilitators", "moderators", "owners", "mentors", "participants")
 
 
@@ -246,6 +299,7 @@ class AppConfig(_Model):
     platforms: PlatformsConfig = Field(default_factory=PlatformsConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     sender: SenderConfig = Field(default_factory=SenderConfig)
+    xapi: XapiConfig = Field(default_factory=XapiConfig)
     programs: dict[str, ProgramConfig] = Field(default_factory=dict)
     cohorts: list[CohortConfig] = Field(default_factory=list)
 

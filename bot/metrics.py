@@ -26,6 +26,12 @@ class Metrics:
             ["status"],
             registry=self.registry,
         )
+        self.xapi_queue = Gauge(
+            "cohortbot_xapi_statements",
+            "xAPI statements by status (pending and sending are the queue's depth)",
+            ["status"],
+            registry=self.registry,
+        )
         self.scheduler_lag = Gauge(
             "cohortbot_scheduler_lag_seconds",
             "How late the most recent scheduled occurrence ran",

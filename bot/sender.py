@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.backoff import backoff_seconds
 from bot.clock import Clock
 from bot.config import SenderConfig
 from bot.effects import THREAD_KEY
@@ -257,10 +258,12 @@ class Sender:
         if error.retry_after is not None:
             delay = error.retry_after
         else:
-            base = self._config.base_backoff_seconds * 2 ** (attempts - 1)
-            # +-25% jitter spreads retries out while each wait stays longer than the last.
-            jitter = 0.75 + self._rng.random() / 2
-            delay = min(self._config.max_backoff_seconds, base) * jitter
+            delay = backoff_seconds(
+                attempts,
+                base=self._config.base_backoff_seconds,
+                maximum=self._config.max_backoff_seconds,
+                rng=self._rng,
+            )
         retry_at = self._clock.now() + timedelta(seconds=delay)
         self._note_wake(retry_at)
         return Outcome(row.id, PENDING, error=error.reason, retry_at=retry_at)

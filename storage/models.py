@@ -568,3 +568,27 @@ class AppSetting(Base):
     key: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class XapiStatement(Base):
+    """An activity-log entry as an xAPI statement, queued for the Learning Record Store."""
+
+    __tablename__ = "xapi_statements"
+    __table_args__ = (
+        UniqueConstraint("activity_id"),
+        Index("ix_xapi_statements_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(BigInteger)
+    """The activity_log row it describes; no foreign key, so the log can be pruned."""
+    statement_id: Mapped[str] = mapped_column(String(36))
+    statement: Mapped[dict[str, Any]] = mapped_column(Json)
+    """Built once when queued, so every resend carries the same content and id."""
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending, sending (leased until next_attempt_at), sent or failed."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -22,6 +22,7 @@ from storage.repositories.reviews import ReviewRepository
 from storage.repositories.schedule import ScheduleRepository
 from storage.repositories.sessions import SessionRepository
 from storage.repositories.settings import SettingsRepository
+from storage.repositories.xapi import XapiRepository
 
 
 class UnitOfWork:
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.reviews = ReviewRepository(session)
         self.settings = SettingsRepository(session)
         self.kpis = KpiRepository(session)
+        self.xapi = XapiRepository(session)
 
 
 @asynccontextmanager
