@@ -239,3 +239,29 @@ def test_review_turnaround_is_green_when_short(days: float | None, expected: Sta
     threshold = PROGRAM.kpis.review_turnaround_days
     assert isinstance(threshold, LowerIsBetterThreshold)
     assert status_of(days, threshold) == expected
+
+
+async def test_two_sessions_missed_in_a_row_put_someone_on_the_nudge_list(
+    database_url: str,
+) -> None:
+    async with seeded(database_url) as seeder:
+        await seeder.cohort("s", start=date(2026, 11, 2))
+        await seeder.person("ivy", "jon")
+        await seeder.log("s", "cohort.joined", berlin(2, 8), "ivy", "jon")
+        for number, day in ((1, 4), (2, 11)):
+            ref = f"session:{number}"
+            await seeder.log("s", "session.started", berlin(day, 15), obj=ref)
+            await seeder.log("s", "session.attended", berlin(day, 15), "jon", obj=ref)
+        # Ivy's check-in a week later does not excuse the sessions she missed.
+        await seeder.log("s", "checkin.prompted", berlin(9, 9), "ivy", obj="checkin_round:1")
+        await seeder.log("s", "checkin.answered", berlin(9, 10), "ivy", obj="checkin_round:1")
+        cohort = await seeder.get_cohort("s")
+        async with reading(seeder) as uow:
+            first = await cohort_report(uow, cohort=cohort, program=PROGRAM, week=1, now=NOW)
+            second = await cohort_report(uow, cohort=cohort, program=PROGRAM, week=2, now=NOW)
+
+    assert first.nudges == (), "one missed session is not yet a pattern"
+    (ivy,) = second.nudges
+    assert (ivy.name, ivy.reasons) == ("Ivy", ("missed the last 2 sessions",))
+    assert ivy.last_checkin is not None
+    assert [(s.number, s.attended, s.expected) for s in second.sessions] == [(None, 1, 2)]
