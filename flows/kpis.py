@@ -29,6 +29,7 @@ from flows.kpi_model import (
 )
 from flows.kpi_tally import VERBS, Laggard, SessionTally, Tally, Window, tally
 from storage.models import Cohort
+from storage.repositories.kpis import LoggedEvent
 from storage.uow import UnitOfWork
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Unit",
     "Window",
     "cohort_report",
+    "cohort_series",
     "current_week",
     "measure",
     "program_report",
@@ -93,8 +95,14 @@ async def cohort_tallies(
     uow: UnitOfWork, *, cohort: Cohort, week: int | None, now: datetime
 ) -> tuple[Tally, Tally | None, Window]:
     """This week's tally, last week's, and this week's window, from one read of the log."""
-    window, previous = _windows(cohort, week, now)
     events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now)
+    return _tallies(events, cohort=cohort, week=week, now=now)
+
+
+def _tallies(
+    events: Sequence[LoggedEvent], *, cohort: Cohort, week: int | None, now: datetime
+) -> tuple[Tally, Tally | None, Window]:
+    window, previous = _windows(cohort, week, now)
     weeks = 1 if week is not None else _weeks_so_far(cohort, now)
     this = tally(events, window, cohort_id=cohort.id, weeks=weeks)
     before = tally(events, previous, cohort_id=cohort.id) if previous else None
@@ -120,6 +128,37 @@ async def cohort_report(
         before=before,
         cohorts={cohort.id: cohort.key},
     )
+
+
+async def cohort_series(
+    uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, now: datetime
+) -> tuple[KpiReport, ...]:
+    """One report per program week so far (week 1 first), from a single read of the log.
+
+    Empty for a cohort without a start date or before it. Each week carries the week
+    before as its trend, like `cohort_report`.
+    """
+    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now)
+    series = []
+    for week in range(1, (current_week(cohort, now) or 0) + 1):
+        this, before, window = _tallies(events, cohort=cohort, week=week, now=now)
+        series.append(
+            await _report(
+                uow,
+                scope="cohort",
+                key=cohort.key,
+                name=cohort.name,
+                program_key=cohort.program,
+                program=program,
+                week=week,
+                window=window,
+                now=now,
+                this=this,
+                before=before,
+                cohorts={cohort.id: cohort.key},
+            )
+        )
+    return tuple(series)
 
 
 async def program_report(

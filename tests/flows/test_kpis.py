@@ -18,6 +18,7 @@ from flows.kpis import (
     Status,
     Trend,
     cohort_report,
+    cohort_series,
     current_week,
     program_report,
     status_of,
@@ -155,6 +156,19 @@ async def test_the_week_before_gives_the_trend(database_url: str) -> None:
     assert (participation.previous, participation.trend) == (0.6, Trend.DOWN)
     assert second.kpi("engagement").trend == Trend.FLAT
     assert second.kpi("review_turnaround_days").trend is None, "no reviews in week 1"
+
+
+async def test_the_weekly_series_matches_each_week_asked_alone(database_url: str) -> None:
+    async with seeded(database_url) as seeder:
+        await seed_cohort_a(seeder)
+        cohort = await seeder.get_cohort("a")
+        async with reading(seeder) as uow:
+            series = await cohort_series(uow, cohort=cohort, program=PROGRAM, now=NOW)
+        alone = [await report_a(seeder, 1), await report_a(seeder, 2)]
+
+    assert [r.week for r in series] == [1, 2]
+    assert series == tuple(alone)
+    assert series[1].kpi("participation_rate").previous == 0.6
 
 
 async def test_the_program_so_far_counts_every_week(database_url: str) -> None:
