@@ -279,3 +279,22 @@ async def test_two_sessions_missed_in_a_row_put_someone_on_the_nudge_list(
     assert (ivy.name, ivy.reasons) == ("Ivy", ("missed the last 2 sessions",))
     assert ivy.last_checkin is not None
     assert [(s.number, s.attended, s.expected) for s in second.sessions] == [(None, 1, 2)]
+
+
+async def test_someone_away_is_not_expected_at_a_session(database_url: str) -> None:
+    async with seeded(database_url) as seeder:
+        await seeder.cohort("w", start=date(2026, 11, 2))
+        await seeder.person("ivy", "jon")
+        await seeder.log("w", "cohort.joined", berlin(2, 8), "ivy", "jon")
+        await seeder.log("w", "person.away", berlin(9, 8), "jon", data={"until": "2026-11-11"})
+        await seeder.log("w", "session.started", berlin(11, 15), obj="session:2")
+        await seeder.log("w", "session.attended", berlin(11, 15), "ivy", obj="session:2")
+        await seeder.log("w", "session.started", berlin(12, 15), obj="session:3")
+        await seeder.log("w", "session.attended", berlin(12, 15), "ivy", obj="session:3")
+        cohort = await seeder.get_cohort("w")
+        async with reading(seeder) as uow:
+            report = await cohort_report(uow, cohort=cohort, program=PROGRAM, week=2, now=NOW)
+
+    assert [(s.attended, s.expected) for s in report.sessions] == [(1, 1), (1, 2)]
+    assert report.kpi("attendance").value == pytest.approx(2 / 3)
+    assert report.nudges == (), "Jon missed one session he was expected at"
