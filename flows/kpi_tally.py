@@ -40,6 +40,17 @@ VERBS = (
 )
 """Every verb a KPI reads; nothing else is fetched."""
 
+VERBS_WITH_DATA = (
+    "assessment.pre",
+    "assessment.post",
+    "session.started",
+    "session.rated",
+    "review.given",
+    "pairing.met",
+    "person.away",
+)
+"""The verbs whose data a KPI reads; the others' data is not even decoded."""
+
 MISSED_IN_A_ROW = 2
 """Check-ins or sessions missed in a row that put someone on the nudge list."""
 

@@ -27,7 +27,7 @@ from flows.kpi_model import (
     Trend,
     Unit,
 )
-from flows.kpi_tally import VERBS, Laggard, SessionTally, Tally, Window, tally
+from flows.kpi_tally import VERBS, VERBS_WITH_DATA, Laggard, SessionTally, Tally, Window, tally
 from storage.models import Cohort
 from storage.repositories.kpis import LoggedEvent
 from storage.uow import UnitOfWork
@@ -95,7 +95,7 @@ async def cohort_tallies(
     uow: UnitOfWork, *, cohort: Cohort, week: int | None, now: datetime
 ) -> tuple[Tally, Tally | None, Window]:
     """This week's tally, last week's, and this week's window, from one read of the log."""
-    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now)
+    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA)
     return _tallies(events, cohort=cohort, week=week, now=now)
 
 
@@ -138,7 +138,7 @@ async def cohort_series(
     Empty for a cohort without a start date or before it. Each week carries the week
     before as its trend, like `cohort_report`.
     """
-    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now)
+    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA)
     series = []
     for week in range(1, (current_week(cohort, now) or 0) + 1):
         this, before, window = _tallies(events, cohort=cohort, week=week, now=now)
