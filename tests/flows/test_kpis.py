@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.config_program import KpiThreshold, LowerIsBetterThreshold
+from flows.kpi_card import report_message
 from flows.kpis import (
     KpiReport,
     ReportError,
@@ -298,3 +299,23 @@ async def test_someone_away_is_not_expected_at_a_session(database_url: str) -> N
     assert [(s.attended, s.expected) for s in report.sessions] == [(1, 1), (1, 2)]
     assert report.kpi("attendance").value == pytest.approx(2 / 3)
     assert report.nudges == (), "Jon missed one session he was expected at"
+
+
+async def test_the_card_shows_lights_trends_sessions_ratings_and_nudges(database_url: str) -> None:
+    async with seeded(database_url) as seeder:
+        await seed_cohort_a(seeder)
+        report = await report_a(seeder, 2)
+
+    text = report_message(report, time_zone="Europe/Berlin").text.splitlines()
+
+    assert text[0] == "KPIs of Cohort a: week 2 (09 Nov to 15 Nov)"
+    assert "🔴 Check-in participation (red): 40% ▼ from 60%; target ≥ 75%" in text
+    assert "🟠 Review turnaround (amber): 16.0 days; target ≤ 14.0 days" in text
+    assert "🟢 Skill improvement (green): +17%; target ≥ +15%" in text
+    assert "Sessions: #2 50% (2/4)" in text
+    assert "Ratings: 1★ 0 · 2★ 0 · 3★ 2 · 4★ 1 · 5★ 0" in text
+    assert text[-3:] == [
+        "Needs a nudge (2):",
+        "• Dee: missed the last 2 check-ins; last check-in never",
+        "• Eve: inactive since 10 Nov; missed the last 2 check-ins; last check-in never",
+    ]
