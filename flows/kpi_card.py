@@ -66,6 +66,22 @@ def nudge_lines(report: KpiReport) -> list[str]:
     return lines
 
 
+def detail_lines(report: KpiReport) -> list[str]:
+    """Attendance per session and the spread of satisfaction ratings, when there are any."""
+    lines = []
+    shown = [
+        f"#{s.number or '?'} {s.rate:.0%} ({s.attended}/{s.expected})"
+        for s in report.sessions
+        if s.rate is not None
+    ]
+    if shown:
+        lines.append("Sessions: " + ", ".join(shown))
+    if any(report.satisfaction.values()):
+        spread = " · ".join(f"{score}★ {n}" for score, n in sorted(report.satisfaction.items()))
+        lines.append(f"Ratings: {spread}")
+    return lines
+
+
 def report_message(report: KpiReport, *, time_zone: str) -> Message:
     """The card the command and the digest send; the text fallback says everything too."""
     heading = title(report, time_zone)
@@ -75,6 +91,7 @@ def report_message(report: KpiReport, *, time_zone: str) -> Message:
         f"Funnel: {funnel.invited} invited → {funnel.engaged} engaged → "
         f"{funnel.reviewed} reviewed → {funnel.improved} improved"
     )
+    details = [funnel_text, *detail_lines(report)]
     nudges = nudge_lines(report)
     nudge_text = (
         f"*Needs a nudge ({len(report.nudges)}):*\n" + "\n".join(nudges)
@@ -85,7 +102,7 @@ def report_message(report: KpiReport, *, time_zone: str) -> Message:
     blocks: list[Block] = [
         Section(text=f"*{heading}*"),
         Fields(items=lines),
-        Section(text=funnel_text),
+        Section(text="\n".join(details)),
         Section(text=nudge_text),
         Context(text=legend),
     ]
@@ -93,7 +110,7 @@ def report_message(report: KpiReport, *, time_zone: str) -> Message:
         [
             heading,
             *(f"{label}: {value.splitlines()[0]}" for label, value in lines),
-            funnel_text,
+            *details,
             nudge_text.replace("*", ""),
         ]
     )

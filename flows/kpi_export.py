@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import ProgramConfig
-from flows.kpis import Kpi, KpiReport, cohort_report, current_week
+from flows.kpis import Kpi, KpiReport, cohort_report, cohort_series
 from storage.models import Cohort
 from storage.uow import UnitOfWork
 
@@ -48,10 +48,7 @@ async def gather(
     uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, now: datetime
 ) -> Export:
     so_far = await cohort_report(uow, cohort=cohort, program=program, week=None, now=now)
-    weeks = [
-        await cohort_report(uow, cohort=cohort, program=program, week=week, now=now)
-        for week in range(1, (current_week(cohort, now) or 0) + 1)
-    ]
+    weeks = await cohort_series(uow, cohort=cohort, program=program, now=now)
     rows = [row async for row in uow.kpis.activity_log(cohort.id)]
     people = await uow.people.by_ids(sorted({r.person_id for r in rows if r.person_id}))
     activity = tuple(
@@ -66,7 +63,7 @@ async def gather(
         }
         for row in rows
     )
-    return Export(cohort, so_far, tuple(weeks), activity)
+    return Export(cohort, so_far, weeks, activity)
 
 
 def _iso(moment: datetime | None) -> str | None:

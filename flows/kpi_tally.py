@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from storage.repositories.kpis import LoggedEvent
 
@@ -35,8 +35,21 @@ VERBS = (
     "pairing.met",
     "participant.inactive",
     "participant.reactivated",
+    "person.away",
+    "person.back",
 )
 """Every verb a KPI reads; nothing else is fetched."""
+
+VERBS_WITH_DATA = (
+    "assessment.pre",
+    "assessment.post",
+    "session.started",
+    "session.rated",
+    "review.given",
+    "pairing.met",
+    "person.away",
+)
+"""The verbs whose data a KPI reads; the others' data is not even decoded."""
 
 MISSED_IN_A_ROW = 2
 """Check-ins or sessions missed in a row that put someone on the nudge list."""
@@ -151,10 +164,11 @@ def tally(
     result = Tally(weeks=weeks)
     _funnel(result, before_end)
     _checkins(result, inside, events)
-    _sessions(result, before_end, window, cohort_id)
+    calls = _roll_calls(before_end)
+    _sessions(result, calls, window, cohort_id)
     _feedback(result, inside)
     _meetings(result, events, window)
-    result.laggards = _laggards(before_end, cohort_id)
+    result.laggards = _laggards(before_end, calls, cohort_id)
     return result
 
 
@@ -229,36 +243,65 @@ def _checkins(result: Tally, inside: Sequence[LoggedEvent], every: Sequence[Logg
     result.answered = len(prompted & answered)
 
 
-def _sessions(result: Tally, events: Sequence[LoggedEvent], window: Window, cohort_id: int) -> None:
-    """Attendance per session started in the window, against who was active then."""
+@dataclass(frozen=True)
+class _RollCall:
+    """A session as it started: who was expected (joined, active, not away) and who came."""
+
+    started: LoggedEvent
+    expected: frozenset[int]
+    came: frozenset[int]
+
+
+def _roll_calls(events: Sequence[LoggedEvent]) -> list[_RollCall]:
+    """Every session in the events, oldest first; only participants count as coming."""
     joined: set[int] = set()
     inactive: set[int] = set()
-    expected: dict[str, tuple[LoggedEvent, set[int]]] = {}
+    away_until: dict[int, date] = {}
+    started: list[tuple[LoggedEvent, frozenset[int]]] = []
+    came: dict[str, set[int]] = {}
     for event in events:
         person = event.person_id
-        if event.verb == "cohort.joined" and person is not None:
+        if event.verb == "session.started" and event.object:
+            day = event.at.date()
+            away = {p for p, until in away_until.items() if until >= day}
+            started.append((event, frozenset(joined - inactive - away)))
+        elif person is None:
+            continue
+        elif event.verb == "cohort.joined":
             joined.add(person)
-        elif event.verb == "participant.inactive" and person is not None:
+        elif event.verb == "participant.inactive":
             inactive.add(person)
-        elif event.verb == "participant.reactivated" and person is not None:
+        elif event.verb == "participant.reactivated":
             inactive.discard(person)
-        elif event.verb == "session.started" and event.object and window.holds(event.at):
-            expected[event.object] = (event, joined - inactive)
-    attendees: dict[str, set[int]] = {}
+        elif event.verb == "person.away":
+            until = event.data.get("until")
+            if isinstance(until, str):
+                away_until[person] = date.fromisoformat(until)
+        elif event.verb == "person.back":
+            away_until.pop(person, None)
     for event in events:
         if event.verb == "session.attended" and event.person_id in joined and event.object:
-            attendees.setdefault(event.object, set()).add(event.person_id)
-    for session, (started, active) in expected.items():
-        came = attendees.get(session, set())
-        number = started.data.get("number")
+            came.setdefault(event.object, set()).add(event.person_id)
+    return [
+        _RollCall(event, expected, frozenset(came.get(event.object or "", set())))
+        for event, expected in started
+    ]
+
+
+def _sessions(result: Tally, calls: Sequence[_RollCall], window: Window, cohort_id: int) -> None:
+    """Attendance per session started in the window, against who was expected then."""
+    for call in calls:
+        if not window.holds(call.started.at):
+            continue
+        number = call.started.data.get("number")
         result.sessions.append(
             SessionTally(
                 cohort_id=cohort_id,
-                session=session,
+                session=call.started.object or "",
                 number=number if isinstance(number, int) else None,
-                started_at=started.at,
-                attended=len(came),
-                expected=len(active | came),
+                started_at=call.started.at,
+                attended=len(call.came),
+                expected=len(call.expected | call.came),
             )
         )
 
@@ -300,19 +343,17 @@ def _meetings(result: Tally, events: Sequence[LoggedEvent], window: Window) -> N
     result.groups_met = len(groups & met)
 
 
-def _laggards(events: Sequence[LoggedEvent], cohort_id: int) -> list[Laggard]:
+def _laggards(
+    events: Sequence[LoggedEvent], calls: Sequence[_RollCall], cohort_id: int
+) -> list[Laggard]:
     """Who missed two check-ins or sessions in a row, or went inactive, as of the end."""
     joined: set[int] = set()
     inactive: dict[int, datetime] = {}
     outcomes: dict[tuple[int, str], bool | None] = {}
     """(person, round) -> answered, missed (False), or still open (None), in prompt order."""
     last_checkin: dict[int, datetime] = {}
-    sessions: list[tuple[str, set[int]]] = []
-    attended: set[tuple[int, str]] = set()
     for event in events:
         person, obj = event.person_id, event.object or ""
-        if event.verb == "session.started":
-            sessions.append((obj, joined - inactive.keys()))
         if person is None:
             continue
         if event.verb == "cohort.joined":
@@ -328,8 +369,6 @@ def _laggards(events: Sequence[LoggedEvent], cohort_id: int) -> list[Laggard]:
             last_checkin[person] = event.at
         elif event.verb == "checkin.missed" and outcomes.get((person, obj)) is None:
             outcomes[(person, obj)] = False
-        elif event.verb == "session.attended":
-            attended.add((person, obj))
     rounds: dict[int, list[bool | None]] = {}
     for (person, _round), outcome in outcomes.items():
         rounds.setdefault(person, []).append(outcome)
@@ -337,7 +376,7 @@ def _laggards(events: Sequence[LoggedEvent], cohort_id: int) -> list[Laggard]:
     for person in sorted(joined):
         missed_checkins = _trailing_misses([o for o in rounds.get(person, []) if o is not None])
         missed_sessions = _trailing_misses(
-            [(person, s) in attended for s, active in sessions if person in active]
+            [person in call.came for call in calls if person in call.expected]
         )
         since = inactive.get(person)
         if since is None and max(missed_checkins, missed_sessions) < MISSED_IN_A_ROW:

@@ -9,140 +9,51 @@ weekly digest, the dashboard and `cohortbot export` all render the same `KpiRepo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, time, timedelta
-from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.config import ProgramConfig
-from bot.config_program import KpiThreshold
 from flows.availability import local_day, program_week
-from flows.kpi_tally import VERBS, Laggard, SessionTally, Tally, Window, tally
+from flows.kpi_measure import measure, status_of
+from flows.kpi_model import (
+    Funnel,
+    Kpi,
+    KpiReport,
+    Nudge,
+    SessionAttendance,
+    Status,
+    Trend,
+    Unit,
+)
+from flows.kpi_tally import VERBS, VERBS_WITH_DATA, Laggard, SessionTally, Tally, Window, tally
 from storage.models import Cohort
+from storage.repositories.kpis import LoggedEvent
 from storage.uow import UnitOfWork
 
-Unit = Literal["share", "score", "days", "rate"]
+__all__ = [
+    "Funnel",
+    "Kpi",
+    "KpiReport",
+    "Nudge",
+    "ReportError",
+    "SessionAttendance",
+    "Status",
+    "Trend",
+    "Unit",
+    "Window",
+    "cohort_report",
+    "cohort_series",
+    "current_week",
+    "measure",
+    "program_report",
+    "status_of",
+    "week_window",
+]
+
 _INSTANT = timedelta(microseconds=1)
 """A report made now includes what happened at this very moment."""
-
-
-class Status(StrEnum):
-    GREEN = "green"
-    AMBER = "amber"
-    RED = "red"
-    NO_DATA = "no data"
-
-
-class Trend(StrEnum):
-    UP = "up"
-    DOWN = "down"
-    FLAT = "flat"
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One measured figure with its traffic light and last week's value."""
-
-    key: str
-    """The name of its threshold in `programs.<program>.kpis`."""
-    label: str
-    value: float | None
-    """None: no data yet in this window."""
-    unit: Unit
-    status: Status
-    green: float
-    amber: float
-    higher_is_better: bool
-    detail: str
-    """The counts behind the figure, e.g. `9 of 12 prompts answered`."""
-    previous: float | None = None
-
-    @property
-    def trend(self) -> Trend | None:
-        if self.value is None or self.previous is None:
-            return None
-        if abs(self.value - self.previous) < 1e-9:
-            return Trend.FLAT
-        return Trend.UP if self.value > self.previous else Trend.DOWN
-
-
-@dataclass(frozen=True)
-class Funnel:
-    """Invited, engaged (onboarded and checked in), reviewed, improved: each within the last."""
-
-    invited: int
-    engaged: int
-    reviewed: int
-    improved: int
-
-
-@dataclass(frozen=True)
-class SessionAttendance:
-    cohort: str
-    number: int | None
-    started_at: datetime
-    attended: int
-    expected: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.attended / self.expected if self.expected else None
-
-
-@dataclass(frozen=True)
-class Nudge:
-    """A participant who missed two check-ins or sessions in a row, or went inactive."""
-
-    cohort: str
-    person_id: int
-    name: str
-    missed_checkins: int
-    missed_sessions: int
-    inactive_since: datetime | None
-    last_checkin: datetime | None
-
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        found = []
-        if self.inactive_since is not None:
-            found.append(f"inactive since {self.inactive_since:%d %b}")
-        if self.missed_checkins >= 2:
-            found.append(f"missed the last {self.missed_checkins} check-ins")
-        if self.missed_sessions >= 2:
-            found.append(f"missed the last {self.missed_sessions} sessions")
-        return tuple(found)
-
-
-@dataclass(frozen=True)
-class KpiReport:
-    """What the card, the digest, the dashboard and the export show."""
-
-    scope: Literal["cohort", "program"]
-    key: str
-    """The cohort key, or the program key."""
-    name: str
-    program: str
-    week: int | None
-    """The program week covered; None: the whole program so far."""
-    window: Window
-    generated_at: datetime
-    kpis: tuple[Kpi, ...]
-    funnel: Funnel
-    sessions: tuple[SessionAttendance, ...]
-    satisfaction: dict[int, int]
-    """How many ratings of 1, 2, 3, 4 and 5."""
-    reviews_given: int
-    kudos: int
-    reviews_on_time: int
-    review_due_days: int
-    commitments_made: int
-    commitments_kept: int
-    commitments_not_kept: int
-    nudges: tuple[Nudge, ...]
-
-    def kpi(self, key: str) -> Kpi:
-        return next(k for k in self.kpis if k.key == key)
 
 
 class ReportError(ValueError):
@@ -155,7 +66,7 @@ def current_week(cohort: Cohort, now: datetime) -> int | None:
 
 
 def week_window(cohort: Cohort, week: int) -> Window:
-    """Monday-to-Monday is not assumed: week N starts 7(N-1) days after the start date."""
+    """Program week N in the cohort's time zone: seven days from 7(N-1) days after the start."""
     if cohort.start_date is None:
         raise ReportError(f"{cohort.name} has no start date yet, so it has no program weeks.")
     if week < 1:
@@ -184,8 +95,14 @@ async def cohort_tallies(
     uow: UnitOfWork, *, cohort: Cohort, week: int | None, now: datetime
 ) -> tuple[Tally, Tally | None, Window]:
     """This week's tally, last week's, and this week's window, from one read of the log."""
+    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA)
+    return _tallies(events, cohort=cohort, week=week, now=now)
+
+
+def _tallies(
+    events: Sequence[LoggedEvent], *, cohort: Cohort, week: int | None, now: datetime
+) -> tuple[Tally, Tally | None, Window]:
     window, previous = _windows(cohort, week, now)
-    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now)
     weeks = 1 if week is not None else _weeks_so_far(cohort, now)
     this = tally(events, window, cohort_id=cohort.id, weeks=weeks)
     before = tally(events, previous, cohort_id=cohort.id) if previous else None
@@ -211,6 +128,37 @@ async def cohort_report(
         before=before,
         cohorts={cohort.id: cohort.key},
     )
+
+
+async def cohort_series(
+    uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, now: datetime
+) -> tuple[KpiReport, ...]:
+    """One report per program week so far (week 1 first), from a single read of the log.
+
+    Empty for a cohort without a start date or before it. Each week carries the week
+    before as its trend, like `cohort_report`.
+    """
+    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA)
+    series = []
+    for week in range(1, (current_week(cohort, now) or 0) + 1):
+        this, before, window = _tallies(events, cohort=cohort, week=week, now=now)
+        series.append(
+            await _report(
+                uow,
+                scope="cohort",
+                key=cohort.key,
+                name=cohort.name,
+                program_key=cohort.program,
+                program=program,
+                week=week,
+                window=window,
+                now=now,
+                this=this,
+                before=before,
+                cohorts={cohort.id: cohort.key},
+            )
+        )
+    return tuple(series)
 
 
 async def program_report(
@@ -319,119 +267,3 @@ async def _nudges(
         for lag in laggards
     ]
     return tuple(sorted(found, key=lambda n: (n.cohort, n.name.lower(), n.person_id)))
-
-
-def _ratio(part: float, whole: float) -> float | None:
-    return part / whole if whole else None
-
-
-def measure(figures: Tally, program: ProgramConfig) -> list[Kpi]:
-    """Turn raw figures into KPIs with the program's traffic lights."""
-    limits = program.kpis
-    attended = sum(s.attended for s in figures.sessions)
-    expected = sum(s.expected for s in figures.sessions)
-    ratings = sum(figures.ratings.values())
-    score = sum(k * n for k, n in figures.ratings.items())
-    hours = figures.turnaround_hours
-    followed = figures.commitments_kept + figures.commitments_not_kept
-    volume = figures.reviews_given + figures.kudos
-    per_week = figures.participants * figures.weeks
-    pre, post = figures.pre_sum, figures.post_sum
-    rows: list[tuple[str, str, float | None, Unit, KpiThreshold, str]] = [
-        (
-            "engagement",
-            "Engaged",
-            _ratio(figures.engaged, figures.invited),
-            "share",
-            limits.engagement,
-            f"{figures.engaged} of {figures.invited} invited onboarded and checked in",
-        ),
-        (
-            "participation_rate",
-            "Check-in participation",
-            _ratio(figures.answered, figures.prompted),
-            "share",
-            limits.participation_rate,
-            f"{figures.answered} of {figures.prompted} check-ins answered",
-        ),
-        (
-            "attendance",
-            "Session attendance",
-            _ratio(attended, expected),
-            "share",
-            limits.attendance,
-            f"{attended} of {expected} expected over {len(figures.sessions)} session(s)",
-        ),
-        (
-            "satisfaction",
-            "Satisfaction",
-            _ratio(score, ratings),
-            "score",
-            limits.satisfaction,
-            f"{ratings} rating(s) on a 5-point scale",
-        ),
-        (
-            "feedback_per_participant",
-            "Peer feedback",
-            _ratio(volume, per_week),
-            "rate",
-            limits.feedback_per_participant,
-            f"{figures.reviews_given} review(s) and {figures.kudos} kudos from "
-            f"{figures.participants} active participant(s)",
-        ),
-        (
-            "review_turnaround_days",
-            "Review turnaround",
-            sum(hours) / len(hours) / 24 if hours else None,
-            "days",
-            limits.review_turnaround_days,
-            f"{figures.on_time} of {len(hours)} review(s) on time "
-            f"(due in {program.review.due_days} days)",
-        ),
-        (
-            "commitments_kept",
-            "Commitments kept",
-            _ratio(figures.commitments_kept, followed),
-            "share",
-            limits.commitments_kept,
-            f"{figures.commitments_kept} kept of {followed} followed up; "
-            f"{figures.commitments_made} made",
-        ),
-        (
-            "skill_improvement",
-            "Skill improvement",
-            (post - pre) / pre if figures.assessed and pre else None,
-            "share",
-            limits.skill_improvement,
-            f"post vs. pre self-assessment of {figures.assessed} participant(s)",
-        ),
-        (
-            "meet_rate",
-            "Pairs that met",
-            _ratio(figures.groups_met, figures.groups_checked),
-            "share",
-            limits.meet_rate,
-            f"{figures.groups_met} of {figures.groups_checked} group(s) met",
-        ),
-    ]
-    return [
-        Kpi(
-            key=key,
-            label=label,
-            value=value,
-            unit=unit,
-            status=status_of(value, threshold),
-            green=float(threshold.green),
-            amber=float(threshold.amber),
-            higher_is_better=threshold.higher_is_better,
-            detail=detail,
-        )
-        for key, label, value, unit, threshold, detail in rows
-    ]
-
-
-def status_of(value: float | None, threshold: KpiThreshold) -> Status:
-    """The traffic light of a value; no value yet is "no data", never red."""
-    if value is None:
-        return Status.NO_DATA
-    return Status(threshold.status(value))

@@ -12,7 +12,7 @@ from flows import deliveries
 from flows.availability import tell_role
 from flows.checkin_rounds import cadence_of
 from flows.kpi_card import report_message
-from flows.kpis import ReportError, cohort_report, current_week
+from flows.kpis import ReportError, cohort_report, current_week, program_report
 
 DIGEST_TASK = "kpi.digest"
 STAFF = frozenset({Role.FACILITATOR, Role.OWNER})
@@ -21,17 +21,19 @@ STAFF = frozenset({Role.FACILITATOR, Role.OWNER})
 REPORT = CommandSpec(
     name="report",
     summary="KPIs of a cohort: colour-coded, with trends and who needs a nudge",
-    usage="[cohort] [--week N]",
+    usage="[cohort] [--week N] [--program]",
     max_args=1,
     options=(
         Option("week", "int", "a program week (1 is the week of the start date)"),
         Option("cohort", "text", "the cohort, when you run more than one"),
+        Option("program", "flag", "every cohort of the cohort's program, added up"),
     ),
     roles=STAFF,
     details=(
         "`/cohort report` shows this week's KPIs of your cohort against the program's "
         "targets (🟢 on target, 🟠 at risk, 🔴 needs intervention), the change since last "
-        "week, the funnel and who needs a nudge. `--week 3` shows an earlier week. Only "
+        "week, the funnel and who needs a nudge. `--week 3` shows an earlier week; "
+        "`--program` adds up every cohort of the program, each in its own week 3. Only "
         "you see the answer."
     ),
 )
@@ -72,9 +74,14 @@ async def _report_command(ctx: CommandContext, *, config: AppConfig) -> None:
         )
         return
     try:
-        report = await cohort_report(
-            ctx.effects.uow, cohort=cohort, program=program, week=week, now=now
-        )
+        if ctx.command.options.get("program"):
+            report = await program_report(
+                ctx.effects.uow, program_key=cohort.program, program=program, week=week, now=now
+            )
+        else:
+            report = await cohort_report(
+                ctx.effects.uow, cohort=cohort, program=program, week=week, now=now
+            )
     except ReportError as problem:
         await ctx.reply(str(problem))
         return

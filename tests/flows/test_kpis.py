@@ -12,12 +12,14 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.config_program import KpiThreshold, LowerIsBetterThreshold
+from flows.kpi_card import report_message
 from flows.kpis import (
     KpiReport,
     ReportError,
     Status,
     Trend,
     cohort_report,
+    cohort_series,
     current_week,
     program_report,
     status_of,
@@ -157,6 +159,19 @@ async def test_the_week_before_gives_the_trend(database_url: str) -> None:
     assert second.kpi("review_turnaround_days").trend is None, "no reviews in week 1"
 
 
+async def test_the_weekly_series_matches_each_week_asked_alone(database_url: str) -> None:
+    async with seeded(database_url) as seeder:
+        await seed_cohort_a(seeder)
+        cohort = await seeder.get_cohort("a")
+        async with reading(seeder) as uow:
+            series = await cohort_series(uow, cohort=cohort, program=PROGRAM, now=NOW)
+        alone = [await report_a(seeder, 1), await report_a(seeder, 2)]
+
+    assert [r.week for r in series] == [1, 2]
+    assert series == tuple(alone)
+    assert series[1].kpi("participation_rate").previous == 0.6
+
+
 async def test_the_program_so_far_counts_every_week(database_url: str) -> None:
     async with seeded(database_url) as seeder:
         await seed_cohort_a(seeder)
@@ -239,3 +254,68 @@ def test_review_turnaround_is_green_when_short(days: float | None, expected: Sta
     threshold = PROGRAM.kpis.review_turnaround_days
     assert isinstance(threshold, LowerIsBetterThreshold)
     assert status_of(days, threshold) == expected
+
+
+async def test_two_sessions_missed_in_a_row_put_someone_on_the_nudge_list(
+    database_url: str,
+) -> None:
+    async with seeded(database_url) as seeder:
+        await seeder.cohort("s", start=date(2026, 11, 2))
+        await seeder.person("ivy", "jon")
+        await seeder.log("s", "cohort.joined", berlin(2, 8), "ivy", "jon")
+        for number, day in ((1, 4), (2, 11)):
+            ref = f"session:{number}"
+            await seeder.log("s", "session.started", berlin(day, 15), obj=ref)
+            await seeder.log("s", "session.attended", berlin(day, 15), "jon", obj=ref)
+        # Ivy's check-in a week later does not excuse the sessions she missed.
+        await seeder.log("s", "checkin.prompted", berlin(9, 9), "ivy", obj="checkin_round:1")
+        await seeder.log("s", "checkin.answered", berlin(9, 10), "ivy", obj="checkin_round:1")
+        cohort = await seeder.get_cohort("s")
+        async with reading(seeder) as uow:
+            first = await cohort_report(uow, cohort=cohort, program=PROGRAM, week=1, now=NOW)
+            second = await cohort_report(uow, cohort=cohort, program=PROGRAM, week=2, now=NOW)
+
+    assert first.nudges == (), "one missed session is not yet a pattern"
+    (ivy,) = second.nudges
+    assert (ivy.name, ivy.reasons) == ("Ivy", ("missed the last 2 sessions",))
+    assert ivy.last_checkin is not None
+    assert [(s.number, s.attended, s.expected) for s in second.sessions] == [(None, 1, 2)]
+
+
+async def test_someone_away_is_not_expected_at_a_session(database_url: str) -> None:
+    async with seeded(database_url) as seeder:
+        await seeder.cohort("w", start=date(2026, 11, 2))
+        await seeder.person("ivy", "jon")
+        await seeder.log("w", "cohort.joined", berlin(2, 8), "ivy", "jon")
+        await seeder.log("w", "person.away", berlin(9, 8), "jon", data={"until": "2026-11-11"})
+        await seeder.log("w", "session.started", berlin(11, 15), obj="session:2")
+        await seeder.log("w", "session.attended", berlin(11, 15), "ivy", obj="session:2")
+        await seeder.log("w", "session.started", berlin(12, 15), obj="session:3")
+        await seeder.log("w", "session.attended", berlin(12, 15), "ivy", obj="session:3")
+        cohort = await seeder.get_cohort("w")
+        async with reading(seeder) as uow:
+            report = await cohort_report(uow, cohort=cohort, program=PROGRAM, week=2, now=NOW)
+
+    assert [(s.attended, s.expected) for s in report.sessions] == [(1, 1), (1, 2)]
+    assert report.kpi("attendance").value == pytest.approx(2 / 3)
+    assert report.nudges == (), "Jon missed one session he was expected at"
+
+
+async def test_the_card_shows_lights_trends_sessions_ratings_and_nudges(database_url: str) -> None:
+    async with seeded(database_url) as seeder:
+        await seed_cohort_a(seeder)
+        report = await report_a(seeder, 2)
+
+    text = report_message(report, time_zone="Europe/Berlin").text.splitlines()
+
+    assert text[0] == "KPIs of Cohort a: week 2 (09 Nov to 15 Nov)"
+    assert "🔴 Check-in participation (red): 40% ▼ from 60%; target ≥ 75%" in text
+    assert "🟠 Review turnaround (amber): 16.0 days; target ≤ 14.0 days" in text
+    assert "🟢 Skill improvement (green): +17%; target ≥ +15%" in text
+    assert "Sessions: #2 50% (2/4)" in text
+    assert "Ratings: 1★ 0 · 2★ 0 · 3★ 2 · 4★ 1 · 5★ 0" in text
+    assert text[-3:] == [
+        "Needs a nudge (2):",
+        "• Dee: missed the last 2 check-ins; last check-in never",
+        "• Eve: inactive since 10 Nov; missed the last 2 check-ins; last check-in never",
+    ]

@@ -73,11 +73,15 @@ async def test_an_earlier_week_shows_its_trend_and_a_future_week_is_refused(
 
         await playground.say("dana", "/cohort report --week 2", channel=CHANNEL)
         await playground.say("dana", "/cohort report --week 9", channel=CHANNEL)
+        await playground.say("dana", "/cohort report --week 2 --program", channel=CHANNEL)
         texts = await replies(playground, "dana")
 
     week_two = next(t for t in texts if t.startswith("KPIs of Pilot cohort A: week 2"))
     assert "Check-in participation (green): 100% ▲ from 50%" in week_two
-    assert texts[-1] == "Week 9 of Pilot cohort A has not started yet; it is week 2."
+    assert texts[-2] == "Week 9 of Pilot cohort A has not started yet; it is week 2."
+    program = texts[-1]
+    assert program.startswith("KPIs of Peer learning pilot: week 2 (30 Nov to 06 Dec)")
+    assert "Check-in participation (green): 100% ▲ from 50%" in program, "its one cohort"
 
 
 async def digests_in_database(playground: Playground) -> tuple[int, int]:
