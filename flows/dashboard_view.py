@@ -15,6 +15,7 @@ from flows.kpis import (
     ReportError,
     Status,
     cohort_report,
+    cohort_series,
     current_week,
     program_report,
 )
@@ -54,12 +55,8 @@ async def _reports(
             raise ReportError(f"There is no cohort '{scope.key}'.")
         program = _program(config, cohort.program)
         overall = await cohort_report(uow, cohort=cohort, program=program, week=None, now=now)
-        weeks = _weeks(program, [cohort], now)
-        weekly = [
-            await cohort_report(uow, cohort=cohort, program=program, week=week, now=now)
-            for week in range(1, weeks + 1)
-        ]
-        return overall, weekly, cohort.time_zone
+        series = await cohort_series(uow, cohort=cohort, program=program, now=now)
+        return overall, list(series[: program.weeks]), cohort.time_zone
     program = _program(config, scope.key)
     overall = await program_report(uow, program_key=scope.key, program=program, week=None, now=now)
     cohorts = await uow.kpis.cohorts_of_program(scope.key)

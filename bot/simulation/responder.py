@@ -5,7 +5,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from bot.messages import Button, Buttons, Context, Message, Rating, Select, TextInput
+from bot.messages import (
+    Button,
+    Buttons,
+    Context,
+    Message,
+    Rating,
+    Section,
+    Select,
+    TextInput,
+)
 
 YES_WORDS = (
     "yes", "i'm here", "review now", "we met", "done", "i did", "kept", "sounds good",
@@ -62,16 +71,25 @@ def react(message: Message, *, rng: random.Random, satisfaction: int) -> Reactio
             return Click(button.action_id, button.value) if button else None
     if inputs:
         return Type(_fill(inputs[0], rng))
+    # Asked again after an answer that didn't fit: take the way out when there is one.
+    if message.text.startswith("Sorry") and "`skip`" in _all_text(message):
+        return Type("skip")
     if _asks_for_text(message):
         return Type(rng.choice(SENTENCES))
     return None
+
+
+def _all_text(message: Message) -> str:
+    parts = [message.text]
+    parts += [block.text for block in message.blocks if isinstance(block, Section | Context)]
+    return " ".join(parts)
 
 
 def _asks_for_text(message: Message) -> bool:
     """A question to answer by typing: it asks something, or its hint says to type."""
     hints = " ".join(block.text.lower() for block in message.blocks if isinstance(block, Context))
     first_line = message.text.strip().splitlines()[0] if message.text.strip() else ""
-    return first_line.endswith("?") or hints.startswith("type") or "type it" in hints
+    return "?" in first_line or hints.startswith("type") or "type it" in hints
 
 
 def _preferred(block: Buttons, rng: random.Random, *, optional: bool) -> Button | None:
