@@ -44,6 +44,8 @@ from bot.config_program import (
     OnboardingConfig,
     ProgramConfig,
     Question,
+    QuizConfig,
+    QuizQuestion,
     ReviewConfig,
 )
 from bot.config_types import Loc, LocatedErrors, WeeklyTime, format_loc
@@ -68,6 +70,8 @@ __all__ = [
     "PlatformsConfig",
     "ProgramConfig",
     "Question",
+    "QuizConfig",
+    "QuizQuestion",
     "ReviewConfig",
     "SchedulerConfig",
     "SenderConfig",
@@ -90,6 +94,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "PORT": ("server", "port"),
     "COHORTBOT_PLAYGROUND_TOKEN": ("server", "playground_token"),
     "COHORTBOT_OPERATOR_TOKEN": ("server", "operator_token"),
+    "COHORTBOT_POLL_SECRET": ("server", "poll_secret"),
     "SLACK_BOT_TOKEN": ("platforms", "slack", "bot_token"),
     "SLACK_SIGNING_SECRET": ("platforms", "slack", "signing_secret"),
     "SLACK_API_URL": ("platforms", "slack", "api_url"),
@@ -112,6 +117,7 @@ _SECRET_FIELDS = {
     "app_password",
     "playground_token",
     "operator_token",
+    "poll_secret",
 }
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 

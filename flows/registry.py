@@ -18,6 +18,7 @@ from flows import (
     checkin,
     enrolment,
     matching,
+    poll,
     session,
     session_kickoff,
 )
@@ -38,6 +39,7 @@ def register_all(
     availability.register(router=router)
     checkin.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     matching.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
+    poll.register(router=router, tasks=tasks, config=config)
     runner = session.register(router=router, engine=engine, tasks=tasks, config=config)
 
     async def kickoff(task: TaskContext) -> None:

@@ -17,6 +17,7 @@ from storage.repositories.matching import MatchingRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.polls import PollRepository
 from storage.repositories.schedule import ScheduleRepository
 from storage.repositories.sessions import SessionRepository
 
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.checkins = CheckinRepository(session)
         self.sessions = SessionRepository(session)
         self.matching = MatchingRepository(session)
+        self.polls = PollRepository(session)
 
 
 @asynccontextmanager
