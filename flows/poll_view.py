@@ -85,7 +85,8 @@ def live_message(poll: Poll, counts: list[int], voters: int, *, time_zone: str) 
         blocks.append(Context(text=status))
     else:
         closes = f", closes {when(poll.closes_at, time_zone)}" if poll.closes_at else ""
-        status = f"{voted} so far{closes}. You can change your vote until then."
+        change = "answer" if poll.kind == QUIZ else "vote"
+        status = f"{voted} so far{closes}. You can change your {change} until then."
         blocks.append(
             Buttons(
                 buttons=[
