@@ -4,7 +4,7 @@ Each benchmark runs in its own process (so memory figures start clean) and print
 own table as it finishes; the summary repeats every figure with the wall time taken.
 These are figures to read and compare between commits on the same machine, not pass/fail.
 
-    .venv/bin/python -m benchmarks [--postgres URL] [--only events outbox memory matching poll_votes]
+    .venv/bin/python -m benchmarks [--postgres URL] [--only events outbox ... poll_votes]
 """
 
 from __future__ import annotations

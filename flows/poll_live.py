@@ -65,7 +65,9 @@ async def render_live(effects: Effects, poll: Poll) -> None:
 
 
 async def on_refresh(task: TaskContext) -> None:
-    poll = await task.uow.polls.get(int(task.payload["poll_id"]))
+    # Shared with votes, exclusive with a close: a refresh never queues an "open" picture
+    # after the close queued its final one.
+    poll = await task.uow.polls.get(int(task.payload["poll_id"]), share=True)
     if poll is not None and poll.closed_at is None:
         await render_live(task.effects, poll)
 
