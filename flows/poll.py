@@ -49,7 +49,7 @@ POLL_COMMAND = CommandSpec(
 )
 
 
-async def poll_command(ctx: CommandContext, config: AppConfig) -> None:
+async def poll_command(ctx: CommandContext) -> None:
     cohort = ctx.cohort
     if cohort is None:
         await ctx.reply("Which cohort? Run `/cohort poll` in the cohort's channel.")
@@ -207,13 +207,10 @@ def _confirmation(poll: Poll, outcome: Outcome, choices: tuple[int, ...]) -> str
 
 
 def register(*, router: CommandRouter, tasks: TaskRegistry, config: AppConfig) -> None:
-    async def command(ctx: CommandContext) -> None:
-        await poll_command(ctx, config)
-
     async def clicked(ctx: ActionContext) -> None:
         await vote(ctx, config)
 
-    router.register(POLL_COMMAND, command)
+    router.register(POLL_COMMAND, poll_command)
     router.register_action(VOTE_ACTION, clicked)
     tasks.register(poll_live.REFRESH_TASK, poll_live.on_refresh)
     tasks.register(poll_live.CLOSE_TASK, poll_live.on_close)
