@@ -175,3 +175,27 @@ async def test_a_hundred_concurrent_slack_votes_count_and_coalesce(slack_rig: Sl
     assert "`███████░░░░░░░░░░░░░` 34 (34%)" in section_text(updates[-1])
     posts = [p for p in slack_rig.slack.called("chat.postMessage") if p["text"].startswith("📊")]
     assert len(posts) == 1, "one live message"
+
+
+async def test_a_click_slack_delivers_twice_toggles_a_multi_choice_option_once(
+    slack_rig: SlackRig,
+) -> None:
+    bot = slack_rig.playground.bot
+    await add_people(slack_rig, Role.FACILITATOR, FACILITATOR)
+    await add_people(slack_rig, Role.PARTICIPANT, "UVOTER1")
+    post = await post_poll(slack_rig, 'poll "Tools?" "Miro" "Notion" --multi')
+    notion = option_buttons(post)[1]
+
+    same_click = click("UVOTER1", post, notion, 7)
+    first = await slack_rig.interaction(same_click)
+    again = await slack_rig.interaction(same_click)  # Slack's retry of the same trigger
+    await bot.settle()
+
+    assert (first.status, again.status) == (200, 200)
+    async with unit_of_work(bot.sessions) as uow:
+        (vote,) = list(await uow.session.scalars(select(PollVote)))
+        voted = list(
+            await uow.session.scalars(select(Activity).where(Activity.verb == "poll.voted"))
+        )
+    assert vote.choices == [1], "processed once: a second toggle would have removed it"
+    assert len(voted) == 1
