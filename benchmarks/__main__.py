@@ -4,7 +4,7 @@ Each benchmark runs in its own process (so memory figures start clean) and print
 own table as it finishes; the summary repeats every figure with the wall time taken.
 These are figures to read and compare between commits on the same machine, not pass/fail.
 
-    .venv/bin/python -m benchmarks [--postgres URL] [--only events outbox memory matching]
+    .venv/bin/python -m benchmarks [--postgres URL] [--only events outbox ... poll_votes]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.common import Figure, read_json
 
-BENCHMARKS = ("events", "outbox", "memory", "matching")
+BENCHMARKS = ("events", "outbox", "memory", "matching", "poll_votes")
 
 
 def main(argv: list[str]) -> int:

@@ -24,6 +24,7 @@ from bot.dispatch import Dispatcher
 from bot.engine import FlowEngine
 from bot.events import InboundEvent
 from bot.metrics import Metrics
+from bot.poll_secret import with_poll_secret
 from bot.ports import Adapter, PlatformClient, supports_group_dm
 from bot.scheduler import Scheduler, TaskRegistry
 from bot.seed import seed_from_config
@@ -66,6 +67,7 @@ class CohortBot:
         node_id: str | None = None,
         extra_clients: Mapping[str, PlatformClient] | None = None,
     ) -> None:
+        config = with_poll_secret(config)
         self.config = config
         self.clock = clock or SystemClock()
         self.node_id = node_id or f"{socket.gethostname()}:{os.getpid()}"

@@ -45,6 +45,8 @@ from bot.config_program import (
     OnboardingConfig,
     ProgramConfig,
     Question,
+    QuizConfig,
+    QuizQuestion,
     ReviewConfig,
 )
 from bot.config_types import Loc, LocatedErrors, WeeklyTime, format_loc
@@ -69,6 +71,8 @@ __all__ = [
     "PlatformsConfig",
     "ProgramConfig",
     "Question",
+    "QuizConfig",
+    "QuizQuestion",
     "ReviewConfig",
     "SchedulerConfig",
     "SenderConfig",
@@ -93,6 +97,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "COHORTBOT_PLAYGROUND_TOKEN": ("server", "playground_token"),
     "COHORTBOT_OPERATOR_TOKEN": ("server", "operator_token"),
     "COHORTBOT_SECRET_KEY": ("server", "secret_key"),
+    "COHORTBOT_POLL_SECRET": ("server", "poll_secret"),
     "SLACK_BOT_TOKEN": ("platforms", "slack", "bot_token"),
     "SLACK_SIGNING_SECRET": ("platforms", "slack", "signing_secret"),
     "SLACK_API_URL": ("platforms", "slack", "api_url"),
@@ -120,6 +125,7 @@ _SECRET_FIELDS = {
     "operator_token",
     "secret_key",
     "password",
+    "poll_secret",
 }
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 

@@ -38,11 +38,26 @@ class ServerConfig(_Model):
     public_url: str | None = None
     """The address users reach the bot at, for links in messages."""
     log_level: str = "INFO"
+    poll_secret: str | None = Field(default=None, repr=False)
+    """Key of the one-way voter tokens of anonymous polls (HMAC-SHA256); unset, the bot
+    generates one and keeps it in `poll_secret_file`. Replicas must share one value."""
+    poll_secret_file: str | None = None
+    """Where a generated poll secret is kept; default: beside the SQLite database file,
+    or `.cohortbot-poll-secret` in the working directory for PostgreSQL."""
 
-    @field_validator("playground_token", "operator_token", "secret_key", "public_url")
+    @field_validator(
+        "playground_token", "operator_token", "secret_key", "public_url", "poll_secret"
+    )
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("poll_secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("must be at least 16 characters (a long random string)")
+        return value
 
     @field_validator("log_level")
     @classmethod

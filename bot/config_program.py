@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.config_types import (
     PLATFORMS,
+    Loc,
     LocatedErrors,
     Number,
     RuleName,
@@ -231,6 +232,52 @@ class BadgeConfig(_Model):
     threshold: Number | None = None
 
 
+class QuizQuestion(_Model):
+    """One quiz question: its options and which of them are right (1 = the first option)."""
+
+    question: str = Field(min_length=1, max_length=300)
+    options: list[str] = Field(min_length=2, max_length=10)
+    correct: list[int] = Field(min_length=1)
+    """Accepts one number (`correct: 2`) or several (`correct: [1, 3]`, answered as multi)."""
+
+    @field_validator("correct", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QuizQuestion:
+        problems: list[tuple[Loc, str]] = []
+        if any(not 1 <= n <= len(self.options) for n in self.correct):
+            problems.append(
+                (("correct",), f"must name options 1 to {len(self.options)} (1 = the first)")
+            )
+        if len(set(self.correct)) != len(self.correct):
+            problems.append((("correct",), "names an option twice"))
+        if len({o.strip().lower() for o in self.options}) != len(self.options):
+            problems.append((("options",), "options must not repeat"))
+        if any(not o.strip() or len(o) > 75 for o in self.options):
+            problems.append((("options",), "each option needs 1 to 75 characters"))
+        if problems:
+            raise LocatedErrors(problems)
+        return self
+
+    @property
+    def correct_indexes(self) -> list[int]:
+        """The right options counted from 0, as polls store them."""
+        return sorted(n - 1 for n in self.correct)
+
+
+class QuizConfig(_Model):
+    """A short quiz from the program's question bank: `/cohort quiz <id>`."""
+
+    id: Slug
+    title: str = Field(min_length=1, max_length=200)
+    closes_after_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    """How long people have to answer, unless the facilitator closes it sooner."""
+    questions: list[QuizQuestion] = Field(min_length=1, max_length=20)
+
+
 class KpiThreshold(_Model):
     """Traffic-light bounds: at or past `green` is on target, at or past `amber` at risk."""
 
@@ -347,6 +394,8 @@ class ProgramConfig(_Model):
     session: SessionConfig = Field(default_factory=SessionConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     badges: list[BadgeConfig] = Field(default_factory=list)
+    quizzes: list[QuizConfig] = Field(default_factory=list)
+    """Question banks for `/cohort quiz <id>`."""
     kpis: KpiThresholds = Field(default_factory=KpiThresholds)
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
     finale: FinaleConfig = Field(default_factory=FinaleConfig)
@@ -362,6 +411,7 @@ class ProgramConfig(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> ProgramConfig:
         problems = check_unique((b.id for b in self.badges), field="badges", label="badge")
+        problems += check_unique((q.id for q in self.quizzes), field="quizzes", label="quiz")
         low, high = self.task_minutes
         if not 1 <= low <= high:
             problems.append((("task_minutes",), f"{low}-{high} is not a range of minutes"))

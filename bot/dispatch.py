@@ -165,6 +165,8 @@ class Dispatcher:
                 group_platforms=self.group_platforms,
             )
             await self._route(event, person, effects)
+            if effects.private:
+                row.payload = {"kind": event.kind, "event_id": event.event_id, "redacted": True}
             row.status = "done"
             row.attempts += 1
             row.processed_at = now

@@ -55,6 +55,16 @@ class Effects:
         """Platforms whose client can open a multi-person conversation."""
         self._count = 0
         self.queued = 0
+        self.private = False
+        """Set by `keep_private`: the inbound event must not stay readable in the inbox."""
+
+    def keep_private(self) -> None:
+        """Have the event's sender and values dropped from the inbox once it is handled.
+
+        For what must not be traceable to a person afterwards (an anonymous vote): the
+        inbox row keeps only its id, so a retried delivery is still recognised.
+        """
+        self.private = True
 
     def _next_key(self) -> str:
         self._count += 1

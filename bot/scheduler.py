@@ -65,6 +65,14 @@ class Timers:
             key=key, task=task, due_at=at, payload=payload or {}, now=self._now
         )
 
+    async def run_once_unless_set(
+        self, *, key: str, task: str, at: datetime, payload: dict[str, Any] | None = None
+    ) -> bool:
+        """A one-off timer that an existing one of the same key (even a past one) stands for."""
+        return await self._uow.schedule.add_if_absent(
+            key=key, task=task, due_at=at, payload=payload or {}, now=self._now
+        )
+
     async def run_repeating(
         self,
         *,

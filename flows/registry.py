@@ -22,6 +22,7 @@ from flows import (
     enrolment,
     finale,
     matching,
+    poll,
     reports,
     review,
     session,
@@ -50,6 +51,7 @@ def register_all(
     review.register(router=router, tasks=tasks, config=config)
     finale.register(router=router, engine=engine, tasks=tasks, config=config, setup=setup)
     reports.register(router=router, tasks=tasks, config=config, setup=setup)
+    poll.register(router=router, tasks=tasks, config=config)
     runner = session.register(router=router, engine=engine, tasks=tasks, config=config)
 
     async def kickoff(task: TaskContext) -> None:

@@ -1,16 +1,27 @@
-"""After a session: "did you do it?" for last time's commitments, and a 1-5 satisfaction rating."""
+"""After a session: "did you do it?" for last time's commitments, and a 1-5 satisfaction rating.
+
+The rating is a poll of kind `rating` (series `session:<id>`): only attendees vote, once.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from bot.commands import ActionContext
 from bot.effects import Effects
 from bot.messages import Button, Buttons, Context, Message, Rating, Section
+from flows import poll_live
+from flows.poll_view import poll_ref
+from flows.poll_votes import Outcome, cast
 from storage.models import Cohort, CohortSession
+from storage.repositories.polls import RATING
 from storage.repositories.sessions import session_ref
 
 KEPT_ACTION = "session.kept"
 RATE_ACTION = "session.rate"
 RATING_MAX = 5
+RATING_OPEN = timedelta(days=7)
+"""Attendees may rate a session for this long after it ends."""
 
 
 async def ask_about_commitments(effects: Effects, cohort: Cohort) -> int:
@@ -67,11 +78,37 @@ async def commitment_answered(ctx: ActionContext) -> None:
     )
 
 
+def rating_series(session_id: int) -> str:
+    """The series of a session's satisfaction rating poll."""
+    return f"session:{session_id}"
+
+
 async def ask_for_ratings(effects: Effects, session: CohortSession, cohort: Cohort) -> int:
-    """DM each attendee a 1-5 rating of the session."""
+    """Open the session's rating poll (attendees only, one vote each) and DM each attendee."""
+    attendees = await effects.uow.sessions.attendees(session.id)
+    if not attendees:
+        return 0
+    text = f"How useful was today's session of {cohort.name}?"
+    poll = await effects.uow.polls.create(
+        cohort_id=cohort.id,
+        kind=RATING,
+        question=text,
+        options=[str(n) for n in range(1, RATING_MAX + 1)],
+        series=rating_series(session.id),
+        now=effects.now,
+        closes_at=effects.now + RATING_OPEN,
+        created_by=session.facilitator_id,
+    )
+    effects.log(
+        "poll.created",
+        person_id=session.facilitator_id,
+        cohort_id=cohort.id,
+        object_ref=poll_ref(poll.id),
+        data={"kind": RATING, "anonymous": False},
+    )
+    await poll_live.schedule_close(effects, poll)
     asked = 0
-    for person_id in await effects.uow.sessions.attendees(session.id):
-        text = f"How useful was today's session of {cohort.name}?"
+    for person_id in attendees:
         message = Message(
             text=text,
             blocks=[
@@ -91,18 +128,35 @@ async def ask_for_ratings(effects: Effects, session: CohortSession, cohort: Coho
 
 
 async def session_rated(ctx: ActionContext) -> None:
-    """A satisfaction rating from an attendee, once per session."""
+    """A satisfaction rating from an attendee: a vote in the session's rating poll, once."""
+    uow = ctx.effects.uow
     raw_id = ctx.action_id.partition(":")[2]
-    session = await ctx.effects.uow.sessions.get(int(raw_id)) if raw_id.isdigit() else None
-    if session is None or ctx.person.id not in await ctx.effects.uow.sessions.attendees(session.id):
+    session = await uow.sessions.get(int(raw_id)) if raw_id.isdigit() else None
+    found = await uow.polls.series(rating_series(session.id)) if session else []
+    poll = await uow.polls.get(found[0].id, share=True) if found else None
+    if (
+        session is None
+        or poll is None
+        or ctx.person.id not in await uow.sessions.attendees(session.id)
+    ):
         await ctx.reply("That rating isn't for you.")
         return
     if not ctx.value.isdigit() or not 1 <= int(ctx.value) <= RATING_MAX:
         await ctx.reply(f"A rating is a whole number from 1 to {RATING_MAX}.")
         return
-    if await ctx.effects.uow.sessions.logged(
-        session_id=session.id, verb="session.rated", person_id=ctx.person.id
-    ):
+    result = await cast(
+        uow,
+        poll,
+        person_id=ctx.person.id,
+        option=int(ctx.value) - 1,
+        now=ctx.effects.now,
+        secret="",  # ratings are not anonymous: the voter is the person id
+        once=True,
+    )
+    if result.outcome == Outcome.CLOSED:
+        await ctx.reply("Rating this session has closed. Thanks anyway!")
+        return
+    if result.outcome != Outcome.RECORDED:
         await ctx.reply("You've already rated this session. Thanks!")
         return
     ctx.effects.log(

@@ -18,6 +18,7 @@ from storage.repositories.matching import MatchingRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.polls import PollRepository
 from storage.repositories.reviews import ReviewRepository
 from storage.repositories.schedule import ScheduleRepository
 from storage.repositories.sessions import SessionRepository
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.settings = SettingsRepository(session)
         self.kpis = KpiRepository(session)
         self.xapi = XapiRepository(session)
+        self.polls = PollRepository(session)
 
 
 @asynccontextmanager

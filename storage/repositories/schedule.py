@@ -39,6 +39,31 @@ class ScheduleRepository:
         await self._session.flush()
         return item
 
+    async def add_if_absent(
+        self, *, key: str, task: str, due_at: datetime, payload: dict[str, Any], now: datetime
+    ) -> bool:
+        """Create a one-off timer unless one with this key exists (in any state).
+
+        Never updates or locks an existing row, so many transactions may call it for the
+        same key at once without queueing on each other; True when this call created it.
+        """
+        created = await insert_ignoring_conflict(
+            self._session,
+            ScheduledItem,
+            {
+                "key": key,
+                "task": task,
+                "due_at": due_at,
+                "payload": payload,
+                "recurrence": None,
+                "time_zone": "UTC",
+                "status": ACTIVE,
+                "created_at": now,
+            },
+            conflict_columns=("key",),
+        )
+        return created is not None
+
     async def get(self, key: str) -> ScheduledItem | None:
         return await self._session.scalar(select(ScheduledItem).where(ScheduledItem.key == key))
 
