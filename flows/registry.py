@@ -17,6 +17,7 @@ from flows import (
     basics,
     checkin,
     enrolment,
+    escalation,
     matching,
     session,
     session_kickoff,
@@ -45,6 +46,7 @@ def register_all(
 
     tasks.register(session_kickoff.KICKOFF_TASK, kickoff)
     setup.register(session_kickoff.install_kickoff)
+    escalation.register(router=router, tasks=tasks, config=config, setup=setup)
 
 
 def register_routes(

@@ -11,6 +11,7 @@ from storage.db import SessionFactory
 from storage.repositories.activity import ActivityRepository
 from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohorts import CohortRepository
+from storage.repositories.escalations import EscalationRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.matching import MatchingRepository
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.checkins = CheckinRepository(session)
         self.sessions = SessionRepository(session)
         self.matching = MatchingRepository(session)
+        self.escalations = EscalationRepository(session)
 
 
 @asynccontextmanager

@@ -15,9 +15,11 @@ from aiohttp import web
 from adapters.local.platform import PLATFORM, LocalClient, Transcript
 from bot.clock import Clock
 from bot.events import (
+    FLAG_ACTION,
     ActionInvoked,
     Actor,
     CommandInvoked,
+    FlaggedMessage,
     FormSubmitted,
     InboundEvent,
     MessageReceived,
@@ -98,6 +100,7 @@ class LocalAdapter:
         app.router.add_post("/playground/api/say", self._say)
         app.router.add_post("/playground/api/action", self._action)
         app.router.add_post("/playground/api/form", self._form)
+        app.router.add_post("/playground/api/flag", self._flag)
 
     def _authorised(self, request: web.Request) -> bool:
         if self._token is None:
@@ -264,6 +267,36 @@ class LocalAdapter:
                 is_direct=entry.where == "dm",
                 form_id=str(body.get("form_id", "")),
                 values={str(k): str(v) for k, v in values.items()},
+            )
+        )
+        return web.json_response({"ok": True})
+
+
+    async def _flag(self, request: web.Request) -> web.Response:
+        """Flag a message for the moderators, with an optional note (the message shortcut)."""
+        body = await self._body(request)
+        person = self._person(str(body.get("person", "")))
+        entry = self.transcript.find(str(body.get("message_id", "")))
+        if entry is None or not entry.visible_to(person.id):
+            raise _error(404, "that message is gone")
+        note = str(body.get("note") or "").strip()
+        if len(note) > MAX_TEXT:
+            raise _error(400, f"notes are limited to {MAX_TEXT} characters")
+        flagged = FlaggedMessage(
+            text=entry.message.text,
+            ref=entry.id,
+            author_id=entry.author if entry.author in self._people else None,
+            note=note,
+        )
+        await self._sink(
+            ActionInvoked(
+                event_id=f"local-{uuid.uuid4()}",
+                actor=self._actor(person),
+                channel_id=entry.channel_id,
+                is_direct=entry.where == "dm",
+                action_id=FLAG_ACTION,
+                value=flagged.model_dump_json(),
+                message_ref=entry.id,
             )
         )
         return web.json_response({"ok": True})
