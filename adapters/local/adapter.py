@@ -271,7 +271,6 @@ class LocalAdapter:
         )
         return web.json_response({"ok": True})
 
-
     async def _flag(self, request: web.Request) -> web.Response:
         """Flag a message for the moderators, with an optional note (the message shortcut)."""
         body = await self._body(request)

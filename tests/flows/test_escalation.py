@@ -37,7 +37,9 @@ async def test_flag_pings_the_moderators_with_who_what_and_the_deadline(database
         text = str(card["message"])
         assert card["message"]["text"].startswith("Flagged message #1 in Pilot cohort A")
         assert "nobody here knows what they are doing" in text
-        assert "Jordan Lee" in text and "Alex Schneider" in text and "#conduct" in text
+        assert "Jordan Lee" in text
+        assert "Alex Schneider" in text
+        assert "#conduct" in text
         assert "Mon 23 Nov 13:00 CET" in text  # 08:00 UTC + 4 h, in Berlin
         assert buttons(card) == ["Acknowledge", "Resolve"]
         (row,) = await escalations(playground)
@@ -288,7 +290,9 @@ async def seed_review(playground: Playground, *, due_in: timedelta) -> None:
         cohort = await uow.cohorts.by_key("pilot-a")
         alex = await uow.people.find_identity("local", "local", "alex")
         priya = await uow.people.find_identity("local", "local", "priya")
-        assert cohort is not None and alex is not None and priya is not None
+        assert cohort is not None
+        assert alex is not None
+        assert priya is not None
         request = ReviewRequest(
             cohort_id=cohort.id,
             author_id=alex[1].id,
@@ -318,7 +322,8 @@ async def test_participant_inactive_for_two_weeks_is_escalated_once(database_url
         async with unit_of_work(playground.bot.sessions) as uow:
             cohort = await uow.cohorts.by_key("pilot-a")
             alex = await uow.people.find_identity("local", "local", "alex")
-            assert cohort is not None and alex is not None
+            assert cohort is not None
+            assert alex is not None
             membership = await uow.participation.membership(cohort.id, alex[1].id)
             assert membership is not None
             membership.inactive_since = now - timedelta(days=13, hours=23)
