@@ -148,7 +148,8 @@ class SlackClient:
     async def _ephemeral(self, delivery: Delivery) -> str:
         target, message = delivery.target, delivery.message
         blocks = chunks(render_blocks(message, outbox_id=delivery.outbox_id))[0]
-        if target.reply_token:
+        # A response_url answers in place; a trigger id (buttons) only opens modals.
+        if target.reply_token and target.reply_token.startswith(("https://", "http://")):
             webhook = AsyncWebhookClient(
                 url=target.reply_token, session=getattr(self._web, "session", None)
             )
