@@ -102,6 +102,8 @@ class FlaggedMessage(BaseModel):
     """The platform's id of the message (channel and timestamp, activity id)."""
     author_id: str | None = None
     """The platform user id of whoever wrote it, on the flagging person's platform."""
+    author_name: str = ""
+    """Their display name, for platforms whose message ids do not match user ids."""
     link: str | None = None
     """A link that opens the message, when the platform gives one."""
     note: str = ""

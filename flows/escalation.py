@@ -190,7 +190,11 @@ async def _flag(ctx: ActionContext, config: AppConfig) -> None:
             reporter_id=ctx.person.id,
             subject_id=subject,
             summary=(flagged.text or "(a message without text)")[:MAX_SUMMARY],
-            context={"link": flagged.link, "note": flagged.note[:MAX_SUMMARY]},
+            context={
+                "link": flagged.link,
+                "note": flagged.note[:MAX_SUMMARY],
+                "author": flagged.author_name,
+            },
         ),
         config=config,
     )

@@ -60,8 +60,11 @@ async def escalation_card(
         ("Raised by", name(escalation.reporter_id, "cohortbot (automatic)")),
         ("Status", _status(escalation, zone, name)),
     ]
+    context = escalation.context or {}
     if escalation.subject_id is not None:
         fields.append(("About", name(escalation.subject_id, "someone")))
+    elif context.get("author"):
+        fields.append(("About", str(context["author"])))
     fields.append(("Tag", f"#{escalation.tag}" if escalation.tag else "none"))
     if escalation.status == "open":
         fields.append(("Acknowledge by", when(escalation.ack_due_at, zone)))
@@ -70,7 +73,6 @@ async def escalation_card(
         Section(text=quote),
         Fields(items=fields),
     ]
-    context = escalation.context or {}
     if context.get("link"):
         blocks.append(Section(text=f"<{context['link']}|Open the message>"))
     if context.get("note"):
