@@ -298,7 +298,7 @@ class EscalationConfig(_Model):
     """Per tag: other channels, or other roles to DM (`tech: {roles: [facilitator]}`)."""
     inactive_days: int = Field(default=14, ge=1)
     """A participant inactive this long is escalated to the moderators."""
-    sweep_minutes: int = Field(default=15, ge=1, le=60)
+    sweep_minutes: int = Field(default=15, ge=1, le=1440)
     """How often overdue reviews, long inactivity and undeliverable messages are looked for."""
 
     @field_validator("channels")

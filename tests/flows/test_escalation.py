@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.events import ActionInvoked, Actor
+from flows.escalation_sweep import sweep_keys
 from storage.models import Escalation
-from storage.uow import unit_of_work
+from storage.repositories.escalations import NewEscalation
+from storage.uow import UnitOfWork, unit_of_work
 from tests.flows.escalation_helpers import (
     audit,
     buttons,
@@ -389,3 +392,55 @@ async def test_resolved_automatic_escalation_never_goes_to_tier_two(database_url
         assert await pings(playground, "olivia") == []
         assert await audit(playground, row.id) == ["raised", "pinged", "resolved"]
         assert len(await escalations(playground)) == 1
+
+
+async def test_sweep_runs_once_after_a_long_gap_and_keeps_its_quarter_hour(
+    database_url: str,
+) -> None:
+    config = demo_config(database_url)
+    async with running_bot(config) as playground:
+        await playground.advance(timedelta(days=10))
+        assert await sweep_runs(playground) == 1
+        await playground.advance(timedelta(minutes=15))
+        assert await sweep_runs(playground) == 2
+        clock = playground.clock
+
+    async with running_bot(config, clock=clock) as reopened:
+        await reopened.advance(timedelta(minutes=15))
+        assert await sweep_runs(reopened) == 3, "a restart does not start a second chain"
+
+
+async def sweep_runs(playground: Playground) -> int:
+    async with unit_of_work(playground.bot.sessions) as uow:
+        cohort = await uow.cohorts.by_key("pilot-a")
+        assert cohort is not None
+        first, second = sweep_keys(cohort.id)
+        return len(await uow.schedule.claims(first)) + len(await uow.schedule.claims(second))
+
+
+async def test_the_same_thing_raised_at_once_from_two_transactions_is_one_escalation(
+    database_url: str,
+) -> None:
+    async with running_bot(demo_config(database_url)) as playground:
+        bot, now = playground.bot, playground.clock.now()
+        new = NewEscalation(kind="help", dedup_key="help:race", summary="twice at once")
+        async with bot.sessions() as one, bot.sessions() as two:
+            first, second = UnitOfWork(one), UnitOfWork(two)
+            won = await first.escalations.create(new, now=now, ack_due_at=now + SLA)
+            if one.get_bind().dialect.name == "postgresql":
+                # The second insert waits on the first's uncommitted row, then skips it.
+                racing = asyncio.create_task(
+                    second.escalations.create(new, now=now, ack_due_at=now + SLA)
+                )
+                await asyncio.sleep(0.2)
+                assert not racing.done()
+                await one.commit()
+                lost = await racing
+            else:
+                await one.commit()
+                lost = await second.escalations.create(new, now=now, ack_due_at=now + SLA)
+            await two.commit()
+
+        assert won is not None
+        assert lost is None
+        assert [e.dedup_key for e in await escalations(playground)] == ["help:race"]
