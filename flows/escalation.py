@@ -64,7 +64,7 @@ ESCALATIONS = CommandSpec(
 )
 ESCALATION = CommandSpec(
     name="escalation",
-    summary="Acknowledge or resolve an escalation by number",
+    summary="Moderators: acknowledge or resolve an escalation by number",
     usage="ack|resolve <number> [note]",
     min_args=2,
     max_args=None,
@@ -226,11 +226,11 @@ async def _act(effects: Effects, person: Person, raw_id: str, step: str, note: s
     escalation = await _load(effects, raw_id)
     if isinstance(escalation, str):
         return escalation
-    if not await may_handle(effects, escalation, person):
+    if not await may_handle(effects, escalation, person=person):
         return "Only the cohort's moderators, facilitators and owners can handle escalations."
     if step == "ack":
-        return await acknowledge(effects, escalation, person, note=note)
-    return await resolve(effects, escalation, person, note=note)
+        return await acknowledge(effects, escalation, person=person, note=note)
+    return await resolve(effects, escalation, person=person, note=note)
 
 
 async def _button(ctx: ActionContext) -> None:

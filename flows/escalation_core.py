@@ -93,7 +93,7 @@ async def _ping(
     effects: Effects, escalation: Escalation, cohort: Cohort | None, *, config: AppConfig
 ) -> str:
     """Post to the moderators' channels, or DM the people the tag routes to; says where."""
-    card = await escalation_card(effects.uow, escalation, cohort)
+    card = await escalation_card(effects.uow, escalation, cohort=cohort)
     escalation_settings = settings(config, cohort)
     route = escalation_settings.routes.get(escalation.tag or "") or EscalationRoute()
     channels = {**escalation_settings.channels, **route.channels}
@@ -124,7 +124,7 @@ async def _people_with(effects: Effects, cohort: Cohort | None, roles: set[str])
     return list(found.values())
 
 
-async def may_handle(effects: Effects, escalation: Escalation, person: Person) -> bool:
+async def may_handle(effects: Effects, escalation: Escalation, *, person: Person) -> bool:
     """Moderators, facilitators and owners of the escalation's cohort may act on it."""
     if escalation.cohort_id is not None:
         roles = await effects.uow.cohorts.roles(cohort_id=escalation.cohort_id, person_id=person.id)
@@ -135,7 +135,7 @@ async def may_handle(effects: Effects, escalation: Escalation, person: Person) -
 
 
 async def acknowledge(
-    effects: Effects, escalation: Escalation, person: Person, *, note: str = ""
+    effects: Effects, escalation: Escalation, *, person: Person, note: str = ""
 ) -> str | None:
     """Mark it acknowledged; returns why not, when it cannot be."""
     if escalation.status == RESOLVED:
@@ -157,7 +157,7 @@ async def acknowledge(
 
 
 async def resolve(
-    effects: Effects, escalation: Escalation, person: Person, *, note: str = ""
+    effects: Effects, escalation: Escalation, *, person: Person, note: str = ""
 ) -> str | None:
     """Mark it resolved (acknowledged or not); returns why not, when it cannot be."""
     if escalation.status == RESOLVED:
@@ -202,7 +202,9 @@ async def _refresh(effects: Effects, escalation: Escalation) -> None:
         if escalation.cohort_id is not None
         else None
     )
-    await effects.update(escalation.ref_key, await escalation_card(effects.uow, escalation, cohort))
+    await effects.update(
+        escalation.ref_key, await escalation_card(effects.uow, escalation, cohort=cohort)
+    )
 
 
 async def _tell_reporter(effects: Effects, escalation: Escalation, text: str) -> None:
@@ -236,7 +238,7 @@ async def tier_two(task: TaskContext, *, config: AppConfig) -> None:
         else None
     )
     await _refresh(effects, escalation)
-    card = await escalation_card(task.uow, escalation, cohort)
+    card = await escalation_card(task.uow, escalation, cohort=cohort)
     owners = await _people_with(effects, cohort, {Role.OWNER.value})
     for owner in owners:
         await effects.dm(owner.id, card, ref_key=escalation.ref_key)

@@ -444,3 +444,19 @@ async def test_the_same_thing_raised_at_once_from_two_transactions_is_one_escala
         assert won is not None
         assert lost is None
         assert [e.dedup_key for e in await escalations(playground)] == ["help:race"]
+
+
+async def test_playground_refuses_to_flag_a_message_the_person_cannot_see(
+    database_url: str,
+) -> None:
+    async with running_bot(demo_config(database_url)) as playground:
+        await playground.say("alex", "/cohort join pilot-a")
+        welcome = (await playground.from_bot("alex", where="dm"))[0]
+
+        response = await playground.http.post(
+            "/playground/api/flag", json={"person": "jordan", "message_id": welcome["id"]}
+        )
+
+        assert response.status == 404
+        assert (await response.json())["error"] == "that message is gone"
+        assert await escalations(playground) == []
