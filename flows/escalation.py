@@ -111,9 +111,6 @@ def register(
     async def flag(ctx: ActionContext) -> None:
         await _flag(ctx, config)
 
-    async def sla(task: TaskContext) -> None:
-        await tier_two(task, config=config)
-
     async def sweep_cohort(task: TaskContext) -> None:
         await sweep(task, config=config)
 
@@ -123,7 +120,7 @@ def register(
     router.register_action(FLAG_ACTION, flag)
     router.register_action(ACK_ACTION, _button)
     router.register_action(RESOLVE_ACTION, _button)
-    tasks.register(SLA_TASK, sla)
+    tasks.register(SLA_TASK, tier_two)
     tasks.register(SWEEP_TASK, sweep_cohort)
     setup.register(install_sweep)
 

@@ -217,7 +217,7 @@ async def _name(effects: Effects, person_id: int | None) -> str:
     return person.display_name if person is not None else "someone"
 
 
-async def tier_two(task: TaskContext, *, config: AppConfig) -> None:
+async def tier_two(task: TaskContext) -> None:
     """The SLA passed: an escalation nobody acknowledged goes to the program owners, once."""
     effects = task.effects
     escalation = await task.uow.escalations.get(int(task.payload["escalation_id"]), lock=True)
@@ -225,7 +225,6 @@ async def tier_two(task: TaskContext, *, config: AppConfig) -> None:
         return
     escalation.tier = 2
     escalation.escalated_at = effects.now
-    task.uow.escalations.record(escalation.id, at=effects.now, action="tier2", actor_id=None)
     effects.log(
         "escalation.tier2",
         person_id=None,
@@ -239,6 +238,15 @@ async def tier_two(task: TaskContext, *, config: AppConfig) -> None:
     )
     await _refresh(effects, escalation)
     card = await escalation_card(task.uow, escalation, cohort=cohort)
-    owners = await _people_with(effects, cohort, {Role.OWNER.value})
-    for owner in owners:
-        await effects.dm(owner.id, card, ref_key=escalation.ref_key)
+    told = [
+        owner.display_name
+        for owner in await _people_with(effects, cohort, {Role.OWNER.value})
+        if await effects.dm(owner.id, card, ref_key=escalation.ref_key)
+    ]
+    task.uow.escalations.record(
+        escalation.id,
+        at=effects.now,
+        action="tier2",
+        actor_id=None,
+        note="DM to " + (", ".join(told) if told else "nobody (no program owner reachable)"),
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from flows.escalation_card import KIND_LABELS
-from storage.models import Activity, Escalation, EscalationEvent
+from storage.models import Activity, Escalation
 from storage.uow import unit_of_work
 from tests.harness import CHANNEL, Playground
 
@@ -46,13 +46,14 @@ async def escalations(playground: Playground) -> list[Escalation]:
 
 
 async def audit(playground: Playground, escalation_id: int) -> list[str]:
+    """The actions in an escalation's audit trail, in order."""
+    return [action for action, _note in await audit_trail(playground, escalation_id)]
+
+
+async def audit_trail(playground: Playground, escalation_id: int) -> list[tuple[str, str | None]]:
     async with unit_of_work(playground.bot.sessions) as uow:
-        rows = await uow.session.scalars(
-            select(EscalationEvent)
-            .where(EscalationEvent.escalation_id == escalation_id)
-            .order_by(EscalationEvent.at, EscalationEvent.id)
-        )
-        return [row.action for row in rows]
+        rows = await uow.escalations.events(escalation_id)
+        return [(row.action, row.note) for row in rows]
 
 
 async def verbs(playground: Playground) -> list[str]:

@@ -14,6 +14,7 @@ from storage.repositories.escalations import NewEscalation
 from storage.uow import UnitOfWork, unit_of_work
 from tests.flows.escalation_helpers import (
     audit,
+    audit_trail,
     buttons,
     escalations,
     flag,
@@ -69,7 +70,11 @@ async def test_unacknowledged_flag_reaches_the_owner_after_its_sla_only_once(
         assert (row.tier, row.status) == (2, "open")
         assert row.escalated_at == playground.clock.now() - timedelta(hours=10)
         assert (await verbs(playground)).count("escalation.tier2") == 1
-        assert await audit(playground, row.id) == ["raised", "pinged", "tier2"]
+        assert await audit_trail(playground, row.id) == [
+            ("raised", None),
+            ("pinged", "DM to Sam Okafor"),
+            ("tier2", "DM to Olivia Brandt"),
+        ]
         (moderator_card,) = await pings(playground, "sam")
         assert "Open (tier 2)" in str(moderator_card["message"])
 
