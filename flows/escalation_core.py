@@ -96,7 +96,13 @@ async def _ping(
     card = await escalation_card(effects.uow, escalation, cohort=cohort)
     escalation_settings = settings(config, cohort)
     route = escalation_settings.routes.get(escalation.tag or "") or EscalationRoute()
-    channels = {**escalation_settings.channels, **route.channels}
+    cohort_config = config.cohort(cohort.key) if cohort is not None else None
+    # The most specific wins: the tag's channel, the cohort's, then the program's.
+    channels = {
+        **escalation_settings.channels,
+        **(cohort_config.moderators_channels if cohort_config is not None else {}),
+        **route.channels,
+    }
     posted = [
         f"{platform} channel {channel}"
         for platform, channel in sorted(channels.items())

@@ -465,3 +465,28 @@ async def test_playground_refuses_to_flag_a_message_the_person_cannot_see(
         assert response.status == 404
         assert (await response.json())["error"] == "that message is gone"
         assert await escalations(playground) == []
+
+
+async def test_a_cohorts_moderators_channel_gets_the_ping_instead_of_dms(
+    database_url: str,
+) -> None:
+    config = demo_config(database_url)
+    pilot_a = config.cohorts[0].model_copy(update={"moderators_channels": {"local": "mods"}})
+    config = config.model_copy(update={"cohorts": [pilot_a, *config.cohorts[1:]]})
+    async with running_bot(config) as playground:
+        await flagged_by_jordan(playground)
+        await playground.advance(SLA + timedelta(minutes=1))
+
+        assert await pings(playground, "sam") == []
+        in_mods = [
+            m
+            for m in await playground.from_bot("sam", where="channel")
+            if m["channel_id"] == "mods"
+        ]
+        assert [m["message"]["text"].split(":")[0] for m in in_mods] == [
+            "Flagged message #1 in Pilot cohort A"
+        ]
+        assert "Open (tier 2)" in str(in_mods[0]["message"]), "updated in place"
+        (owner_card,) = await pings(playground, "olivia")
+        assert "not acknowledged in time" in str(owner_card["message"])
+        assert (await audit_trail(playground, 1))[1] == ("pinged", "local channel mods")
