@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from bot.config import ConfigError, parse_config
 from bot.events import ActionInvoked, Actor
 from flows.escalation_sweep import sweep_keys
 from storage.models import Escalation
 from storage.repositories.escalations import NewEscalation
 from storage.uow import UnitOfWork, unit_of_work
+from tests.conftest import REPO_ROOT
 from tests.flows.escalation_helpers import (
     audit,
     audit_trail,
@@ -490,3 +493,15 @@ async def test_a_cohorts_moderators_channel_gets_the_ping_instead_of_dms(
         (owner_card,) = await pings(playground, "olivia")
         assert "not acknowledged in time" in str(owner_card["message"])
         assert (await audit_trail(playground, 1))[1] == ("pinged", "local channel mods")
+
+
+def test_a_route_for_a_tag_the_program_does_not_have_is_a_config_error() -> None:
+    text = (REPO_ROOT / "app.yaml").read_text(encoding="utf-8")
+    broken = text.replace("tech: {roles: [facilitator]}", "billing: {roles: [owner]}")
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(broken, environ={})
+
+    assert "programs.pilot.escalation.routes.billing: 'billing' is not one of the tags" in str(
+        caught.value
+    )
