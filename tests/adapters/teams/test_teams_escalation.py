@@ -11,6 +11,7 @@ from sqlalchemy import select
 from adapters.teams.package import TEAMS_DIR
 from adapters.teams.translate import FLAG_COMMAND, events
 from storage.models import Escalation
+from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work
 from tests.adapters.teams.conftest import (
     APP_ID,
@@ -18,6 +19,7 @@ from tests.adapters.teams.conftest import (
     TENANT,
     TeamsRig,
     card_text,
+    find_action,
     payload,
     running_teams_bot,
 )
@@ -90,3 +92,50 @@ def test_other_message_actions_are_not_flags() -> None:
     activity["value"]["commandId"] = "somethingElse"
 
     assert events(activity, now=START) == []
+
+
+async def test_a_teams_moderator_acknowledges_on_the_card_and_it_updates_in_place(
+    rig: TeamsRig,
+) -> None:
+    await rig.send(rig.activity(FLAG))
+    (ping,) = rig.fake.messages(MODS)
+    click = rig.activity("invoke_adaptive_card_action.json")
+    moderator = click["from"]
+    async with unit_of_work(rig.bot.sessions) as uow:
+        cohort = await uow.cohorts.by_key("pilot-a")
+        assert cohort is not None
+        person = await uow.people.ensure(
+            IdentityFacts(
+                platform="teams",
+                workspace=TENANT,
+                user_id=moderator["id"],
+                display_name=moderator["name"],
+            ),
+            now=rig.clock.now(),
+        )
+        await uow.cohorts.add_member(
+            cohort_id=cohort.id, person_id=person.id, role="moderator", now=rig.clock.now()
+        )
+    acknowledge = find_action(ping.body, "Acknowledge")
+    click["conversation"] = {
+        "isGroup": True,
+        "conversationType": "channel",
+        "tenantId": TENANT,
+        "id": f"{MODS};messageid={ping.activity_id}",
+    }
+    click["channelData"] = {"channel": {"id": MODS}, "tenant": {"id": TENANT}}
+    click["replyToId"] = ping.activity_id
+    click["value"]["action"].update(
+        verb=acknowledge["verb"], data=acknowledge["data"], title=acknowledge["title"]
+    )
+
+    response = await rig.send(click)
+
+    assert (await response.json())["statusCode"] == 200
+    (update,) = rig.fake.of_kind("update")
+    assert (update.conversation_id, update.activity_id) == (MODS, ping.activity_id)
+    assert "Acknowledged by Alex Schneider" in card_text(update.body)
+    async with unit_of_work(rig.bot.sessions) as uow:
+        row = await uow.escalations.get(1)
+    assert row is not None
+    assert (row.status, row.acknowledged_by) == ("acknowledged", person.id)
