@@ -206,9 +206,12 @@ async def _flag(ctx: ActionContext, config: AppConfig) -> None:
         effects.uow.escalations.record(
             existing.id, at=effects.now, action="flagged_again", actor_id=ctx.person.id
         )
-        await ctx.reply(
-            f"That message was flagged already (#{existing.id}); the moderators have it."
+        handled = (
+            "a moderator resolved it; if it goes on, use `/cohort help-me`"
+            if existing.status == "resolved"
+            else "the moderators have it"
         )
+        await ctx.reply(f"That message was flagged already (#{existing.id}); {handled}.")
 
 
 async def _load(effects: Effects, raw: str) -> Escalation | str:

@@ -174,6 +174,11 @@ async def test_resolve_stops_everything_and_the_audit_trail_has_every_step(
 
         await playground.say("sam", "/cohort escalation resolve 1")
         assert "#1 was resolved already by Sam Okafor." in await playground.dm_texts("sam")
+        flagged = next(m for m in await playground.feed("jordan") if m["from"] == "alex")
+        await flag(playground, "jordan", flagged)
+        (_first, again) = [m for m in await playground.feed("jordan") if m["ephemeral"]]
+        assert "flagged already (#1); a moderator resolved it" in again["message"]["text"]
+        assert len(await escalations(playground)) == 1
 
 
 async def test_tags_route_help_to_the_people_of_the_tag(database_url: str) -> None:
