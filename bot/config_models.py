@@ -268,6 +268,8 @@ class CohortConfig(_Model):
     participants: list[PersonRef] = Field(default_factory=list)
     cadence: CadenceConfig | None = None
     """Only the fields written here override the program's cadence."""
+    moderators_channels: dict[str, str] = Field(default_factory=dict)
+    """This cohort's moderators' channel per platform, over the program's `escalation.channels`."""
 
     @model_validator(mode="before")
     @classmethod
@@ -276,7 +278,7 @@ class CohortConfig(_Model):
             return {**data, "name": data["id"]}
         return data
 
-    @field_validator("channels")
+    @field_validator("channels", "moderators_channels")
     @classmethod
     def _known_platforms(cls, value: dict[str, str]) -> dict[str, str]:
         return check_platform_keys(value)

@@ -325,17 +325,50 @@ class KpiThresholds(_Model):
     """Reviews given plus kudos, per active participant per week."""
 
 
+RouteRole = Literal["moderator", "facilitator", "owner", "mentor"]
+_MODERATOR: RouteRole = "moderator"
+
+
+class EscalationRoute(_Model):
+    """Where escalations with one tag go instead of the default moderators' channel."""
+
+    channels: dict[str, str] = Field(default_factory=dict)
+    """A channel per platform for this tag; platforms left out use the default channel."""
+    roles: list[RouteRole] = Field(default_factory=lambda: [_MODERATOR], min_length=1)
+    """Who in the cohort gets a DM when there is no channel for their platform."""
+
+    @field_validator("channels")
+    @classmethod
+    def _known_platforms(cls, value: dict[str, str]) -> dict[str, str]:
+        return check_platform_keys(value)
+
+
 class EscalationConfig(_Model):
     ack_sla_hours: float = Field(default=4, gt=0)
     """Unacknowledged pings go to tier 2 (the program owners) after this long."""
     tags: list[RuleName] = Field(default_factory=lambda: ["content", "conduct", "tech"])
     channels: dict[str, str] = Field(default_factory=dict)
     """Moderators' channel per platform; without one, moderators get a DM."""
+    routes: dict[str, EscalationRoute] = Field(default_factory=dict)
+    """Per tag: other channels, or other roles to DM (`tech: {roles: [facilitator]}`)."""
+    inactive_days: int = Field(default=14, ge=1)
+    """A participant inactive this long is escalated to the moderators."""
+    sweep_minutes: int = Field(default=15, ge=1, le=1440)
+    """How often overdue reviews, long inactivity and undeliverable messages are looked for."""
 
     @field_validator("channels")
     @classmethod
     def _known_platforms(cls, value: dict[str, str]) -> dict[str, str]:
         return check_platform_keys(value)
+
+    @model_validator(mode="after")
+    def _routes_name_tags(self) -> EscalationConfig:
+        unknown = sorted(set(self.routes) - set(self.tags))
+        if unknown:
+            raise LocatedErrors(
+                [(("routes", tag), f"{tag!r} is not one of the tags") for tag in unknown]
+            )
+        return self
 
 
 def check_platform_keys(value: dict[str, str]) -> dict[str, str]:

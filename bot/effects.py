@@ -66,6 +66,11 @@ class Effects:
         """
         self.private = True
 
+    @property
+    def source(self) -> str:
+        """What caused these effects (an inbox event or a schedule occurrence), stable on retry."""
+        return self._source
+
     def _next_key(self) -> str:
         self._count += 1
         return f"{self._source}#{self._count}"
@@ -175,6 +180,21 @@ class Effects:
             await self.queue(target, message, ref_key=ref_key)
             posted += 1
         return posted
+
+    async def post(
+        self, platform: str, channel_id: str, message: Message, *, ref_key: str | None = None
+    ) -> bool:
+        """Post in a channel named by platform and id; False when the platform is off."""
+        if platform not in self._platforms:
+            return False
+        target = Target(
+            platform=platform,
+            workspace=await self._workspace_for(platform),
+            kind=AudienceKind.CHANNEL,
+            channel_id=channel_id,
+        )
+        await self.queue(target, message, ref_key=ref_key)
+        return True
 
     async def _workspace_for(self, platform: str) -> str:
         if self.origin is not None and self.origin.platform == platform:

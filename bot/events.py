@@ -86,3 +86,25 @@ InboundEvent = Annotated[
     MessageReceived | CommandInvoked | ActionInvoked | FormSubmitted | MemberJoined | HomeOpened,
     Field(discriminator="kind"),
 ]
+
+
+FLAG_ACTION = "moderation.flag"
+"""The action of "flag this message for the moderators"; its value is a FlaggedMessage."""
+
+
+class FlaggedMessage(BaseModel):
+    """The message a person flagged, as the adapter saw it (the value of a FLAG_ACTION)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    ref: str | None = None
+    """The platform's id of the message (channel and timestamp, activity id)."""
+    author_id: str | None = None
+    """The platform user id of whoever wrote it, on the flagging person's platform."""
+    author_name: str = ""
+    """Their display name, for platforms whose message ids do not match user ids."""
+    link: str | None = None
+    """A link that opens the message, when the platform gives one."""
+    note: str = ""
+    """What the person added when flagging (may carry #tags)."""

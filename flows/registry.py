@@ -20,6 +20,7 @@ from flows import (
     checkin,
     dashboard_link,
     enrolment,
+    escalation,
     finale,
     matching,
     poll,
@@ -59,6 +60,7 @@ def register_all(
 
     tasks.register(session_kickoff.KICKOFF_TASK, kickoff)
     setup.register(session_kickoff.install_kickoff)
+    escalation.register(router=router, tasks=tasks, config=config, setup=setup)
 
 
 def register_routes(

@@ -11,6 +11,7 @@ from storage.db import SessionFactory
 from storage.repositories.activity import ActivityRepository
 from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohorts import CohortRepository
+from storage.repositories.escalations import EscalationRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
 from storage.repositories.kpis import KpiRepository
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.kpis = KpiRepository(session)
         self.xapi = XapiRepository(session)
         self.polls = PollRepository(session)
+        self.escalations = EscalationRepository(session)
 
 
 @asynccontextmanager

@@ -15,9 +15,11 @@ from aiohttp import web
 from adapters.local.platform import PLATFORM, Entry, LocalClient, Transcript
 from bot.clock import Clock
 from bot.events import (
+    FLAG_ACTION,
     ActionInvoked,
     Actor,
     CommandInvoked,
+    FlaggedMessage,
     FormSubmitted,
     InboundEvent,
     MessageReceived,
@@ -98,6 +100,7 @@ class LocalAdapter:
         app.router.add_post("/playground/api/say", self._say)
         app.router.add_post("/playground/api/action", self._action)
         app.router.add_post("/playground/api/form", self._form)
+        app.router.add_post("/playground/api/flag", self._flag)
 
     def _authorised(self, request: web.Request) -> bool:
         if self._token is None:
@@ -298,6 +301,42 @@ class LocalAdapter:
                 is_direct=entry.where == "dm",
                 form_id=form_id,
                 values=values,
+            )
+        )
+
+    async def _flag(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        await self._run(
+            self.flag(
+                str(body.get("person", "")),
+                str(body.get("message_id", "")),
+                note=str(body.get("note") or ""),
+            )
+        )
+        return web.json_response({"ok": True})
+
+    async def flag(self, person_id: str, message_id: str, *, note: str = "") -> None:
+        """Flag a message for the moderators, with an optional note (the message shortcut)."""
+        person = self._person(person_id)
+        entry = self._visible(person, message_id)
+        note = note.strip()
+        if len(note) > MAX_TEXT:
+            raise LocalInputError(400, f"notes are limited to {MAX_TEXT} characters")
+        flagged = FlaggedMessage(
+            text=entry.message.text,
+            ref=entry.id,
+            author_id=entry.author if entry.author in self._people else None,
+            note=note,
+        )
+        await self._sink(
+            ActionInvoked(
+                event_id=f"local-{uuid.uuid4()}",
+                actor=self._actor(person),
+                channel_id=entry.channel_id,
+                is_direct=entry.where == "dm",
+                action_id=FLAG_ACTION,
+                value=flagged.model_dump_json(),
+                message_ref=entry.id,
             )
         )
 

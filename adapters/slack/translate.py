@@ -11,9 +11,11 @@ import re
 from typing import Any
 
 from bot.events import (
+    FLAG_ACTION,
     ActionInvoked,
     Actor,
     CommandInvoked,
+    FlaggedMessage,
     FormSubmitted,
     HomeOpened,
     MemberJoined,
@@ -25,7 +27,6 @@ SUFFIX = re.compile(r"#\d+$")
 """Slack needs unique action ids in a message; render adds `#n`, translate removes it."""
 
 FLAG_SHORTCUT = "flag_message"
-FLAG_ACTION = "moderation.flag"
 
 
 def actor(user_id: str, team_id: str, name: str = "") -> Actor:
@@ -168,16 +169,35 @@ def _input_value(element: dict[str, Any]) -> str:
 
 
 def flag_shortcut(body: dict[str, Any]) -> ActionInvoked:
-    """The "Flag for moderators" message shortcut: the flagged message becomes the value."""
+    """The "Flag for moderators" message shortcut: the flagged message becomes the value.
+
+    The answer goes to the shortcut's `response_url` (a trigger id opens modals only).
+    """
     message = body.get("message") or {}
     channel_id = (body.get("channel") or {}).get("id")
+    ts = str(message.get("ts") or "")
+    ref = f"{channel_id}:{ts}" if channel_id and ts else None
+    flagged = FlaggedMessage(
+        text=str(message.get("text", ""))[:2000],
+        ref=ref,
+        author_id=message.get("user") or None,
+        link=_permalink(body, channel_id, ts),
+    )
     return ActionInvoked(
         event_id=f"shortcut:{body['trigger_id']}",
         actor=interaction_actor(body),
         channel_id=channel_id,
         is_direct=_is_dm(channel_id),
-        reply_token=body.get("trigger_id"),
+        reply_token=body.get("response_url") or body.get("trigger_id"),
         action_id=FLAG_ACTION,
-        value=str(message.get("text", ""))[:2000],
-        message_ref=f"{channel_id}:{message.get('ts')}" if channel_id else None,
+        value=flagged.model_dump_json(),
+        message_ref=ref,
     )
+
+
+def _permalink(body: dict[str, Any], channel_id: str | None, ts: str) -> str | None:
+    """Slack's permalink form: the workspace domain, the channel, `p` and the ts digits."""
+    domain = (body.get("team") or {}).get("domain")
+    if not (domain and channel_id and ts):
+        return None
+    return f"https://{domain}.slack.com/archives/{channel_id}/p{ts.replace('.', '')}"

@@ -19,8 +19,10 @@ from typing import Any
 
 from adapters.teams.refs import Ref, Sent
 from bot.events import (
+    FLAG_ACTION,
     ActionInvoked,
     Actor,
+    FlaggedMessage,
     FormSubmitted,
     InboundEvent,
     MemberJoined,
@@ -31,6 +33,10 @@ PLATFORM = "teams"
 DATA_KEY = "cohortbot"
 """The key of our routing data in a card action's `data`; inputs sit beside it."""
 CARD_ACTION = "adaptiveCard/action"
+SUBMIT_ACTION = "composeExtension/submitAction"
+FLAG_COMMAND = "flagMessage"
+"""The message action "Flag for moderators" (teams/manifest.json, composeExtensions)."""
+_TAGS = re.compile(r"<[^>]+>")
 MAX_EVENT_ID = 120
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -46,6 +52,9 @@ def events(activity: dict[str, Any], *, now: datetime) -> list[InboundEvent]:
         value = _dict(activity.get("value"))
         found = submission(activity, _dict(_dict(value.get("action")).get("data")), now=now)
         return [found] if found is not None else []
+    if kind == "invoke" and activity.get("name") == SUBMIT_ACTION:
+        flagged = message_action(activity, now=now)
+        return [flagged] if flagged is not None else []
     if kind == "conversationUpdate":
         return members_added(activity, now=now)
     return []
@@ -151,6 +160,33 @@ def submission(
         Sent(str(conversation_id), str(reply_to)).encode() if reply_to and conversation_id else None
     )
     return ActionInvoked(**common, action_id=str(ours["action"]), value=value, message_ref=card)
+
+
+def message_action(activity: dict[str, Any], *, now: datetime) -> ActionInvoked | None:
+    """The "Flag for moderators" message action: the message it was used on, and the note."""
+    value = _dict(activity.get("value"))
+    if value.get("commandId") != FLAG_COMMAND:
+        return None
+    message = _dict(value.get("messagePayload"))
+    author = _dict(_dict(message.get("from")).get("user"))
+    body = _dict(message.get("body"))
+    content = str(body.get("content") or "")
+    if body.get("contentType") == "html":
+        content = html.unescape(_TAGS.sub(" ", content))
+    common = _common(activity, now=now)
+    where = common["channel_id"] or str(_conversation(activity).get("id", ""))
+    ref = f"{where}:{message['id']}" if message.get("id") else None
+    flagged = FlaggedMessage(
+        text=_SPACES.sub(" ", content).strip()[:2000],
+        ref=ref,
+        # Teams names the author by their Entra object id, not the bot's user id.
+        author_name=str(author.get("displayName") or ""),
+        link=str(message.get("linkToMessage") or "") or None,
+        note=_text(_dict(value.get("data")).get("note")).strip()[:2000],
+    )
+    return ActionInvoked(
+        **common, action_id=FLAG_ACTION, value=flagged.model_dump_json(), message_ref=ref
+    )
 
 
 def members_added(activity: dict[str, Any], *, now: datetime) -> list[InboundEvent]:

@@ -210,9 +210,20 @@ function renderMessage(m) {
   const meta = el("div", { class: "meta" }, el("span", { class: "author" }, name), timeEl(m.sent_at));
   if (m.thread_ref) meta.append(el("span", { class: "tag" }, "in thread"));
   if (m.ephemeral) meta.append(el("span", { class: "tag ephemeral-note" }, "Only visible to you"));
+  if (who === "other" && m.where === "channel") meta.append(flagButton(m));
   node.append(meta, renderBody(m));
   holdControls(node, m.id);
   return node;
+}
+
+// "Flag for moderators" on someone else's channel message, with an optional note.
+function flagButton(m) {
+  const button = el("button", { type: "button", class: "flag-link", title: "Flag for moderators" }, "Flag");
+  button.addEventListener("click", () => {
+    const note = window.prompt("Flag for moderators. A note for them (optional; #content, #conduct, #tech):", "");
+    if (note !== null) post("playground/api/flag", { message_id: m.id, note });
+  });
+  return button;
 }
 
 function timeEl(iso) {

@@ -7,6 +7,7 @@ import time
 from sqlalchemy import func, select
 
 from bot.effects import Effects
+from bot.events import FlaggedMessage
 from bot.messages import Message, Section
 from storage.models import FlowRun, InboxEvent
 from storage.uow import unit_of_work
@@ -177,7 +178,13 @@ async def test_flag_shortcut_is_acknowledged_and_recorded(slack_rig: SlackRig) -
         row = await uow.session.scalar(select(InboxEvent))
     assert row is not None
     assert row.payload["action_id"] == "moderation.flag"
-    assert row.payload["value"] == "an unkind remark"
+    flagged = FlaggedMessage.model_validate_json(row.payload["value"])
+    assert (flagged.text, flagged.author_id, flagged.ref) == (
+        "an unkind remark",
+        "U0OTHER",
+        "C0COHORTA:1547766101.000300",
+    )
+    assert flagged.link == "https://acme.slack.com/archives/C0COHORTA/p1547766101000300"
 
 
 async def test_live_message_is_updated_with_chat_update(slack_rig: SlackRig) -> None:
