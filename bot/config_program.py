@@ -229,6 +229,17 @@ class BadgeConfig(_Model):
     threshold: Number | None = None
 
 
+class RecognitionConfig(_Model):
+    """How badges are checked and how much kudos a person may give."""
+
+    kudos_per_week: int = Field(default=3, ge=0, le=50)
+    """Kudos one person may give in a cohort per calendar week (0 turns kudos off)."""
+    check_every_minutes: int = Field(default=15, ge=1, le=1440)
+    """How often each cohort's activity log is checked for newly earned badges."""
+    helpful_min_ratings: int = Field(default=2, ge=1, le=100)
+    """Usefulness ratings a reviewer needs before the average can earn a badge."""
+
+
 class KpiThreshold(_Model):
     """Traffic-light bounds: at or past `green` is on target, at or past `amber` at risk."""
 
@@ -322,6 +333,7 @@ class ProgramConfig(_Model):
     session: SessionConfig = Field(default_factory=SessionConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     badges: list[BadgeConfig] = Field(default_factory=list)
+    recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)
     kpis: KpiThresholds = Field(default_factory=KpiThresholds)
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
     holidays: list[date] = Field(default_factory=list)

@@ -14,6 +14,7 @@ from bot.engine import FlowEngine
 from bot.scheduler import TaskContext, TaskRegistry
 from flows import (
     availability,
+    badges,
     basics,
     checkin,
     enrolment,
@@ -45,6 +46,7 @@ def register_all(
 
     tasks.register(session_kickoff.KICKOFF_TASK, kickoff)
     setup.register(session_kickoff.install_kickoff)
+    badges.register(router=router, tasks=tasks, config=config, setup=setup)
 
 
 def register_routes(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import SessionFactory
 from storage.repositories.activity import ActivityRepository
+from storage.repositories.badges import BadgeRepository
 from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.flow_runs import FlowRunRepository
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.checkins = CheckinRepository(session)
         self.sessions = SessionRepository(session)
         self.matching = MatchingRepository(session)
+        self.badges = BadgeRepository(session)
 
 
 @asynccontextmanager

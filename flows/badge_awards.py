@@ -1,0 +1,146 @@
+"""Awarding badges: record once, log `badge.awarded`, announce in the channel, DM the person.
+
+Rule passes and manual awards share this path. An award is inserted if absent under the
+unique (cohort, person, badge) key, so repeated or concurrent passes award once and only
+the run whose insert won announces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.config import ProgramConfig
+from bot.config_program import BadgeConfig
+from bot.effects import Effects
+from bot.messages import Context, Message, Section
+from flows import badge_rules
+from storage.models import Cohort
+from storage.repositories.badges import MANUAL, RULE
+
+AWARDED = "badge.awarded"
+
+
+@dataclass(frozen=True)
+class NewAward:
+    person_id: int
+    badge: BadgeConfig
+    source: str
+    awarded_by: int | None = None
+    reason: str | None = None
+
+
+def badge_ref(badge_id: str) -> str:
+    return f"badge:{badge_id}"
+
+
+async def record(effects: Effects, cohort: Cohort, awards: Iterable[NewAward]) -> list[NewAward]:
+    """Insert the awards not held yet and log each; returns the ones this call recorded."""
+    recorded: list[NewAward] = []
+    # A fixed order keeps two concurrent PostgreSQL passes from waiting on each other in a
+    # cycle on the unique key.
+    for award in sorted(awards, key=lambda a: (a.person_id, a.badge.id)):
+        award_id = await effects.uow.badges.award(
+            cohort_id=cohort.id,
+            person_id=award.person_id,
+            badge=award.badge.id,
+            source=award.source,
+            awarded_by=award.awarded_by,
+            reason=award.reason,
+            now=effects.now,
+        )
+        if award_id is None:
+            continue
+        effects.log(
+            AWARDED,
+            person_id=award.person_id,
+            cohort_id=cohort.id,
+            object_ref=badge_ref(award.badge.id),
+            data={"source": award.source, "awarded_by": award.awarded_by, "reason": award.reason},
+        )
+        recorded.append(award)
+    return recorded
+
+
+async def announce(effects: Effects, cohort: Cohort, awards: list[NewAward]) -> None:
+    """One channel post for the awards of this run, and one DM per recipient."""
+    if not awards:
+        return
+    ids = {a.person_id for a in awards} | {a.awarded_by for a in awards if a.awarded_by}
+    people = await effects.uow.people.by_ids(sorted(ids))
+
+    def name(person_id: int | None) -> str:
+        person = people.get(person_id) if person_id is not None else None
+        return person.display_name if person else "someone"
+
+    lines = [_line(award, name(award.person_id), name(award.awarded_by)) for award in awards]
+    if len(lines) == 1:
+        text = f"\U0001f3c5 {lines[0]}"
+    else:
+        text = f"\U0001f3c5 New badges in {cohort.name}:\n" + "\n".join(f"• {x}" for x in lines)
+    await effects.channel(cohort.id, Message(text=text, blocks=[Section(text=text)]))
+    by_person: dict[int, list[NewAward]] = {}
+    for award in awards:
+        by_person.setdefault(award.person_id, []).append(award)
+    for person_id, theirs in by_person.items():
+        await effects.dm(person_id, _congratulations(cohort, theirs))
+
+
+def _line(award: NewAward, recipient: str, giver: str) -> str:
+    badge = award.badge
+    if award.source == MANUAL:
+        why = f": {award.reason}" if award.reason else ""
+        return f"{giver} awarded {recipient} the *{badge.name}* badge{why}"
+    what = f" ({badge.description})" if badge.description else ""
+    return f"{recipient} earned the *{badge.name}* badge{what}"
+
+
+def _congratulations(cohort: Cohort, awards: list[NewAward]) -> Message:
+    names = ", ".join(f"*{a.badge.name}*" for a in awards)
+    noun = "badge" if len(awards) == 1 else "badges"
+    text = f"Congratulations! You earned the {names} {noun} in {cohort.name}."
+    details = [
+        f"{a.badge.name}: {a.reason or a.badge.description}"
+        for a in awards
+        if a.reason or a.badge.description
+    ]
+    blocks: list[Section | Context] = [Section(text=text)]
+    blocks += [Context(text=line) for line in details]
+    blocks.append(Context(text="`/cohort me` shows all your badges."))
+    return Message(text=text, blocks=list(blocks))
+
+
+async def evaluate(
+    effects: Effects,
+    cohort: Cohort,
+    program: ProgramConfig,
+    *,
+    person_ids: Iterable[int] | None = None,
+) -> list[NewAward]:
+    """Award every rule badge earned and not yet held (of some people only, when given)."""
+    if not program.badges:
+        return []
+    uow = effects.uow
+    earned = await badge_rules.earned(
+        uow,
+        cohort_id=cohort.id,
+        badges=program.badges,
+        settings=program.recognition,
+        person_ids=person_ids,
+    )
+    missing = earned - await uow.badges.held(cohort.id)
+    if not missing:
+        return []
+    by_id = {badge.id: badge for badge in program.badges}
+    known = await uow.people.by_ids(sorted({person_id for person_id, _ in missing}))
+    recorded = await record(
+        effects,
+        cohort,
+        [
+            NewAward(person_id=person_id, badge=by_id[badge_id], source=RULE)
+            for person_id, badge_id in missing
+            if person_id in known
+        ],
+    )
+    await announce(effects, cohort, recorded)
+    return recorded
