@@ -16,7 +16,7 @@ from bot.effects import Effects
 from bot.messages import Context, Message, Section
 from flows import badge_rules
 from storage.models import Cohort
-from storage.repositories.badges import MANUAL, RULE
+from storage.repositories.badges import MANUAL, RULE, NewAwardRow
 
 AWARDED = "badge.awarded"
 
@@ -36,21 +36,23 @@ def badge_ref(badge_id: str) -> str:
 
 async def record(effects: Effects, cohort: Cohort, awards: Iterable[NewAward]) -> list[NewAward]:
     """Insert the awards not held yet and log each; returns the ones this call recorded."""
-    recorded: list[NewAward] = []
-    # A fixed order keeps two concurrent PostgreSQL passes from waiting on each other in a
-    # cycle on the unique key.
-    for award in sorted(awards, key=lambda a: (a.person_id, a.badge.id)):
-        award_id = await effects.uow.badges.award(
-            cohort_id=cohort.id,
-            person_id=award.person_id,
-            badge=award.badge.id,
-            source=award.source,
-            awarded_by=award.awarded_by,
-            reason=award.reason,
-            now=effects.now,
-        )
-        if award_id is None:
-            continue
+    wanted = sorted(awards, key=lambda a: (a.person_id, a.badge.id))
+    recorded_keys = await effects.uow.badges.award(
+        cohort_id=cohort.id,
+        awards=[
+            NewAwardRow(
+                person_id=a.person_id,
+                badge=a.badge.id,
+                source=a.source,
+                awarded_by=a.awarded_by,
+                reason=a.reason,
+            )
+            for a in wanted
+        ],
+        now=effects.now,
+    )
+    recorded = [a for a in wanted if (a.person_id, a.badge.id) in recorded_keys]
+    for award in recorded:
         effects.log(
             AWARDED,
             person_id=award.person_id,
@@ -58,7 +60,6 @@ async def record(effects: Effects, cohort: Cohort, awards: Iterable[NewAward]) -
             object_ref=badge_ref(award.badge.id),
             data={"source": award.source, "awarded_by": award.awarded_by, "reason": award.reason},
         )
-        recorded.append(award)
     return recorded
 
 
@@ -114,10 +115,8 @@ async def evaluate(
     effects: Effects,
     cohort: Cohort,
     program: ProgramConfig,
-    *,
-    person_ids: Iterable[int] | None = None,
 ) -> list[NewAward]:
-    """Award every rule badge earned and not yet held (of some people only, when given)."""
+    """Award every rule badge earned in the cohort and not yet held."""
     if not program.badges:
         return []
     uow = effects.uow
@@ -126,7 +125,6 @@ async def evaluate(
         cohort_id=cohort.id,
         badges=program.badges,
         settings=program.recognition,
-        person_ids=person_ids,
     )
     missing = earned - await uow.badges.held(cohort.id)
     if not missing:

@@ -47,11 +47,8 @@ class CountRule:
         cohort_id: int,
         threshold: float,
         settings: RecognitionConfig,
-        person_ids: Iterable[int] | None,
     ) -> set[int]:
-        counts = await uow.badges.counts_by_person(
-            cohort_id=cohort_id, verb=self.verb, person_ids=person_ids
-        )
+        counts = await uow.badges.counts_by_person(cohort_id=cohort_id, verb=self.verb)
         return {person_id for person_id, count in counts.items() if count >= threshold}
 
 
@@ -62,8 +59,6 @@ class RowsRule:
     verb: str
     default_threshold: float
     judge: Judge
-    rows_name_the_earner: bool = True
-    """False when the earner is in the row's data, not its person (a rating names the author)."""
 
     async def earners(
         self,
@@ -72,16 +67,9 @@ class RowsRule:
         cohort_id: int,
         threshold: float,
         settings: RecognitionConfig,
-        person_ids: Iterable[int] | None,
     ) -> set[int]:
-        wanted = None if person_ids is None else set(person_ids)
-        rows = await uow.badges.facts(
-            cohort_id=cohort_id,
-            verb=self.verb,
-            person_ids=wanted if self.rows_name_the_earner else None,
-        )
-        earned = self.judge(rows, threshold, settings)
-        return earned if wanted is None else earned & wanted
+        rows = await uow.badges.facts(cohort_id=cohort_id, verb=self.verb)
+        return self.judge(rows, threshold, settings)
 
 
 Rule = CountRule | RowsRule
@@ -153,7 +141,7 @@ RULES: dict[str, Rule] = {
     "first_checkin": CountRule("checkin.answered", 1),
     "checkin_streak": RowsRule("checkin.answered", 4, _streaks),
     "reviews_given": RowsRule("review.given", 1, _reviews_given),
-    "review_usefulness_avg": RowsRule("review.rated", 4.5, _helpful, rows_name_the_earner=False),
+    "review_usefulness_avg": RowsRule("review.rated", 4.5, _helpful),
     "sessions_hosted": CountRule("session.started", 1),
     "program_completed": CountRule("program.completed", 1),
 }
@@ -172,10 +160,8 @@ async def earned(
     cohort_id: int,
     badges: list[BadgeConfig],
     settings: RecognitionConfig,
-    person_ids: Iterable[int] | None = None,
 ) -> set[tuple[int, str]]:
-    """(person id, badge id) for every rule badge earned in the cohort (by some people only)."""
-    wanted = None if person_ids is None else sorted(set(person_ids))
+    """(person id, badge id) for every rule badge earned in the cohort."""
     found: set[tuple[int, str]] = set()
     for badge in badges:
         rule = rule_of(badge)
@@ -184,7 +170,7 @@ async def earned(
         given = badge.threshold
         threshold = float(given if given is not None else rule.default_threshold)
         for person_id in await rule.earners(
-            uow, cohort_id=cohort_id, threshold=threshold, settings=settings, person_ids=wanted
+            uow, cohort_id=cohort_id, threshold=threshold, settings=settings
         ):
             found.add((person_id, badge.id))
     return found

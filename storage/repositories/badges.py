@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, distinct, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Activity, BadgeAward, Kudos, Person
-from storage.upsert import insert_ignoring_conflict
 
 RULE = "rule"
+AWARDS_PER_STATEMENT = 1000
 MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class NewAwardRow:
+    person_id: int
+    badge: str
+    source: str = RULE
+    awarded_by: int | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,35 +43,42 @@ class BadgeRepository:
     # --- awards -------------------------------------------------------------------------------
 
     async def award(
-        self,
-        *,
-        cohort_id: int,
-        person_id: int,
-        badge: str,
-        source: str,
-        awarded_by: int | None,
-        reason: str | None,
-        now: datetime,
-    ) -> int | None:
-        """Record the award and return its id; None when the person already has the badge.
+        self, *, cohort_id: int, awards: Sequence[NewAwardRow], now: datetime
+    ) -> set[tuple[int, str]]:
+        """Record the awards not held yet, in one statement; returns (person, badge) recorded.
 
-        Insert-if-absent on (cohort, person, badge): of two concurrent runs only one gets
-        an id, so only one announces.
+        Insert-if-absent on (cohort, person, badge): of two concurrent runs only one records
+        each award, so only one announces it. Rows go in (person, badge) order, so two
+        concurrent PostgreSQL passes never wait on each other in a cycle.
         """
-        return await insert_ignoring_conflict(
-            self._session,
-            BadgeAward,
-            {
-                "cohort_id": cohort_id,
-                "person_id": person_id,
-                "badge": badge,
-                "source": source,
-                "awarded_by": awarded_by,
-                "reason": reason,
-                "awarded_at": now,
-            },
-            conflict_columns=("cohort_id", "person_id", "badge"),
-        )
+        ordered = sorted(awards, key=lambda row: (row.person_id, row.badge))
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        recorded: set[tuple[int, str]] = set()
+        # Chunks keep a statement under the drivers' bound-parameter limits (32,767).
+        for start in range(0, len(ordered), AWARDS_PER_STATEMENT):
+            statement = (
+                insert(BadgeAward)
+                .values(
+                    [
+                        {
+                            "cohort_id": cohort_id,
+                            "person_id": row.person_id,
+                            "badge": row.badge,
+                            "source": row.source,
+                            "awarded_by": row.awarded_by,
+                            "reason": row.reason,
+                            "awarded_at": now,
+                        }
+                        for row in ordered[start : start + AWARDS_PER_STATEMENT]
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["cohort_id", "person_id", "badge"])
+                .returning(BadgeAward.person_id, BadgeAward.badge)
+            )
+            result = await self._session.execute(statement)
+            recorded |= {(int(person_id), str(badge)) for person_id, badge in result}
+        return recorded
 
     async def get(self, award_id: int) -> BadgeAward | None:
         return await self._session.get(BadgeAward, award_id)
@@ -127,9 +144,7 @@ class BadgeRepository:
 
     # --- what the rules count (reads of the activity log) -------------------------------------
 
-    async def counts_by_person(
-        self, *, cohort_id: int, verb: str, person_ids: Iterable[int] | None = None
-    ) -> dict[int, int]:
+    async def counts_by_person(self, *, cohort_id: int, verb: str) -> dict[int, int]:
         """Distinct objects (or rows, when a row names none) per person for one verb."""
         object_or_row = func.coalesce(Activity.object, cast(Activity.id, String))
         distinct_objects = func.count(distinct(object_or_row))
@@ -138,20 +153,14 @@ class BadgeRepository:
             Activity.verb == verb,
             Activity.person_id.is_not(None),
         )
-        if person_ids is not None:
-            query = query.where(Activity.person_id.in_(list(person_ids)))
         rows = await self._session.execute(query.group_by(Activity.person_id))
         return {int(person_id): int(count) for person_id, count in rows if person_id is not None}
 
-    async def facts(
-        self, *, cohort_id: int, verb: str, person_ids: Iterable[int] | None = None
-    ) -> list[LoggedFact]:
-        """The rows of one verb in a cohort (of some people only, when given)."""
+    async def facts(self, *, cohort_id: int, verb: str) -> list[LoggedFact]:
+        """The rows of one verb in a cohort, oldest first."""
         query = select(Activity.person_id, Activity.object, Activity.data).where(
             Activity.cohort_id == cohort_id, Activity.verb == verb
         )
-        if person_ids is not None:
-            query = query.where(Activity.person_id.in_(list(person_ids)))
         rows = await self._session.execute(query.order_by(Activity.at, Activity.id))
         return [
             LoggedFact(person_id=person_id, object_ref=object_ref, data=dict(data or {}))
