@@ -7,6 +7,7 @@ logged the facts. Each active cohort's log is checked every
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from bot.cohort_setup import CohortSetup, CohortSetupContext
@@ -18,10 +19,12 @@ from bot.messages import Context, Message, Section
 from bot.scheduler import TaskContext, TaskRegistry, Timers
 from flows import kudos, me
 from flows.badge_awards import NewAward, announce, evaluate, record
-from flows.badge_rules import rule_of
+from flows.badge_rules import MANUAL_RULE, RULES, rule_of
 from flows.mentioned import mentioned_member
 from storage.models import BadgeAward, Cohort
 from storage.repositories.badges import MANUAL
+
+log = logging.getLogger(__name__)
 
 CHECK_TASK = "badges.check"
 SLOTS = ("a", "b")
@@ -229,6 +232,17 @@ def register(
     async def listing(ctx: CommandContext) -> None:
         await badges_command(ctx, config=config)
 
+    for key, program in config.programs.items():
+        for badge in program.badges:
+            if rule_of(badge) is None and badge.rule != MANUAL_RULE:
+                log.warning(
+                    "badge %s of program %s names an unknown rule %r: it can only be "
+                    "awarded by hand (known rules: %s)",
+                    badge.id,
+                    key,
+                    badge.rule,
+                    ", ".join(sorted(RULES)),
+                )
     tasks.register(CHECK_TASK, check_task)
     setup.register(install_check)
     router.register(BADGE, award)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.config import ConfigError
 from bot.effects import Effects
 from flows.badge_awards import NewAward, evaluate
 from flows.badge_rules import longest_streak
@@ -16,7 +17,15 @@ from storage.db import create_engine, is_sqlite, session_factory
 from storage.models import Activity, BadgeAward
 from storage.uow import unit_of_work
 from tests.flows.badge_helpers import a_badge_pass, award_rows, awards, badge_posts, seed
-from tests.flows.checkin_helpers import join, logged, person_id, replies, shipped, submit
+from tests.flows.checkin_helpers import (
+    config_with,
+    join,
+    logged,
+    person_id,
+    replies,
+    shipped,
+    submit,
+)
 from tests.harness import CHANNEL, Playground, running_bot
 
 
@@ -353,3 +362,23 @@ async def test_me_shows_my_badges_and_kudos(sqlite_url: str) -> None:
         assert fields["Badges"] == "\U0001f3c5 Session host"
         assert fields["Kudos received"] == "1"
         assert fields["Your role"] == "participant"
+
+
+async def test_a_manual_badge_is_never_awarded_by_the_rule_pass(sqlite_url: str) -> None:
+    config = config_with(sqlite_url, **{"rule: program_completed": "rule: manual"})
+    async with running_bot(config) as playground:
+        await join(playground, "yuki")
+        await seed(playground, "program.completed", "yuki")
+        await a_badge_pass(playground)
+        assert await awards(playground) == {}
+
+        await playground.say("dana", "/cohort badge award @yuki program-completed", channel=CHANNEL)
+
+        assert set(await awards(playground)) == {("Yuki Tanaka", "program-completed")}
+
+
+def test_recognition_settings_are_validated(sqlite_url: str) -> None:
+    with pytest.raises(ConfigError, match="kudos_per_week"):
+        config_with(sqlite_url, **{"kudos_per_week: 3": "kudos_per_week: -1"})
+    with pytest.raises(ConfigError, match="check_every_minutes"):
+        config_with(sqlite_url, **{"check_every_minutes: 15": "check_every_minutes: 0"})

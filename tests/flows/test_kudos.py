@@ -8,7 +8,15 @@ import pytest
 
 from flows.kudos import week_start
 from tests.flows.badge_helpers import all_kudos
-from tests.flows.checkin_helpers import channel_posts, join, logged, person_id, replies, shipped
+from tests.flows.checkin_helpers import (
+    channel_posts,
+    config_with,
+    join,
+    logged,
+    person_id,
+    replies,
+    shipped,
+)
 from tests.harness import CHANNEL, running_bot
 
 
@@ -103,3 +111,14 @@ def test_the_kudos_week_starts_on_monday_midnight_in_the_cohort_time_zone() -> N
     assert week_start(sunday_evening, "Europe/Berlin") == datetime(2026, 11, 22, 23, tzinfo=UTC)
     assert week_start(sunday_evening, "Asia/Tokyo") == datetime(2026, 11, 29, 15, tzinfo=UTC)
     assert week_start(sunday_evening, "Not/AZone") == datetime(2026, 11, 23, tzinfo=UTC)
+
+
+async def test_a_program_can_turn_kudos_off(sqlite_url: str) -> None:
+    config = config_with(sqlite_url, **{"kudos_per_week: 3": "kudos_per_week: 0"})
+    async with running_bot(config) as playground:
+        await join(playground, "alex", "priya")
+
+        await playground.say("priya", "/cohort kudos @alex for the tips", channel=CHANNEL)
+
+        assert (await replies(playground, "priya"))[-1] == "Kudos are turned off in Pilot cohort A."
+        assert await all_kudos(playground) == []
