@@ -13,7 +13,7 @@ from typing import Any
 from bot.config import AppConfig
 
 # An entry point, like the composition root, so it may name the flow module it uses.
-from flows.open_badges import Issued, assertion
+from flows.open_badges import assertion, issued_award
 from storage import migrate
 from storage.db import create_engine, session_factory
 from storage.models import Person
@@ -86,13 +86,7 @@ async def _export(
     base_url = config.server.public_url
     documents = []
     for award in await uow.badges.of_person(person.id, cohort_id):
-        cohort = await uow.cohorts.get(award.cohort_id)
-        program = config.programs.get(cohort.program) if cohort else None
-        badge = next((b for b in program.badges if b.id == award.badge), None) if program else None
-        if cohort is None or program is None or badge is None:
-            continue  # a badge no longer in app.yaml cannot be described
-        issued = Issued(
-            award=award, cohort=cohort, program_key=cohort.program, program=program, badge=badge
-        )
-        documents.append(assertion(issued, person, base_url=base_url))
+        issued = await issued_award(uow, config, award.id)
+        if issued is not None:  # a badge no longer in app.yaml cannot be described
+            documents.append(assertion(issued, person, base_url=base_url))
     return Export(person=person, assertions=documents)

@@ -22,6 +22,7 @@ from flows import (
     session,
     session_kickoff,
 )
+from flows.badge_hosting import add_badge_routes
 from flows.session_calendar import add_calendar_routes
 from storage.db import SessionFactory
 
@@ -56,5 +57,6 @@ def register_routes(
     config: AppConfig,
     now: Callable[[], datetime],
 ) -> None:
-    """HTTP endpoints that flows serve (the session calendar)."""
+    """HTTP endpoints that flows serve (the session calendar, hosted badges)."""
     add_calendar_routes(app, sessions=sessions, config=config, now=now)
+    add_badge_routes(app, sessions=sessions, config=config)

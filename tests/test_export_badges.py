@@ -16,7 +16,7 @@ from bot.cli import main
 from tests.conftest import REPO_ROOT
 from tests.flows.badge_helpers import a_badge_pass
 from tests.flows.checkin_helpers import join, shipped
-from tests.harness import CHANNEL, running_bot
+from tests.harness import CHANNEL, Playground, demo_config, running_bot
 
 PUBLIC = "https://cohortbot.example.com"
 
@@ -27,15 +27,19 @@ def export(url: str, *options: str, public_url: str = PUBLIC) -> Result:
     return CliRunner().invoke(main, args, env=env)
 
 
-async def awarded_in_the_playground(url: str) -> None:
+async def award_some(playground: Playground) -> None:
     """Dana hosts a session (a rule badge); she awards Sam a badge by hand; Alex joins."""
+    await join(playground, "alex")
+    await playground.say("dana", "/cohort session start", channel=CHANNEL)
+    await a_badge_pass(playground)
+    await playground.say(
+        "dana", "/cohort badge award @sam program-completed for the pilot", channel=CHANNEL
+    )
+
+
+async def awarded_in_the_playground(url: str) -> None:
     async with running_bot(shipped(url)) as playground:
-        await join(playground, "alex")
-        await playground.say("dana", "/cohort session start", channel=CHANNEL)
-        await a_badge_pass(playground)
-        await playground.say(
-            "dana", "/cohort badge award @sam program-completed for the pilot", channel=CHANNEL
-        )
+        await award_some(playground)
 
 
 def check_assertion(document: dict[str, Any], email: str) -> None:
@@ -52,7 +56,7 @@ def check_assertion(document: dict[str, Any], email: str) -> None:
     assert datetime.fromisoformat(document["issuedOn"]).tzinfo is not None
     badge = document["badge"]
     assert badge["type"] == "BadgeClass"
-    assert badge["id"].startswith(f"{PUBLIC}/badges/pilot/")
+    assert badge["id"].startswith(f"{PUBLIC}/badges/classes/pilot/")
     assert badge["name"]
     assert badge["description"]
     assert badge["criteria"]["narrative"]
@@ -62,7 +66,7 @@ def check_assertion(document: dict[str, Any], email: str) -> None:
     issuer = badge["issuer"]
     assert issuer["type"] == "Profile"
     assert (issuer["id"], issuer["name"], issuer["url"]) == (
-        f"{PUBLIC}/badges/issuer/pilot",
+        f"{PUBLIC}/badges/issuers/pilot",
         "Peer learning pilot",
         PUBLIC,
     )
@@ -120,3 +124,28 @@ async def test_export_refuses_unknown_people_people_without_email_and_unknown_co
     assert "server.public_url is not set" in unverifiable.stderr
     for document in json.loads(unverifiable.stdout):
         assert document["id"].startswith("urn:uuid:")
+
+
+async def test_the_bot_hosts_each_exported_assertion_its_badge_class_and_issuer_at_their_ids(
+    database_url: str,
+) -> None:
+    async with running_bot(demo_config(database_url, COHORTBOT_PUBLIC_URL=PUBLIC)) as playground:
+        await award_some(playground)
+        exported = await asyncio.to_thread(export, database_url, "--person", "sam@example.com")
+        (document,) = json.loads(exported.stdout)
+
+        async def fetch(iri: str) -> tuple[int, Any]:
+            response = await playground.http.get(iri.removeprefix(PUBLIC))
+            body = await response.json(content_type=None) if response.status == 200 else None
+            return response.status, body
+
+        assert await fetch(document["id"]) == (200, document), "hosted as exported, same salt"
+        assert await fetch(document["badge"]["id"]) == (200, document["badge"])
+        assert await fetch(document["badge"]["issuer"]["id"]) == (
+            200,
+            document["badge"]["issuer"],
+        )
+        assert (await fetch(f"{PUBLIC}/badges/assertions/999"))[0] == 404
+        assert (await fetch(f"{PUBLIC}/badges/classes/pilot/golden-star"))[0] == 404
+        response = await playground.http.get(document["id"].removeprefix(PUBLIC))
+        assert response.content_type == "application/ld+json"
