@@ -7,7 +7,7 @@ the run whose insert won announces it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.config import ProgramConfig
@@ -19,6 +19,9 @@ from storage.models import Cohort
 from storage.repositories.badges import MANUAL, RULE, NewAwardRow
 
 AWARDED = "badge.awarded"
+ONE_LINE_EACH = 10
+"""Up to this many awards in a pass, each gets its own line; more are grouped by badge."""
+MAX_POST = 2800
 
 
 @dataclass(frozen=True)
@@ -74,17 +77,53 @@ async def announce(effects: Effects, cohort: Cohort, awards: list[NewAward]) -> 
         person = people.get(person_id) if person_id is not None else None
         return person.display_name if person else "someone"
 
-    lines = [_line(award, name(award.person_id), name(award.awarded_by)) for award in awards]
-    if len(lines) == 1:
-        text = f"\U0001f3c5 {lines[0]}"
+    if len(awards) == 1:
+        (award,) = awards
+        posts = [f"\U0001f3c5 {_line(award, name(award.person_id), name(award.awarded_by))}"]
+    elif len(awards) <= ONE_LINE_EACH:
+        lines = [f"• {_line(a, name(a.person_id), name(a.awarded_by))}" for a in awards]
+        posts = pack(f"\U0001f3c5 New badges in {cohort.name}:", lines)
     else:
-        text = f"\U0001f3c5 New badges in {cohort.name}:\n" + "\n".join(f"• {x}" for x in lines)
-    await effects.channel(cohort.id, Message(text=text, blocks=[Section(text=text)]))
+        posts = pack(f"\U0001f3c5 New badges in {cohort.name}:", _grouped(awards, name))
+    for text in posts:
+        await effects.channel(cohort.id, Message(text=text, blocks=[Section(text=text)]))
     by_person: dict[int, list[NewAward]] = {}
     for award in awards:
         by_person.setdefault(award.person_id, []).append(award)
     for person_id, theirs in by_person.items():
         await effects.dm(person_id, _congratulations(cohort, theirs))
+
+
+def _grouped(awards: list[NewAward], name: Callable[[int | None], str]) -> list[str]:
+    """One line per badge naming everyone who earned it (long lists over several lines)."""
+    by_badge: dict[str, list[NewAward]] = {}
+    for award in awards:
+        by_badge.setdefault(award.badge.id, []).append(award)
+    lines: list[str] = []
+    for group in by_badge.values():
+        head = f"• *{group[0].badge.name}* ({len(group)}): "
+        names = sorted(name(a.person_id) for a in group)
+        line = head
+        for person in names:
+            if len(line) + len(person) + 2 > MAX_POST // 2 and line != head:
+                lines.append(line.removesuffix(", "))
+                line = head
+            line += f"{person}, "
+        lines.append(line.removesuffix(", "))
+    return lines
+
+
+def pack(header: str, lines: list[str]) -> list[str]:
+    """The header and lines in as few posts as fit Slack's 3,000-character section limit."""
+    posts: list[str] = []
+    current = header
+    for line in lines:
+        if len(current) + 1 + len(line) > MAX_POST and current != header:
+            posts.append(current)
+            current = header
+        current += "\n" + line
+    posts.append(current)
+    return posts
 
 
 def _line(award: NewAward, recipient: str, giver: str) -> str:

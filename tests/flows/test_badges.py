@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.config import ConfigError
 from bot.effects import Effects
-from flows.badge_awards import NewAward, evaluate
+from flows.badge_awards import MAX_POST, NewAward, evaluate, pack
 from flows.badge_rules import longest_streak
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.models import Activity, BadgeAward
@@ -382,3 +382,43 @@ def test_recognition_settings_are_validated(sqlite_url: str) -> None:
         config_with(sqlite_url, **{"kudos_per_week: 3": "kudos_per_week: -1"})
     with pytest.raises(ConfigError, match="check_every_minutes"):
         config_with(sqlite_url, **{"check_every_minutes: 15": "check_every_minutes: 0"})
+
+
+PARTICIPANTS = ("alex", "priya", "jordan", "lena", "tom", "aisha")
+
+
+async def test_a_pass_with_many_awards_announces_them_grouped_by_badge(sqlite_url: str) -> None:
+    async with running_bot(shipped(sqlite_url)) as playground:
+        await join(playground, *PARTICIPANTS)
+        for handle in PARTICIPANTS:
+            for number in (1, 2, 3, 4):
+                await seed(playground, "checkin.answered", handle, data={"number": number})
+
+        await a_badge_pass(playground)
+
+        assert len(await awards(playground)) == 12
+        (post,) = await badge_posts(playground)
+        assert post.splitlines() == [
+            "\U0001f3c5 New badges in Pilot cohort A:",
+            "• *First check-in* (6): Aisha Bello, Alex Schneider, Jordan Lee, Lena Vogel, "
+            "Priya Raman, Tom Whitaker",
+            "• *Four-week streak* (6): Aisha Bello, Alex Schneider, Jordan Lee, Lena Vogel, "
+            "Priya Raman, Tom Whitaker",
+        ]
+        for handle in PARTICIPANTS:
+            congratulated = [t for t in await playground.dm_texts(handle) if "You earned" in t]
+            assert congratulated == [
+                "Congratulations! You earned the *First check-in*, *Four-week streak* badges "
+                "in Pilot cohort A."
+            ], "one DM per person per pass"
+
+
+def test_long_announcements_are_split_into_posts_within_the_section_limit() -> None:
+    lines = [f"• {'x' * 90} {number}" for number in range(100)]
+
+    posts = pack("\U0001f3c5 New badges:", lines)
+
+    assert len(posts) > 1
+    assert all(len(post) <= MAX_POST for post in posts)
+    assert all(post.startswith("\U0001f3c5 New badges:\n") for post in posts)
+    assert [line for post in posts for line in post.splitlines()[1:]] == lines
