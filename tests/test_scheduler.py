@@ -104,14 +104,16 @@ async def test_occurrence_runs_once_across_a_restart(database_url: str) -> None:
             key="review:7:deadline", task=TASK, at=clock.now() + timedelta(hours=1)
         )
     clock.advance(timedelta(hours=2))
-    assert await bot.scheduler.tick() == 1
+    await bot.scheduler.tick()
+    assert len(await runs(bot)) == 1
     await bot.stop()
 
+    # The shipped app.yaml has timers of its own (the badge pass), so count this one's runs.
     reopened = await start_bot(database_url, clock)
     try:
-        assert await reopened.scheduler.tick() == 0
+        await reopened.scheduler.tick()
         clock.advance(timedelta(days=1))
-        assert await reopened.scheduler.tick() == 0
+        await reopened.scheduler.tick()
         assert len(await runs(reopened)) == 1
     finally:
         await reopened.stop()
@@ -143,7 +145,14 @@ async def test_two_processes_on_one_postgres_run_each_occurrence_once(postgres_u
             [f"reminder:{n}" for n in range(30)] + ["cohort:pilot-a:checkin"]
         )
         async with unit_of_work(first.sessions) as uow:
-            claims = list(await uow.session.scalars(select(OccurrenceClaim)))
+            claims = list(
+                await uow.session.scalars(
+                    select(OccurrenceClaim).where(
+                        OccurrenceClaim.item_key.startswith("reminder:")
+                        | (OccurrenceClaim.item_key == "cohort:pilot-a:checkin")
+                    )
+                )
+            )
         assert len(claims) == 31
     finally:
         await first.stop()
@@ -217,7 +226,8 @@ async def test_cancelled_timer_never_runs(sqlite_url: str) -> None:
             await timers.run_once(key="x", task=TASK, at=clock.now() + timedelta(minutes=5))
             assert await timers.cancel("x")
         clock.advance(timedelta(hours=1))
-        assert await bot.scheduler.tick() == 0
+        await bot.scheduler.tick()
+        assert await runs(bot) == []
     finally:
         await bot.stop()
 
