@@ -100,7 +100,13 @@ async def run_check(task: TaskContext, *, config: AppConfig) -> None:
     program = config.programs.get(cohort.program) if cohort else None
     if cohort is None or program is None or cohort.status != "active":
         return
-    await evaluate(task.effects, cohort, program)
+    try:
+        # A savepoint: a pass that fails leaves no half-announced awards, and the next
+        # pass is still booked below, so one bad pass does not stop the chain.
+        async with task.uow.session.begin_nested():
+            await evaluate(task.effects, cohort, program)
+    except Exception:
+        log.exception("badge pass failed", extra={"cohort_id": cohort.id})
     following = SLOTS[1] if task.payload.get("slot") == SLOTS[0] else SLOTS[0]
     await book_check(Timers(task.uow, task.now), cohort.id, program, slot=following, now=task.now)
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.config import ConfigError
 from bot.effects import Effects
+from flows import badge_awards
 from flows.badge_awards import MAX_POST, NewAward, evaluate, pack
 from flows.badge_rules import longest_streak
 from storage.db import create_engine, is_sqlite, session_factory
@@ -422,3 +423,25 @@ def test_long_announcements_are_split_into_posts_within_the_section_limit() -> N
     assert all(len(post) <= MAX_POST for post in posts)
     assert all(post.startswith("\U0001f3c5 New badges:\n") for post in posts)
     assert [line for post in posts for line in post.splitlines()[1:]] == lines
+
+
+async def test_a_failing_pass_awards_nothing_half_and_the_next_pass_still_runs(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_bot(shipped(database_url)) as playground:
+        await join(playground, "alex")
+        await seed(playground, "checkin.answered", "alex", data={"number": 1})
+        announce = badge_awards.announce
+
+        async def broken(*_args: Any, **_kwargs: Any) -> None:
+            raise RuntimeError("the channel is gone")
+
+        monkeypatch.setattr(badge_awards, "announce", broken)
+        await a_badge_pass(playground)
+        assert await awards(playground) == {}, "the award rolled back with its announcement"
+        assert await logged(playground, "badge.awarded") == []
+
+        monkeypatch.setattr(badge_awards, "announce", announce)
+        await a_badge_pass(playground)
+        assert set(await awards(playground)) == {("Alex Schneider", "first-checkin")}
+        assert len(await badge_posts(playground)) == 1
