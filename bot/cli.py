@@ -16,6 +16,9 @@ from aiohttp import web
 
 from adapters.teams.package import build_package
 from bot.app import CohortBot, StartupError
+from bot.badge_export import EXIT_USAGE as BADGE_EXPORT_USAGE
+from bot.badge_export import ExportProblem as BadgeExportProblem
+from bot.badge_export import export_badges
 from bot.clock import SystemClock
 from bot.cohort_setup import CohortSetup
 from bot.commands import CommandRouter
@@ -421,3 +424,53 @@ def xapi_status(config_path: Path | None) -> None:
         click.echo("Refused by the LRS (not retried):")
         for line in failed:
             click.echo(f"  {line}")
+
+
+@main.command("export-badges")
+@config_option
+@click.option(
+    "--person",
+    "person",
+    required=True,
+    help="Whose badges: an email, a platform:user id (slack:U0123, local:alex) or a number.",
+)
+@click.option("--cohort", "cohort_key", default=None, help="Only the badges of this cohort.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the JSON here instead of to standard output.",
+)
+def export_badges_command(
+    config_path: Path | None, person: str, cohort_key: str | None, out: Path | None
+) -> None:
+    """Export a person's badges as Open Badges 2.0 assertions (a JSON list).
+
+    The recipient is the person's email, hashed with a salt; verification is hosted,
+    with ids under server.public_url. Exit code 0: written; 1: the person is unknown
+    or has no email; 2: usage error.
+    """
+    config = _config(config_path)
+    try:
+        export = _run(lambda: export_badges(config, person=person, cohort_key=cohort_key))
+    except BadgeExportProblem as problem:
+        click.echo(f"cohortbot export-badges: {problem}", err=True)
+        sys.exit(problem.code)
+    text = json.dumps(export.assertions, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as error:
+            click.echo(f"cohortbot export-badges: cannot write {out}: {error}", err=True)
+            sys.exit(BADGE_EXPORT_USAGE)
+    name = export.person.display_name or person
+    where = f" to {out}" if out else ""
+    click.echo(f"Exported {len(export.assertions)} badge(s) of {name}{where}.", err=True)
+    if not config.server.public_url:
+        click.echo(
+            "server.public_url is not set: the ids are urn:uuid names, so the badges "
+            "cannot be verified as hosted until it is (COHORTBOT_PUBLIC_URL).",
+            err=True,
+        )

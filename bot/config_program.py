@@ -278,6 +278,17 @@ class QuizConfig(_Model):
     questions: list[QuizQuestion] = Field(min_length=1, max_length=20)
 
 
+class RecognitionConfig(_Model):
+    """How badges are checked and how much kudos a person may give."""
+
+    kudos_per_week: int = Field(default=3, ge=0, le=50)
+    """Kudos one person may give in a cohort per calendar week (0 turns kudos off)."""
+    check_every_minutes: int = Field(default=15, ge=1, le=1440)
+    """How often each cohort's activity log is checked for newly earned badges."""
+    helpful_min_ratings: int = Field(default=2, ge=1, le=100)
+    """Usefulness ratings a reviewer needs before the average can earn a badge."""
+
+
 class KpiThreshold(_Model):
     """Traffic-light bounds: at or past `green` is on target, at or past `amber` at risk."""
 
@@ -429,6 +440,7 @@ class ProgramConfig(_Model):
     badges: list[BadgeConfig] = Field(default_factory=list)
     quizzes: list[QuizConfig] = Field(default_factory=list)
     """Question banks for `/cohort quiz <id>`."""
+    recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)
     kpis: KpiThresholds = Field(default_factory=KpiThresholds)
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
     finale: FinaleConfig = Field(default_factory=FinaleConfig)

@@ -53,6 +53,7 @@ async def home_page(uow: UnitOfWork, config: AppConfig, person: Person, now: dat
         items = [("Your role", ", ".join(sorted(ROLE_LABELS.get(r, r) for r in roles)))]
         if session is not None:
             items.append(("Next session", f"{session:%a %d %b, %H:%M} ({cohort.time_zone})"))
+        items += await _recognition(uow, config, person, cohort)
         blocks += [Divider(), Section(text=f"*{cohort.name}*"), Fields(items=items)]
     waiting = await uow.flow_runs.waiting(person.id)
     blocks.append(Divider())
@@ -66,3 +67,19 @@ async def home_page(uow: UnitOfWork, config: AppConfig, person: Person, now: dat
             Context(text="Nothing is waiting for you. Type `/cohort help` to see what I can do.")
         )
     return Message(text=f"cohortbot home for {person.display_name}", blocks=blocks)
+
+
+async def _recognition(
+    uow: UnitOfWork, config: AppConfig, person: Person, cohort: Cohort
+) -> list[tuple[str, str]]:
+    """The person's badges and kudos received in the cohort, when there are any."""
+    program = config.programs.get(cohort.program)
+    names = {badge.id: badge.name for badge in program.badges} if program else {}
+    badges = [names.get(a.badge, a.badge) for a in await uow.badges.of_person(person.id, cohort.id)]
+    kudos = await uow.badges.kudos_received(person.id, cohort.id)
+    items: list[tuple[str, str]] = []
+    if badges:
+        items.append(("Badges", ", ".join(f"\U0001f3c5 {name}" for name in badges)))
+    if kudos:
+        items.append(("Kudos received", str(kudos)))
+    return items

@@ -16,6 +16,7 @@ from bot.scheduler import TaskContext, TaskRegistry
 from bot.web.dashboard import Dashboard
 from flows import (
     availability,
+    badges,
     basics,
     checkin,
     dashboard_link,
@@ -29,6 +30,7 @@ from flows import (
     session,
     session_kickoff,
 )
+from flows.badge_hosting import add_badge_routes
 from flows.dashboard_view import page_builder
 from flows.session_calendar import add_calendar_routes
 from storage.db import SessionFactory
@@ -61,6 +63,7 @@ def register_all(
     tasks.register(session_kickoff.KICKOFF_TASK, kickoff)
     setup.register(session_kickoff.install_kickoff)
     escalation.register(router=router, tasks=tasks, config=config, setup=setup)
+    badges.register(router=router, tasks=tasks, config=config, setup=setup)
 
 
 def register_routes(
@@ -71,8 +74,9 @@ def register_routes(
     now: Callable[[], datetime],
     links: DashboardLinks,
 ) -> None:
-    """HTTP endpoints that flows serve: the session calendar and the dashboard."""
+    """HTTP endpoints that flows serve: the session calendar, hosted badges, the dashboard."""
     add_calendar_routes(app, sessions=sessions, config=config, now=now)
+    add_badge_routes(app, sessions=sessions, config=config)
     Dashboard(
         sessions=sessions,
         links=links,

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import SessionFactory
 from storage.repositories.activity import ActivityRepository
+from storage.repositories.badges import BadgeRepository
 from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.escalations import EscalationRepository
@@ -49,6 +50,7 @@ class UnitOfWork:
         self.xapi = XapiRepository(session)
         self.polls = PollRepository(session)
         self.escalations = EscalationRepository(session)
+        self.badges = BadgeRepository(session)
 
 
 @asynccontextmanager

@@ -164,3 +164,14 @@ class PeopleRepository:
         return await self._session.scalar(
             select(Person).where(Person.email == email.lower()).order_by(Person.id).limit(1)
         )
+
+    async def by_handle(self, platform: str, user_id: str) -> Person | None:
+        """The person a platform knows by this user id (in any of its workspaces)."""
+        return await self._session.scalar(
+            select(Person)
+            .join(Identity, Identity.person_id == Person.id)
+            .join(Workspace, Workspace.id == Identity.workspace_id)
+            .where(Workspace.platform == platform, Identity.platform_user_id == user_id)
+            .order_by(Identity.id)
+            .limit(1)
+        )
