@@ -19,7 +19,17 @@ from pathlib import Path
 
 from benchmarks.common import Figure, read_json
 
-BENCHMARKS = ("events", "outbox", "memory", "matching", "poll_votes")
+BENCHMARKS = (
+    "events",
+    "outbox",
+    "memory",
+    "matching",
+    "poll_votes",
+    "badge_rules",
+    "kpi_report",
+    "dashboard_page",
+)
+"""The long ones (`checkin_round`, `slack_ack`, `simulation`) run on their own."""
 
 
 def main(argv: list[str]) -> int:

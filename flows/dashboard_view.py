@@ -16,10 +16,9 @@ from flows.kpis import (
     Status,
     cohort_report,
     cohort_series,
-    current_week,
     program_report,
+    program_series,
 )
-from storage.models import Cohort
 from storage.uow import UnitOfWork
 
 STATUS_CLASS = {
@@ -59,12 +58,8 @@ async def _reports(
         return overall, list(series[: program.weeks]), cohort.time_zone
     program = _program(config, scope.key)
     overall = await program_report(uow, program_key=scope.key, program=program, week=None, now=now)
-    cohorts = await uow.kpis.cohorts_of_program(scope.key)
-    weekly = [
-        await program_report(uow, program_key=scope.key, program=program, week=week, now=now)
-        for week in range(1, _weeks(program, cohorts, now) + 1)
-    ]
-    return overall, weekly, config.scheduler.time_zone
+    series = await program_series(uow, program_key=scope.key, program=program, now=now)
+    return overall, list(series[: program.weeks]), config.scheduler.time_zone
 
 
 def _program(config: AppConfig, key: str) -> ProgramConfig:
@@ -72,12 +67,6 @@ def _program(config: AppConfig, key: str) -> ProgramConfig:
     if program is None:
         raise ReportError(f"The program '{key}' is no longer in the configuration.")
     return program
-
-
-def _weeks(program: ProgramConfig, cohorts: list[Cohort], now: datetime) -> int:
-    """Program weeks that have begun in any of the cohorts, at most the program's length."""
-    begun = [week for cohort in cohorts if (week := current_week(cohort, now)) is not None]
-    return min(max(begun, default=0), program.weeks)
 
 
 def kpi_row(kpi: Kpi) -> KpiRow:

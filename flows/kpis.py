@@ -168,10 +168,51 @@ async def program_report(
     cohorts = await uow.kpis.cohorts_of_program(program_key)
     if week is not None:
         cohorts = [c for c in cohorts if c.start_date is not None]
+    logs = await _logs(uow, cohorts, now)
+    return await _program_week(
+        uow, program_key=program_key, program=program, week=week, now=now, logs=logs
+    )
+
+
+async def program_series(
+    uow: UnitOfWork, *, program_key: str, program: ProgramConfig, now: datetime
+) -> tuple[KpiReport, ...]:
+    """One program report per program week begun in any cohort, from one read of each log."""
+    cohorts = [c for c in await uow.kpis.cohorts_of_program(program_key) if c.start_date]
+    logs = await _logs(uow, cohorts, now)
+    weeks = max((current_week(c, now) or 0 for c in cohorts), default=0)
+    return tuple(
+        [
+            await _program_week(
+                uow, program_key=program_key, program=program, week=week, now=now, logs=logs
+            )
+            for week in range(1, weeks + 1)
+        ]
+    )
+
+
+async def _logs(
+    uow: UnitOfWork, cohorts: Sequence[Cohort], now: datetime
+) -> list[tuple[Cohort, Sequence[LoggedEvent]]]:
+    return [
+        (c, await uow.kpis.events(c.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA))
+        for c in cohorts
+    ]
+
+
+async def _program_week(
+    uow: UnitOfWork,
+    *,
+    program_key: str,
+    program: ProgramConfig,
+    week: int | None,
+    now: datetime,
+    logs: Sequence[tuple[Cohort, Sequence[LoggedEvent]]],
+) -> KpiReport:
     this, before = Tally(), Tally() if week is not None and week > 1 else None
     window = Window(None, now + _INSTANT)
-    for cohort in cohorts:
-        mine, previous, own_window = await cohort_tallies(uow, cohort=cohort, week=week, now=now)
+    for cohort, events in logs:
+        mine, previous, own_window = _tallies(events, cohort=cohort, week=week, now=now)
         this = this + mine
         if before is not None and previous is not None:
             before = before + previous
@@ -188,7 +229,7 @@ async def program_report(
         now=now,
         this=this,
         before=before,
-        cohorts={c.id: c.key for c in cohorts},
+        cohorts={c.id: c.key for c, _ in logs},
     )
 
 

@@ -22,6 +22,7 @@ from flows.kpis import (
     cohort_series,
     current_week,
     program_report,
+    program_series,
     status_of,
 )
 from tests.flows.kpi_helpers import Seeder, berlin, reading, seeded
@@ -205,6 +206,29 @@ async def test_a_program_adds_up_its_cohorts_each_in_its_own_week(database_url: 
     assert report.kpi("participation_rate").value == pytest.approx(4 / 7)
     assert report.funnel.invited == 8
     assert {s.cohort for s in report.sessions} == {"a"}
+
+
+async def test_the_program_series_matches_each_program_week_asked_alone(
+    database_url: str,
+) -> None:
+    async with seeded(database_url) as seeder:
+        await seed_cohort_a(seeder)
+        await seeder.cohort("b", start=date(2026, 11, 9))
+        await seeder.cohort("unscheduled", start=None)
+        await seeder.person("gus", "hal")
+        await seeder.log("b", "cohort.joined", berlin(9, 8), "gus", "hal")
+        await seeder.log("b", "checkin.prompted", berlin(9, 9), "gus", "hal", obj="checkin_round:7")
+        await seeder.log("b", "checkin.answered", berlin(9, 10), "gus", obj="checkin_round:7")
+        async with reading(seeder) as uow:
+            series = await program_series(uow, program_key="pilot", program=PROGRAM, now=NOW)
+            alone = [
+                await program_report(uow, program_key="pilot", program=PROGRAM, week=w, now=NOW)
+                for w in (1, 2)
+            ]
+
+    assert [r.week for r in series] == [1, 2], "A is in its week 2, B in its week 1"
+    assert series == tuple(alone)
+    assert series[0].kpi("participation_rate").value == pytest.approx(4 / 7)
 
 
 async def test_a_cohort_without_a_start_date_has_no_weeks_but_a_report_so_far(
