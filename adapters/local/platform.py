@@ -110,11 +110,22 @@ class Transcript:
         return next((entry for entry in self.entries if entry.id == message_id), None)
 
     def feed(self, person: str, after: int) -> list[Entry]:
-        return [e for e in self.entries if e.seq > after and e.visible_to(person)]
+        return [e for e in self.since(after) if e.visible_to(person)]
+
+    def since(self, after: int) -> list[Entry]:
+        """Everything added or replaced after `after`, oldest first, reading only those."""
+        newer: list[Entry] = []
+        for entry in reversed(self.entries):
+            if entry.seq <= after:
+                break
+            newer.append(entry)
+        newer.reverse()
+        return newer
 
     @property
     def last_seq(self) -> int:
-        return max((entry.seq for entry in self.entries), default=0)
+        # Entries stay in sequence order: additions and replacements both go to the end.
+        return self.entries[-1].seq if self.entries else 0
 
 
 class LocalClient:

@@ -84,7 +84,7 @@ class Simulation:
         self._rng = random.Random(settings.seed)  # noqa: S311 - reproducible, not a secret
         self._intents: list[Intent] = []
         self._order = itertools.count()
-        self._seen: dict[str, int] = {}
+        self._seen_up_to = 0
         self._handled: set[tuple[str, str]] = set()
         self._last_answer: dict[str, datetime] = {}
         self._per_day: Counter[tuple[str, str]] = Counter()
@@ -216,17 +216,18 @@ class Simulation:
             self._last_answer[intent.person] = now
 
     def _read_messages(self) -> None:
+        """What each simulated person sees that is new since the last look."""
         transcript = self._local.transcript
-        for person in (*self._people, MODERATOR):
-            after = self._seen.get(person, 0)
-            entries = transcript.feed(person, after)
-            self._seen[person] = transcript.last_seq
-            for entry in entries:
-                if entry.author == person or entry.ephemeral:
-                    continue
-                if (person, entry.id) in self._handled:
-                    continue
-                self._consider(person, entry)
+        readers = (*self._people, MODERATOR)
+        for entry in transcript.since(self._seen_up_to):
+            if entry.ephemeral:
+                continue
+            audience = readers if entry.where == "channel" else (entry.user_id,)
+            for person in audience:
+                new_to_them = (person, entry.id) not in self._handled
+                if person in readers and entry.author != person and new_to_them:
+                    self._consider(person, entry)
+        self._seen_up_to = transcript.last_seq
 
     def _consider(self, person: str, entry: Entry) -> None:
         persona = self._people.get(person)

@@ -15,6 +15,8 @@ CHANNEL = "cohort-sim"
 FACILITATOR = "sim-facilitator"
 MODERATOR = "sim-moderator"
 OWNER = "sim-owner"
+SWEEP_MINUTES = 12 * 60
+"""How often the simulated bot looks for new badges and automatic escalations."""
 TIME_ZONES = ("Europe/Berlin", "Europe/London", "America/New_York", "Asia/Kolkata")
 FIRST_NAMES = (
     "Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gita", "Hugo", "Iris", "Jonas",
@@ -100,11 +102,17 @@ def simulation_config(
     if program is None:
         known = ", ".join(sorted(base.programs)) or "none"
         raise SimulationSetupError(f"There is no program '{settings.program}' (programs: {known}).")
-    # Sessions start by themselves: there is no facilitator at a keyboard.
+    # Sessions start by themselves: there is no facilitator at a keyboard. Badges and
+    # automatic escalations are looked for twice a simulated day rather than every quarter
+    # hour: each look is a clock step, and 96 a day would make the run ten times longer.
     program = program.model_copy(
         update={
             "weeks": settings.weeks,
             "session": program.session.model_copy(update={"auto_start": True}),
+            "recognition": program.recognition.model_copy(
+                update={"check_every_minutes": SWEEP_MINUTES}
+            ),
+            "escalation": program.escalation.model_copy(update={"sweep_minutes": SWEEP_MINUTES}),
         }
     )
     staff = [
