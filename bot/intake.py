@@ -77,11 +77,13 @@ class Intake:
     async def _work_loop(self) -> None:
         while True:
             inbox_id, key = await self._work.get()
-            # Acknowledgements first: while requests wait for their inbox row, processing
-            # (which needs the same database) holds back. Nothing is lost meanwhile.
-            await self._writer_idle.wait()
+            # Counted as active from the moment it leaves the queue: a worker waiting
+            # below is still work in hand, and `busy` must not say otherwise meanwhile.
             self._active += 1
             try:
+                # Acknowledgements first: while requests wait for their inbox row,
+                # processing (which needs the same database) holds back. Nothing is lost.
+                await self._writer_idle.wait()
                 await self._process(inbox_id, key)
             except Exception:
                 log.exception("processing crashed", extra={"inbox_id": inbox_id})

@@ -48,6 +48,10 @@ class SlackAdapter:
             client=AsyncWebClient(base_url=config.api_url),
             authorize=self._authorizer(),
             logger=logging.getLogger("slack_bolt"),
+            # Run each listener before answering: bolt would otherwise acknowledge Events
+            # API deliveries before our listener has recorded them in the inbox. Listeners
+            # only record and ack; the processing runs after, in our own intake.
+            process_before_response=True,
         )
         self._listen()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.effects import Effects
-from bot.events import FlaggedMessage
+from bot.events import FlaggedMessage, InboundEvent
 from bot.messages import Message, Section
 from storage.models import FlowRun, InboxEvent
 from storage.uow import unit_of_work
@@ -77,6 +79,24 @@ async def test_dm_delivered_three_times_by_retries_is_answered_once(slack_rig: S
     assert len(posts) == 1
     assert posts[0]["channel"] == "U2147483697", "DMs go to the user id, no conversations.open"
     assert slack_rig.slack.called("conversations.open") == []
+    assert await inbox_rows(slack_rig) == 1
+
+
+async def test_an_event_is_in_the_inbox_before_slack_gets_its_answer(
+    slack_rig: SlackRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events API deliveries too: bolt must not acknowledge them before they are recorded."""
+    intake = slack_rig.playground.bot.dispatcher._intake
+    record = intake._record
+
+    async def slow_record(events: list[InboundEvent]) -> list[int | None]:
+        await asyncio.sleep(0.3)  # a busy database
+        return await record(events)
+
+    monkeypatch.setattr(intake, "_record", slow_record)
+    response = await slack_rig.event(payload("event_message_im.json"))
+
+    assert response.status == 200
     assert await inbox_rows(slack_rig) == 1
 
 
