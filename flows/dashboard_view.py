@@ -14,10 +14,8 @@ from flows.kpis import (
     KpiReport,
     ReportError,
     Status,
-    cohort_report,
-    cohort_series,
-    program_report,
-    program_series,
+    cohort_overview,
+    program_overview,
 )
 from storage.uow import UnitOfWork
 
@@ -53,12 +51,10 @@ async def _reports(
         if cohort is None:
             raise ReportError(f"There is no cohort '{scope.key}'.")
         program = _program(config, cohort.program)
-        overall = await cohort_report(uow, cohort=cohort, program=program, week=None, now=now)
-        series = await cohort_series(uow, cohort=cohort, program=program, now=now)
+        overall, series = await cohort_overview(uow, cohort=cohort, program=program, now=now)
         return overall, list(series[: program.weeks]), cohort.time_zone
     program = _program(config, scope.key)
-    overall = await program_report(uow, program_key=scope.key, program=program, week=None, now=now)
-    series = await program_series(uow, program_key=scope.key, program=program, now=now)
+    overall, series = await program_overview(uow, program_key=scope.key, program=program, now=now)
     return overall, list(series[: program.weeks]), config.scheduler.time_zone
 
 

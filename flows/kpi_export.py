@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import ProgramConfig
-from flows.kpis import Kpi, KpiReport, cohort_report, cohort_series
+from flows.kpis import Kpi, KpiReport, cohort_overview
 from storage.models import Cohort
 from storage.uow import UnitOfWork
 
@@ -47,8 +47,7 @@ class Export:
 async def gather(
     uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, now: datetime
 ) -> Export:
-    so_far = await cohort_report(uow, cohort=cohort, program=program, week=None, now=now)
-    weeks = await cohort_series(uow, cohort=cohort, program=program, now=now)
+    so_far, weeks = await cohort_overview(uow, cohort=cohort, program=program, now=now)
     rows = [row async for row in uow.kpis.activity_log(cohort.id)]
     people = await uow.people.by_ids(sorted({r.person_id for r in rows if r.person_id}))
     activity = tuple(

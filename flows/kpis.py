@@ -43,11 +43,14 @@ __all__ = [
     "Trend",
     "Unit",
     "Window",
+    "cohort_overview",
     "cohort_report",
     "cohort_series",
     "current_week",
     "measure",
+    "program_overview",
     "program_report",
+    "program_series",
     "status_of",
     "week_window",
 ]
@@ -91,17 +94,18 @@ def _weeks_so_far(cohort: Cohort, now: datetime) -> int:
     return max(1, current_week(cohort, now) or 1)
 
 
-async def cohort_tallies(
-    uow: UnitOfWork, *, cohort: Cohort, week: int | None, now: datetime
-) -> tuple[Tally, Tally | None, Window]:
-    """This week's tally, last week's, and this week's window, from one read of the log."""
-    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA)
-    return _tallies(events, cohort=cohort, week=week, now=now)
+Log = Sequence[LoggedEvent]
+"""One cohort's events with the verbs the KPIs read, oldest first."""
+
+
+async def _log(uow: UnitOfWork, cohort: Cohort, now: datetime) -> Log:
+    return await uow.kpis.events(cohort.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA)
 
 
 def _tallies(
-    events: Sequence[LoggedEvent], *, cohort: Cohort, week: int | None, now: datetime
+    events: Log, *, cohort: Cohort, week: int | None, now: datetime
 ) -> tuple[Tally, Tally | None, Window]:
+    """This week's tally, last week's, and this week's window."""
     window, previous = _windows(cohort, week, now)
     weeks = 1 if week is not None else _weeks_so_far(cohort, now)
     this = tally(events, window, cohort_id=cohort.id, weeks=weeks)
@@ -109,11 +113,16 @@ def _tallies(
     return this, before, window
 
 
-async def cohort_report(
-    uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, week: int | None, now: datetime
+async def _cohort_week(
+    uow: UnitOfWork,
+    *,
+    cohort: Cohort,
+    program: ProgramConfig,
+    events: Log,
+    week: int | None,
+    now: datetime,
 ) -> KpiReport:
-    """The KPIs of one cohort for a program week (None: the whole program so far)."""
-    this, before, window = await cohort_tallies(uow, cohort=cohort, week=week, now=now)
+    this, before, window = _tallies(events, cohort=cohort, week=week, now=now)
     return await _report(
         uow,
         scope="cohort",
@@ -130,6 +139,29 @@ async def cohort_report(
     )
 
 
+async def _cohort_weeks(
+    uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, events: Log, now: datetime
+) -> tuple[KpiReport, ...]:
+    return tuple(
+        [
+            await _cohort_week(
+                uow, cohort=cohort, program=program, events=events, week=week, now=now
+            )
+            for week in range(1, (current_week(cohort, now) or 0) + 1)
+        ]
+    )
+
+
+async def cohort_report(
+    uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, week: int | None, now: datetime
+) -> KpiReport:
+    """The KPIs of one cohort for a program week (None: the whole program so far)."""
+    events = await _log(uow, cohort, now)
+    return await _cohort_week(
+        uow, cohort=cohort, program=program, events=events, week=week, now=now
+    )
+
+
 async def cohort_series(
     uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, now: datetime
 ) -> tuple[KpiReport, ...]:
@@ -138,27 +170,20 @@ async def cohort_series(
     Empty for a cohort without a start date or before it. Each week carries the week
     before as its trend, like `cohort_report`.
     """
-    events = await uow.kpis.events(cohort.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA)
-    series = []
-    for week in range(1, (current_week(cohort, now) or 0) + 1):
-        this, before, window = _tallies(events, cohort=cohort, week=week, now=now)
-        series.append(
-            await _report(
-                uow,
-                scope="cohort",
-                key=cohort.key,
-                name=cohort.name,
-                program_key=cohort.program,
-                program=program,
-                week=week,
-                window=window,
-                now=now,
-                this=this,
-                before=before,
-                cohorts={cohort.id: cohort.key},
-            )
-        )
-    return tuple(series)
+    events = await _log(uow, cohort, now)
+    return await _cohort_weeks(uow, cohort=cohort, program=program, events=events, now=now)
+
+
+async def cohort_overview(
+    uow: UnitOfWork, *, cohort: Cohort, program: ProgramConfig, now: datetime
+) -> tuple[KpiReport, tuple[KpiReport, ...]]:
+    """The program so far and every week so far, from a single read of the log."""
+    events = await _log(uow, cohort, now)
+    so_far = await _cohort_week(
+        uow, cohort=cohort, program=program, events=events, week=None, now=now
+    )
+    weeks = await _cohort_weeks(uow, cohort=cohort, program=program, events=events, now=now)
+    return so_far, weeks
 
 
 async def program_report(
@@ -180,7 +205,39 @@ async def program_series(
     """One program report per program week begun in any cohort, from one read of each log."""
     cohorts = [c for c in await uow.kpis.cohorts_of_program(program_key) if c.start_date]
     logs = await _logs(uow, cohorts, now)
-    weeks = max((current_week(c, now) or 0 for c in cohorts), default=0)
+    return await _program_weeks(uow, program_key=program_key, program=program, logs=logs, now=now)
+
+
+async def program_overview(
+    uow: UnitOfWork, *, program_key: str, program: ProgramConfig, now: datetime
+) -> tuple[KpiReport, tuple[KpiReport, ...]]:
+    """The program so far (every cohort) and its weeks (scheduled cohorts), one read each."""
+    logs = await _logs(uow, await uow.kpis.cohorts_of_program(program_key), now)
+    so_far = await _program_week(
+        uow, program_key=program_key, program=program, week=None, now=now, logs=logs
+    )
+    scheduled = [(cohort, events) for cohort, events in logs if cohort.start_date is not None]
+    weeks = await _program_weeks(
+        uow, program_key=program_key, program=program, logs=scheduled, now=now
+    )
+    return so_far, weeks
+
+
+async def _logs(
+    uow: UnitOfWork, cohorts: Sequence[Cohort], now: datetime
+) -> list[tuple[Cohort, Log]]:
+    return [(cohort, await _log(uow, cohort, now)) for cohort in cohorts]
+
+
+async def _program_weeks(
+    uow: UnitOfWork,
+    *,
+    program_key: str,
+    program: ProgramConfig,
+    logs: Sequence[tuple[Cohort, Log]],
+    now: datetime,
+) -> tuple[KpiReport, ...]:
+    weeks = max((current_week(cohort, now) or 0 for cohort, _ in logs), default=0)
     return tuple(
         [
             await _program_week(
@@ -191,15 +248,6 @@ async def program_series(
     )
 
 
-async def _logs(
-    uow: UnitOfWork, cohorts: Sequence[Cohort], now: datetime
-) -> list[tuple[Cohort, Sequence[LoggedEvent]]]:
-    return [
-        (c, await uow.kpis.events(c.id, verbs=VERBS, until=now, with_data=VERBS_WITH_DATA))
-        for c in cohorts
-    ]
-
-
 async def _program_week(
     uow: UnitOfWork,
     *,
@@ -207,7 +255,7 @@ async def _program_week(
     program: ProgramConfig,
     week: int | None,
     now: datetime,
-    logs: Sequence[tuple[Cohort, Sequence[LoggedEvent]]],
+    logs: Sequence[tuple[Cohort, Log]],
 ) -> KpiReport:
     this, before = Tally(), Tally() if week is not None and week > 1 else None
     window = Window(None, now + _INSTANT)
