@@ -30,12 +30,21 @@ def weekly(
     return rule
 
 
+def every(*, minutes: int) -> dict[str, Any]:
+    """A rule repeating at a fixed interval, counted from each occurrence."""
+    if minutes < 1:
+        raise ValueError("an interval rule needs at least one minute")
+    return {"kind": "every", "minutes": minutes}
+
+
 def next_after(rule: dict[str, Any], time_zone: str, after: datetime) -> datetime | None:
     """The first occurrence strictly after `after`, in wall-clock time of `time_zone`.
 
     Wall-clock rules stay right across DST: 09:00 Berlin is 08:00 UTC in winter
     and 07:00 UTC in summer.
     """
+    if rule["kind"] == "every":
+        return after + timedelta(minutes=int(rule["minutes"]))
     zone = ZoneInfo(time_zone)
     if rule["kind"] == "cron":
         cron = CronTrigger(timezone=zone, **rule["fields"])

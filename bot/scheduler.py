@@ -205,8 +205,8 @@ class Scheduler:
             item = await uow.schedule.lock(item_id)
             if item is None or item.due_at > now:
                 return "skipped"
-            occurrence = item.due_at
-            self.lag_seconds = max(self.lag_seconds, (now - occurrence).total_seconds())
+            self.lag_seconds = max(self.lag_seconds, (now - item.due_at).total_seconds())
+            occurrence = self._latest_due(item, now)
             # A late one-off (a reminder) still matters; a late repetition (Monday's
             # check-in on Thursday) does not: past the grace window it is skipped.
             missed = item.recurrence is not None and now - occurrence > self._grace
@@ -251,6 +251,22 @@ class Scheduler:
                 now=now,
             )
         )
+
+    @staticmethod
+    def _latest_due(item: ScheduledItem, now: datetime) -> datetime:
+        """A repeating timer that fell behind runs once, for its latest due occurrence.
+
+        The ones before it are stale (a quarter-hourly sweep after a day of downtime), so
+        they are passed over rather than claimed one transaction at a time.
+        """
+        latest = item.due_at
+        if item.recurrence is None:
+            return latest
+        while (following := next_after(item.recurrence, item.time_zone, latest)) is not None:
+            if following > now:
+                break
+            latest = following.astimezone(UTC)
+        return latest
 
     @staticmethod
     def _advance(item: ScheduledItem, occurrence: datetime) -> None:

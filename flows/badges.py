@@ -8,7 +8,6 @@ logged the facts. Each active cohort's log is checked every
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 from bot.cohort_setup import CohortSetup, CohortSetupContext
 from bot.commandline import CommandSpec, Option, Role
@@ -16,7 +15,8 @@ from bot.commands import CommandContext, CommandRouter
 from bot.config import AppConfig, ProgramConfig
 from bot.config_program import BadgeConfig
 from bot.messages import Context, Message, Section
-from bot.scheduler import TaskContext, TaskRegistry, Timers
+from bot.recurrence import every
+from bot.scheduler import TaskContext, TaskRegistry
 from flows import kudos, me
 from flows.badge_awards import NewAward, announce, evaluate, record
 from flows.badge_rules import MANUAL_RULE, RULES, rule_of
@@ -27,7 +27,7 @@ from storage.repositories.badges import MANUAL
 log = logging.getLogger(__name__)
 
 CHECK_TASK = "badges.check"
-SLOTS = ("a", "b")
+
 """The badge pass alternates between two timer keys: the running one books the other."""
 MAX_REASON = 500
 STAFF = frozenset({Role.FACILITATOR, Role.OWNER})
@@ -59,56 +59,32 @@ BADGES = CommandSpec(
 )
 
 
-def check_key(cohort_id: int, slot: str) -> str:
-    return f"badges:cohort:{cohort_id}:check:{slot}"
+def check_key(cohort_id: int) -> str:
+    return f"badges:cohort:{cohort_id}:check"
 
 
 async def install_check(ctx: CohortSetupContext) -> None:
-    """Start the cohort's badge pass unless it is already waiting to run.
-
-    Each pass books the next one in the other slot, `check_every_minutes` after it ran.
-    A repeating timer would instead catch up every missed occurrence one by one after
-    downtime (or a simulated week); a chain of one-offs runs once and moves on.
-    """
-    keys = [check_key(ctx.cohort.id, slot) for slot in SLOTS]
+    """Run the cohort's badge pass every `check_every_minutes`, when it has rule badges."""
+    key = check_key(ctx.cohort.id)
     if not any(rule_of(badge) for badge in ctx.program.badges):
-        for key in keys:
-            await ctx.timers.cancel(key)
+        await ctx.timers.cancel(key)
         return
-    for key in keys:
-        item = await ctx.uow.schedule.get(key)
-        if item is not None and item.status == "active":
-            return
-    await book_check(ctx.timers, ctx.cohort.id, ctx.program, slot=SLOTS[0], now=ctx.now)
-
-
-async def book_check(
-    timers: Timers, cohort_id: int, program: ProgramConfig, *, slot: str, now: datetime
-) -> None:
-    every = timedelta(minutes=program.recognition.check_every_minutes)
-    await timers.run_once(
-        key=check_key(cohort_id, slot),
+    await ctx.timers.ensure_repeating(
+        key=key,
         task=CHECK_TASK,
-        at=now + every,
-        payload={"cohort_id": cohort_id, "slot": slot},
+        rule=every(minutes=ctx.program.recognition.check_every_minutes),
+        time_zone=ctx.cohort.time_zone,
+        payload={"cohort_id": ctx.cohort.id},
     )
 
 
 async def run_check(task: TaskContext, *, config: AppConfig) -> None:
-    """One badge pass over the cohort's log, then book the next one."""
+    """One badge pass over the cohort's log."""
     cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
     program = config.programs.get(cohort.program) if cohort else None
     if cohort is None or program is None or cohort.status != "active":
         return
-    try:
-        # A savepoint: a pass that fails leaves no half-announced awards, and the next
-        # pass is still booked below, so one bad pass does not stop the chain.
-        async with task.uow.session.begin_nested():
-            await evaluate(task.effects, cohort, program)
-    except Exception:
-        log.exception("badge pass failed", extra={"cohort_id": cohort.id})
-    following = SLOTS[1] if task.payload.get("slot") == SLOTS[0] else SLOTS[0]
-    await book_check(Timers(task.uow, task.now), cohort.id, program, slot=following, now=task.now)
+    await evaluate(task.effects, cohort, program)
 
 
 def find_badge(program: ProgramConfig, wanted: str) -> BadgeConfig | None:

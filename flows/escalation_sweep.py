@@ -14,7 +14,8 @@ from typing import Any
 from bot.cohort_setup import CohortSetupContext
 from bot.config import AppConfig
 from bot.effects import Effects
-from bot.scheduler import TaskContext, Timers
+from bot.recurrence import every
+from bot.scheduler import TaskContext
 from flows.escalation_core import raise_escalation
 from storage.models import Cohort, OutboxMessage, Person
 from storage.repositories.escalations import NewEscalation
@@ -25,40 +26,18 @@ PING_PREFIX = "escalation:"
 """Moderators' pings are sent under this logical key; they never escalate themselves."""
 
 
-def sweep_keys(cohort_id: int) -> tuple[str, str]:
-    """The two timers a cohort's sweep alternates between (see `install_sweep`)."""
-    return (f"escalation:sweep:{cohort_id}:a", f"escalation:sweep:{cohort_id}:b")
+def sweep_key(cohort_id: int) -> str:
+    return f"escalation:sweep:{cohort_id}"
 
 
 async def install_sweep(setup: CohortSetupContext) -> None:
-    """Start the cohort's sweep unless it already runs.
-
-    The sweep is a chain of one-off timers, each run scheduling the next one
-    `sweep_minutes` after itself, rather than a cron rule: after downtime (or a clock
-    jumped by days in a simulation) it runs once and carries on, instead of stepping
-    through every quarter hour it missed. Two alternating keys keep the chain on stable
-    ids, since a one-off is marked done after its run.
-    """
-    first, second = sweep_keys(setup.cohort.id)
-    for key in (first, second):
-        current = await setup.uow.schedule.get(key)
-        if current is not None and current.status == "active":
-            return
-    await setup.timers.run_once(
-        key=first,
+    """Sweep the cohort every `sweep_minutes`; after downtime it runs once and carries on."""
+    await setup.timers.ensure_repeating(
+        key=sweep_key(setup.cohort.id),
         task=SWEEP_TASK,
-        at=setup.now + timedelta(minutes=setup.program.escalation.sweep_minutes),
+        rule=every(minutes=setup.program.escalation.sweep_minutes),
+        time_zone=setup.cohort.time_zone,
         payload={"cohort_id": setup.cohort.id},
-    )
-
-
-async def _schedule_next(task: TaskContext, cohort_id: int, minutes: int) -> None:
-    first, second = sweep_keys(cohort_id)
-    await Timers(task.uow, task.now).run_once(
-        key=second if task.item_key == first else first,
-        task=SWEEP_TASK,
-        at=task.now + timedelta(minutes=minutes),
-        payload={"cohort_id": cohort_id},
     )
 
 
@@ -70,7 +49,6 @@ async def sweep(task: TaskContext, *, config: AppConfig) -> int:
     program = config.programs.get(cohort.program)
     if program is None:
         return 0
-    await _schedule_next(task, cohort.id, program.escalation.sweep_minutes)
     effects = task.effects
     candidates = [
         *await _overdue_reviews(effects, cohort, overdue_after=program.review.sla_hours_overdue),
