@@ -27,7 +27,7 @@ from flows.review_messages import (
     rubric_form,
     score_field,
 )
-from storage.models import Cohort, ReviewAssignment, ReviewRequest
+from storage.models import Cohort, Person, ReviewAssignment, ReviewRequest
 from storage.repositories.reviews import (
     CANCELLED,
     COMPLETE,
@@ -79,15 +79,22 @@ async def _load(
     return _Task(assignment, request, cohort, review)
 
 
+async def _clicked_task(ctx: ActionContext, config: AppConfig) -> tuple[_Task, Person] | None:
+    """The assignment a button names (its value is the id), with the work's author."""
+    task = await _load(ctx, config, int(ctx.value) if ctx.value.isdigit() else None)
+    if task is None:
+        return None
+    author = await ctx.effects.uow.people.get(task.request.author_id)
+    return None if author is None else (task, author)
+
+
 def start_handler(config: AppConfig) -> ActionHandler:
     async def start(ctx: ActionContext) -> None:
         """Review now: the rubric form (a modal where the platform has them)."""
-        task = await _load(ctx, config, int(ctx.value) if ctx.value.isdigit() else None)
-        if task is None:
+        found = await _clicked_task(ctx, config)
+        if found is None:
             return
-        author = await ctx.effects.uow.people.get(task.request.author_id)
-        if author is None:
-            return
+        task, author = found
         form = rubric_form(
             assignment=task.assignment, request=task.request, author=author, review=task.review
         )
@@ -99,12 +106,10 @@ def start_handler(config: AppConfig) -> ActionHandler:
 def decline_handler(config: AppConfig) -> ActionHandler:
     async def decline(ctx: ActionContext) -> None:
         """Decline: ask for an optional reason before anything changes."""
-        task = await _load(ctx, config, int(ctx.value) if ctx.value.isdigit() else None)
-        if task is None:
+        found = await _clicked_task(ctx, config)
+        if found is None:
             return
-        author = await ctx.effects.uow.people.get(task.request.author_id)
-        if author is None:
-            return
+        task, author = found
         form = decline_form(assignment=task.assignment, author=author)
         await ctx.effects.surface(AudienceKind.MODAL, form, person_id=ctx.person.id)
 

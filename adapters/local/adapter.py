@@ -328,16 +328,9 @@ class LocalAdapter:
             author_id=entry.author if entry.author in self._people else None,
             note=note,
         )
-        await self._sink(
-            ActionInvoked(
-                event_id=f"local-{uuid.uuid4()}",
-                actor=self._actor(person),
-                channel_id=entry.channel_id,
-                is_direct=entry.where == "dm",
-                action_id=FLAG_ACTION,
-                value=flagged.model_dump_json(),
-                message_ref=entry.id,
-            )
+        # The message shortcut reaches the bot as a click on the message it flags.
+        await self.click(
+            person_id, message_id, action_id=FLAG_ACTION, value=flagged.model_dump_json()
         )
 
     def _visible(self, person: PlaygroundPerson, message_id: str) -> Entry:
