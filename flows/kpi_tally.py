@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from storage.repositories.kpis import LoggedEvent
@@ -122,31 +122,9 @@ class Tally:
     laggards: list[Laggard] = field(default_factory=list)
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(
-            invited=self.invited + other.invited,
-            engaged=self.engaged + other.engaged,
-            reviewed=self.reviewed + other.reviewed,
-            improved=self.improved + other.improved,
-            participants=self.participants + other.participants,
-            weeks=max(self.weeks, other.weeks),
-            prompted=self.prompted + other.prompted,
-            answered=self.answered + other.answered,
-            sessions=[*self.sessions, *other.sessions],
-            ratings=self.ratings + other.ratings,
-            reviews_given=self.reviews_given + other.reviews_given,
-            kudos=self.kudos + other.kudos,
-            turnaround_hours=[*self.turnaround_hours, *other.turnaround_hours],
-            on_time=self.on_time + other.on_time,
-            commitments_made=self.commitments_made + other.commitments_made,
-            commitments_kept=self.commitments_kept + other.commitments_kept,
-            commitments_not_kept=self.commitments_not_kept + other.commitments_not_kept,
-            assessed=self.assessed + other.assessed,
-            pre_sum=self.pre_sum + other.pre_sum,
-            post_sum=self.post_sum + other.post_sum,
-            groups_checked=self.groups_checked + other.groups_checked,
-            groups_met=self.groups_met + other.groups_met,
-            laggards=[*self.laggards, *other.laggards],
-        )
+        # Counts, sums, lists and counters all add up; only the weeks covered do not.
+        added = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        return Tally(**{**added, "weeks": max(self.weeks, other.weeks)})
 
 
 def tally(
