@@ -26,11 +26,9 @@ import asyncio
 import random
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -39,7 +37,7 @@ from benchmarks.common import (
     Figure,
     add_common_arguments,
     bench_config,
-    databases,
+    on_each_database,
     report,
     reset_database,
     rss_mib,
@@ -281,11 +279,7 @@ async def measure(label: str, url: str, args: argparse.Namespace) -> list[Figure
 
 
 async def run(args: argparse.Namespace) -> list[Figure]:
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory() as folder:
-        for label, url in databases(Path(folder), args.postgres, NAME):
-            figures += await measure(label, url, args)
-    return figures
+    return await on_each_database(measure, args, NAME)
 
 
 def main(argv: list[str]) -> None:

@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
@@ -30,7 +28,7 @@ from benchmarks.common import (
     Figure,
     add_common_arguments,
     bench_config,
-    databases,
+    on_each_database,
     report,
     reset_database,
     rss_mib,
@@ -190,13 +188,9 @@ async def measure(label: str, url: str, args: argparse.Namespace) -> list[Figure
 
 
 async def run(args: argparse.Namespace) -> list[Figure]:
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory() as folder:
-        for label, url in databases(Path(folder), args.postgres, NAME):
-            if label == "sqlite" and args.postgres_only:
-                continue
-            figures += await measure(label, url, args)
-    return figures
+    return await on_each_database(
+        measure, args, NAME, skip=("sqlite",) if args.postgres_only else ()
+    )
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -11,6 +11,8 @@ import json
 import os
 import resource
 import statistics
+import tempfile
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -57,6 +59,23 @@ def databases(folder: Path, postgres: str, name: str = "bench") -> list[tuple[st
     else:
         print("note: no --postgres URL and TEST_POSTGRES_URL is unset: PostgreSQL skipped")
     return found
+
+
+Measure = Callable[[str, str, argparse.Namespace], Awaitable[list[Figure]]]
+"""Measures one database: its label, its URL, the parsed arguments."""
+
+
+async def on_each_database(
+    measure: Measure, args: argparse.Namespace, name: str = "bench", *, skip: Iterable[str] = ()
+) -> list[Figure]:
+    """Run `measure` on a fresh SQLite file and, when `--postgres` is given, on PostgreSQL."""
+    figures: list[Figure] = []
+    skipped = set(skip)
+    with tempfile.TemporaryDirectory() as folder:
+        for label, url in databases(Path(folder), args.postgres, name):
+            if label not in skipped:
+                figures += await measure(label, url, args)
+    return figures
 
 
 def sqlite_files(url: str) -> list[Path]:

@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import tracemalloc
-from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -25,7 +23,7 @@ from benchmarks.common import (
     Figure,
     add_common_arguments,
     bench_config,
-    databases,
+    on_each_database,
     report,
     reset_database,
     rss_mib,
@@ -107,11 +105,7 @@ async def measure(label: str, url: str, args: argparse.Namespace) -> list[Figure
 
 
 async def run(args: argparse.Namespace) -> list[Figure]:
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory() as folder:
-        for label, url in databases(Path(folder), args.postgres, NAME):
-            figures += await measure(label, url, args)
-    return figures
+    return await on_each_database(measure, args, NAME)
 
 
 def main(argv: list[str]) -> None:

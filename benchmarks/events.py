@@ -23,11 +23,9 @@ import argparse
 import asyncio
 import logging
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -35,7 +33,7 @@ from benchmarks.common import (
     Figure,
     add_common_arguments,
     bench_config,
-    databases,
+    on_each_database,
     percentile,
     report,
     reset_database,
@@ -191,11 +189,7 @@ async def measure(label: str, url: str, args: argparse.Namespace) -> list[Figure
 
 
 async def run(args: argparse.Namespace) -> list[Figure]:
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory() as folder:
-        for label, url in databases(Path(folder), args.postgres):
-            figures += await measure(label, url, args)
-    return figures
+    return await on_each_database(measure, args)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

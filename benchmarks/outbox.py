@@ -24,16 +24,14 @@ import asyncio
 import contextlib
 import math
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from benchmarks.common import (
     Figure,
     add_common_arguments,
     bench_config,
-    databases,
+    on_each_database,
     report,
     reset_database,
 )
@@ -175,11 +173,7 @@ async def measure(label: str, url: str, args: argparse.Namespace) -> list[Figure
 
 async def run(args: argparse.Namespace) -> list[Figure]:
     print(f"lanes: {args.dms} DMs + {args.channels} channels = {args.dms + args.channels}")
-    figures: list[Figure] = []
-    with tempfile.TemporaryDirectory() as folder:
-        for label, url in databases(Path(folder), args.postgres):
-            figures += await measure(label, url, args)
-    return figures
+    return await on_each_database(measure, args)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
