@@ -16,6 +16,9 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestServer
 
+from bot.commandline import Role
+from storage.repositories.people import IdentityFacts
+from storage.uow import unit_of_work
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import Playground, demo_config, running_bot
 
@@ -94,3 +97,22 @@ async def slack_rig(database_url: str) -> AsyncIterator[SlackRig]:
             yield SlackRig(playground, fake, api)
     finally:
         await api.close()
+
+
+async def make_facilitator(rig: SlackRig, user_id: str) -> int:
+    """A Slack user made a facilitator of pilot-a directly in the database."""
+    bot = rig.playground.bot
+    async with unit_of_work(bot.sessions) as uow:
+        person = await uow.people.ensure(
+            IdentityFacts(platform="slack", workspace="T0001", user_id=user_id, display_name="Fay"),
+            now=rig.playground.clock.now(),
+        )
+        cohort = await uow.cohorts.by_key("pilot-a")
+        assert cohort is not None
+        await uow.cohorts.add_member(
+            cohort_id=cohort.id,
+            person_id=person.id,
+            role=Role.FACILITATOR,
+            now=rig.playground.clock.now(),
+        )
+        return person.id

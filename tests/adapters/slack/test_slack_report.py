@@ -7,33 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.commandline import Role
 from storage.models import OutboxMessage
-from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work
-from tests.adapters.slack.conftest import SlackRig
+from tests.adapters.slack.conftest import SlackRig, make_facilitator
 from tests.fakes.slack_api import Scripted
 
 FACILITATOR = "UFACIL01"
 LEARNER = "U2147483697"
-
-
-async def make_facilitator(rig: SlackRig, user_id: str) -> int:
-    bot = rig.playground.bot
-    async with unit_of_work(bot.sessions) as uow:
-        person = await uow.people.ensure(
-            IdentityFacts(platform="slack", workspace="T0001", user_id=user_id, display_name="Fay"),
-            now=rig.playground.clock.now(),
-        )
-        cohort = await uow.cohorts.by_key("pilot-a")
-        assert cohort is not None
-        await uow.cohorts.add_member(
-            cohort_id=cohort.id,
-            person_id=person.id,
-            role=Role.FACILITATOR,
-            now=rig.playground.clock.now(),
-        )
-        return person.id
 
 
 def blocks_of(body: dict[str, Any]) -> list[dict[str, Any]]:
