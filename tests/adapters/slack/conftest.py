@@ -6,7 +6,8 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestServer
 
 from bot.commandline import Role
+from bot.config import AppConfig
 from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work
 from tests.fakes.slack_api import FakeSlack
@@ -80,23 +82,35 @@ class SlackRig:
         return await self.post(body, "application/x-www-form-urlencoded")
 
 
-@pytest.fixture
-async def slack_rig(database_url: str) -> AsyncIterator[SlackRig]:
+def slack_settings(api: TestServer) -> dict[str, str]:
+    """The environment that turns Slack on, against the fake Web API at `api`."""
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": str(api.make_url("/api/")),
+        "SLACK_COHORT_CHANNEL": "C0COHORTA",
+    }
+
+
+@asynccontextmanager
+async def slack_rig_for(
+    make_config: Callable[[dict[str, str]], AppConfig],
+) -> AsyncIterator[SlackRig]:
+    """A running bot with Slack on, its config made from the Slack settings given."""
     fake = FakeSlack()
     api = TestServer(fake.app(), host="127.0.0.1", port=0)
     await api.start_server()
-    config = demo_config(
-        database_url,
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=str(api.make_url("/api/")),
-        SLACK_COHORT_CHANNEL="C0COHORTA",
-    )
     try:
-        async with running_bot(config) as playground:
+        async with running_bot(make_config(slack_settings(api))) as playground:
             yield SlackRig(playground, fake, api)
     finally:
         await api.close()
+
+
+@pytest.fixture
+async def slack_rig(database_url: str) -> AsyncIterator[SlackRig]:
+    async with slack_rig_for(lambda slack: demo_config(database_url, **slack)) as rig:
+        yield rig
 
 
 async def make_facilitator(rig: SlackRig, user_id: str) -> int:

@@ -7,15 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from storage.models import Escalation, Identity
 from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work
-from tests.adapters.slack.conftest import SECRET, SlackRig, payload
-from tests.fakes.slack_api import FakeSlack
-from tests.harness import demo_config, running_bot
+from tests.adapters.slack.conftest import SlackRig, payload, slack_rig_for
+from tests.harness import demo_config
 
 MODS = "C0MODS"
 MODERATOR = "U0MODERATOR"
@@ -25,40 +23,28 @@ REPORTER = "U2147483697"
 @pytest.fixture
 async def rig(database_url: str) -> AsyncIterator[SlackRig]:
     """The Slack rig with a moderators' channel and one Slack moderator in pilot-a."""
-    fake = FakeSlack()
-    api = TestServer(fake.app(), host="127.0.0.1", port=0)
-    await api.start_server()
-    config = demo_config(
-        database_url,
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=str(api.make_url("/api/")),
-        SLACK_COHORT_CHANNEL="C0COHORTA",
-        SLACK_MODERATORS_CHANNEL=MODS,
-    )
-    try:
-        async with running_bot(config) as playground:
-            bot = playground.bot
-            async with unit_of_work(bot.sessions) as uow:
-                cohort = await uow.cohorts.by_key("pilot-a")
-                assert cohort is not None
-                now = playground.clock.now()
-                for user_id, name, role in (
-                    (MODERATOR, "Mia Moderator", "moderator"),
-                    (REPORTER, "alex", "participant"),
-                ):
-                    person = await uow.people.ensure(
-                        IdentityFacts(
-                            platform="slack", workspace="T0001", user_id=user_id, display_name=name
-                        ),
-                        now=now,
-                    )
-                    await uow.cohorts.add_member(
-                        cohort_id=cohort.id, person_id=person.id, role=role, now=now
-                    )
-            yield SlackRig(playground, fake, api)
-    finally:
-        await api.close()
+    with_mods = {"SLACK_MODERATORS_CHANNEL": MODS}
+    async with slack_rig_for(lambda slack: demo_config(database_url, **slack, **with_mods)) as rig:
+        playground = rig.playground
+        bot = playground.bot
+        async with unit_of_work(bot.sessions) as uow:
+            cohort = await uow.cohorts.by_key("pilot-a")
+            assert cohort is not None
+            now = playground.clock.now()
+            for user_id, name, role in (
+                (MODERATOR, "Mia Moderator", "moderator"),
+                (REPORTER, "alex", "participant"),
+            ):
+                person = await uow.people.ensure(
+                    IdentityFacts(
+                        platform="slack", workspace="T0001", user_id=user_id, display_name=name
+                    ),
+                    now=now,
+                )
+                await uow.cohorts.add_member(
+                    cohort_id=cohort.id, person_id=person.id, role=role, now=now
+                )
+        yield rig
 
 
 def blocks_of(call: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,36 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from storage.models import MatchGroup
 from storage.uow import unit_of_work
-from tests.adapters.slack.conftest import SECRET, SlackRig
-from tests.fakes.slack_api import FakeSlack
+from tests.adapters.slack.conftest import SlackRig, slack_rig_for
 from tests.flows.test_matching import config_with
-from tests.harness import running_bot
 
 
 @pytest.fixture
 async def rig(database_url: str) -> AsyncIterator[SlackRig]:
     """The demo bot on Slack, with a Slack user among the facilitators."""
-    fake = FakeSlack()
-    api = TestServer(fake.app(), host="127.0.0.1", port=0)
-    await api.start_server()
-    config = config_with(
-        database_url,
-        ("facilitators: [local:dana]", "facilitators: [local:dana, slack:UFAC]"),
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=str(api.make_url("/api/")),
-        SLACK_COHORT_CHANNEL="C0COHORTA",
-    )
-    try:
-        async with running_bot(config) as playground:
-            yield SlackRig(playground, fake, api)
-    finally:
-        await api.close()
+    facilitator = ("facilitators: [local:dana]", "facilitators: [local:dana, slack:UFAC]")
+    async with slack_rig_for(lambda slack: config_with(database_url, facilitator, **slack)) as rig:
+        yield rig
 
 
 async def test_slash_pair_opens_a_group_dm_per_pair_and_answers_the_facilitator(
