@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from bot.commandline import CommandSpec, CommandSyntaxError, CommandTable, ParsedCommand, Role
+from bot.config import AppConfig, ProgramConfig
 from bot.effects import Effects
 from bot.engine import FlowEngine
 from bot.messages import Context, Message, Section
 from storage.models import Cohort, Person
+
+WHICH_COHORT = "Which cohort? Add `--cohort <cohort>`."
 
 ROLE_NAMES = {
     Role.PARTICIPANT: "participant",
@@ -38,6 +41,15 @@ class CommandContext:
         await self.effects.reply(
             Message(text=text, blocks=list(blocks or [])), person_id=self.person.id
         )
+
+    async def cohort_and_program(self, config: AppConfig) -> tuple[Cohort, ProgramConfig] | None:
+        """The cohort the command is about and its program, or None after asking which."""
+        cohort = self.cohort
+        program = config.programs.get(cohort.program) if cohort else None
+        if cohort is None or program is None:
+            await self.reply(WHICH_COHORT)
+            return None
+        return cohort, program
 
 
 CommandHandler = Callable[[CommandContext], Awaitable[None]]

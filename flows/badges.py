@@ -110,11 +110,10 @@ def badge_list(program: ProgramConfig) -> str:
 
 
 async def award_command(ctx: CommandContext, *, config: AppConfig) -> None:
-    cohort = ctx.cohort
-    program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+    resolved = await ctx.cohort_and_program(config)
+    if resolved is None:
         return
+    cohort, program = resolved
     if not program.badges:
         await ctx.reply(f"The program of {cohort.name} has no badges.")
         return
@@ -156,11 +155,10 @@ async def award_command(ctx: CommandContext, *, config: AppConfig) -> None:
 
 
 async def badges_command(ctx: CommandContext, *, config: AppConfig) -> None:
-    cohort = ctx.cohort
-    program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+    resolved = await ctx.cohort_and_program(config)
+    if resolved is None:
         return
+    cohort, program = resolved
     if not program.badges:
         await ctx.reply(f"The program of {cohort.name} has no badges.")
         return

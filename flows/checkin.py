@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cohort_setup import CohortSetup, CohortSetupContext
 from bot.commandline import CommandSpec, Option, Role
-from bot.commands import CommandContext, CommandRouter
+from bot.commands import WHICH_COHORT, CommandContext, CommandRouter
 from bot.config import AppConfig
 from bot.engine import FlowEngine
 from bot.messages import Context, Section
@@ -132,11 +132,10 @@ async def install_cadence(ctx: CohortSetupContext) -> None:
 
 
 async def _checkin_command(ctx: CommandContext, *, config: AppConfig) -> None:
-    cohort = ctx.cohort
-    program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+    resolved = await ctx.cohort_and_program(config)
+    if resolved is None:
         return
+    cohort, program = resolved
     if ctx.command.args:
         await checkin_live.live_command(ctx, cohort=cohort, program=program)
         return
@@ -198,7 +197,7 @@ async def needs_a_nudge(ctx: CommandContext, cohort: Cohort) -> list[tuple[str, 
 async def nudges_command(ctx: CommandContext) -> None:
     cohort = ctx.cohort
     if cohort is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+        await ctx.reply(WHICH_COHORT)
         return
     found = await needs_a_nudge(ctx, cohort)
     if not found:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from bot.commandline import CommandSpec, Option, Role
-from bot.commands import CommandContext, CommandRouter
+from bot.commands import WHICH_COHORT, CommandContext, CommandRouter
 from bot.config import AppConfig
 from bot.effects import Effects
 from bot.engine import FlowEngine
@@ -81,7 +81,7 @@ async def join_command(ctx: CommandContext) -> None:
 async def invite_command(ctx: CommandContext) -> None:
     cohort, origin = ctx.cohort, ctx.effects.origin
     if cohort is None or origin is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+        await ctx.reply(WHICH_COHORT)
         return
     if not ctx.command.mentions:
         await ctx.reply(f"Mention the people to invite.\nUsage: {INVITE.usage_line()}")

@@ -68,11 +68,10 @@ async def _cohort_and_program(
 
 
 async def finale_command(ctx: CommandContext, *, config: AppConfig) -> None:
-    cohort = ctx.cohort
-    program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+    resolved = await ctx.cohort_and_program(config)
+    if resolved is None:
         return
+    cohort, program = resolved
     action = ctx.command.args[0] if ctx.command.args else "status"
     effects = ctx.effects
     if action == "start":

@@ -42,11 +42,10 @@ def week_start(now: datetime, time_zone: str) -> datetime:
 
 
 async def kudos_command(ctx: CommandContext, *, config: AppConfig) -> None:
-    cohort = ctx.cohort
-    program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+    resolved = await ctx.cohort_and_program(config)
+    if resolved is None:
         return
+    cohort, program = resolved
     limit = program.recognition.kudos_per_week
     if limit == 0:
         await ctx.reply(f"Kudos are turned off in {cohort.name}.")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cohort_setup import CohortSetup, CohortSetupContext
 from bot.commandline import CommandSpec, Option, Role
-from bot.commands import CommandContext, CommandRouter
+from bot.commands import WHICH_COHORT, CommandContext, CommandRouter
 from bot.config import AppConfig, ProgramConfig
 from bot.effects import Effects
 from bot.engine import FlowEngine
@@ -262,7 +262,7 @@ def summary(cycle: Cycle) -> str:
 async def pair_command(ctx: CommandContext, config: AppConfig) -> None:
     cohort = ctx.cohort
     if cohort is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+        await ctx.reply(WHICH_COHORT)
         return
     program = config.programs.get(cohort.program)
     if program is None:

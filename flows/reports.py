@@ -59,11 +59,10 @@ def register(
 
 
 async def _report_command(ctx: CommandContext, *, config: AppConfig) -> None:
-    cohort = ctx.cohort
-    program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+    resolved = await ctx.cohort_and_program(config)
+    if resolved is None:
         return
+    cohort, program = resolved
     now = ctx.effects.now
     this_week = current_week(cohort, now)
     asked = ctx.command.options.get("week")

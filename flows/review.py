@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.commandline import CommandSpec, Option, Role
-from bot.commands import CommandContext, CommandRouter
+from bot.commands import WHICH_COHORT, CommandContext, CommandRouter
 from bot.config import AppConfig
 from bot.config_program import ReviewConfig
 from bot.messages import Context, Section
@@ -112,7 +112,7 @@ async def request_review(ctx: CommandContext, *, config: AppConfig) -> None:
     cohort = ctx.cohort
     review = review_config(config, cohort) if cohort else None
     if cohort is None or review is None:
-        await ctx.reply("Which cohort? Add `--cohort <cohort>`.")
+        await ctx.reply(WHICH_COHORT)
         return
     usage = REVIEW.usage_line()
     artifact = " ".join(ctx.command.args[1:]).strip()
