@@ -62,14 +62,13 @@ class Dashboard:
         except LinkRefused as refusal:
             return _refused(str(refusal), status=403)
         async with unit_of_work(self._sessions) as uow:
-            programs = await self._visible(uow, grant)
+            programs, whole = await self._visible(uow, grant)
             if not programs:
                 return _refused(
                     "You have no cohort to look at here: the dashboard shows cohorts where you "
                     "are a facilitator, moderator, mentor or program owner.",
                     status=403,
                 )
-            whole = await self._whole(uow, programs)
             scope = _choose_scope(request, programs, whole)
             if scope is None:
                 return _refused("That cohort or program is not one you can see.", status=403)
@@ -95,8 +94,11 @@ class Dashboard:
         return self._links.check(token, now=now)
 
     @staticmethod
-    async def _visible(uow: UnitOfWork, grant: DashboardGrant) -> dict[str, list[str]]:
-        """Program key -> cohort keys the holder may see, checked against today's roles."""
+    async def _visible(
+        uow: UnitOfWork, grant: DashboardGrant
+    ) -> tuple[dict[str, list[str]], set[str]]:
+        """Program key -> cohort keys the holder may see, checked against today's roles;
+        and the programs whose every cohort they may see (only those have a program view)."""
         cohorts = await uow.cohorts.all()
         if grant.person_id is None:
             allowed = {cohort.key for cohort in cohorts}
@@ -105,18 +107,13 @@ class Dashboard:
             staff = {cohort.key for cohort, roles in mine if roles & STAFF_ROLES}
             allowed = staff & grant.cohorts
         programs: dict[str, list[str]] = {}
+        hidden: set[str] = set()
         for cohort in cohorts:
             if cohort.key in allowed:
                 programs.setdefault(cohort.program, []).append(cohort.key)
-        return programs
-
-    @staticmethod
-    async def _whole(uow: UnitOfWork, programs: dict[str, list[str]]) -> set[str]:
-        """Programs whose every cohort the holder may see: only those have a program view."""
-        everything: dict[str, set[str]] = {}
-        for cohort in await uow.cohorts.all():
-            everything.setdefault(cohort.program, set()).add(cohort.key)
-        return {key for key, keys in programs.items() if set(keys) == everything.get(key)}
+            else:
+                hidden.add(cohort.program)
+        return programs, set(programs) - hidden
 
 
 def _choose_scope(
