@@ -8,7 +8,7 @@ from bot.config import AppConfig, ProgramConfig
 from bot.web.charts import Bar, bar_chart, column_chart
 from bot.web.dashboard import DashboardScope, PageBuilder
 from bot.web.dashboard_page import AtRisk, ChartCard, DashboardPage, KpiRow, ScopeLink
-from flows.kpi_card import ARROWS, format_value, period
+from flows.kpi_card import format_value, period, target, trend
 from flows.kpis import (
     Kpi,
     KpiReport,
@@ -66,17 +66,13 @@ def _program(config: AppConfig, key: str) -> ProgramConfig:
 
 
 def kpi_row(kpi: Kpi) -> KpiRow:
-    sign = "≥" if kpi.higher_is_better else "≤"
-    trend = ""
-    if kpi.trend is not None:
-        trend = f"{ARROWS[kpi.trend]} from {format_value(kpi, kpi.previous)}"
     return KpiRow(
         key=kpi.key,
         name=kpi.label,
         shown=format_value(kpi, kpi.value),
-        target=f"{sign} {format_value(kpi, kpi.green)}",
+        target=target(kpi),
         status=STATUS_CLASS[kpi.status],
-        trend=trend,
+        trend=trend(kpi),
     )
 
 

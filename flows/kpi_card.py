@@ -28,18 +28,24 @@ def format_value(kpi: Kpi, value: float | None) -> str:
     return f"{value:.2f}" if kpi.unit == "rate" else f"{value:.1f}/5"
 
 
-def _target(kpi: Kpi) -> str:
+def target(kpi: Kpi) -> str:
+    """`≥ 75%`, or `≤ 14.0 days` when lower is better."""
     sign = "≥" if kpi.higher_is_better else "≤"
-    return f"target {sign} {format_value(kpi, kpi.green)}"
+    return f"{sign} {format_value(kpi, kpi.green)}"
+
+
+def trend(kpi: Kpi) -> str:
+    """`▲ from 50%`, or nothing without last week's figure."""
+    if kpi.trend is None:
+        return ""
+    return f"{ARROWS[kpi.trend]} from {format_value(kpi, kpi.previous)}"
 
 
 def kpi_line(kpi: Kpi) -> tuple[str, str]:
     """(label with its light, value with the trend and the target) for one KPI."""
     label = f"{LIGHTS[kpi.status]} {kpi.label} ({kpi.status.value})"
-    value = format_value(kpi, kpi.value)
-    if kpi.trend is not None:
-        value += f" {ARROWS[kpi.trend]} from {format_value(kpi, kpi.previous)}"
-    return label, f"{value}; {_target(kpi)}\n{kpi.detail}"
+    value = " ".join(part for part in (format_value(kpi, kpi.value), trend(kpi)) if part)
+    return label, f"{value}; target {target(kpi)}\n{kpi.detail}"
 
 
 def period(report: KpiReport, time_zone: str) -> str:
