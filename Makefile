@@ -22,6 +22,7 @@ run: install
 lint: install
 	$(BIN)/ruff check bot adapters flows storage tests benchmarks
 	$(BIN)/ruff format --check bot adapters flows storage tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

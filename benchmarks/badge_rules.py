@@ -43,9 +43,9 @@ from benchmarks.common import (
     rss_mib,
 )
 from bot.app import CohortBot
-from bot.clock import ManualClock
-from bot.effects import Effects
-from flows.badge_awards import NewAward, evaluate
+from bot.runtime.clock import ManualClock
+from bot.runtime.effects import Effects
+from flows.recognition.awards import NewAward, evaluate
 from storage.models import Activity, Cohort, CohortChannel, Identity, Membership, Person, Workspace
 from storage.uow import unit_of_work
 

@@ -34,7 +34,7 @@ from benchmarks.common import (
     rss_mib,
 )
 from bot.app import CohortBot
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage.models import (
     CheckinAnswer,
     Cohort,

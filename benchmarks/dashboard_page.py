@@ -29,9 +29,9 @@ from benchmarks.common import (
     rss_mib,
 )
 from benchmarks.kpi_report import _at, seed, timed
-from bot.dashboard_links import DashboardLinks
 from bot.web.dashboard import Dashboard
-from flows.dashboard_view import page_builder
+from bot.web.links import DashboardLinks
+from flows.reports.dashboard import page_builder
 from storage import migrate
 from storage.db import create_engine, session_factory
 

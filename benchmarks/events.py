@@ -39,7 +39,7 @@ from benchmarks.common import (
     reset_database,
 )
 from bot.app import CohortBot
-from bot.events import Actor, CommandInvoked, InboundEvent, MessageReceived
+from bot.model.events import Actor, CommandInvoked, InboundEvent, MessageReceived
 from storage.models import Activity, InboxEvent
 from storage.uow import unit_of_work
 

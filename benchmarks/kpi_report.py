@@ -36,7 +36,7 @@ from benchmarks.common import (
     reset_database,
     rss_mib,
 )
-from flows.kpis import cohort_report, program_report
+from flows.reports.kpis import cohort_report, program_report
 from storage import migrate
 from storage.db import SessionFactory, create_engine, session_factory
 from storage.models import Activity, Cohort, Person

@@ -23,7 +23,7 @@ import tracemalloc
 from datetime import UTC, datetime
 
 from benchmarks.common import Figure, add_common_arguments, report
-from flows.pairing import Candidate, Group, History, match
+from flows.matching.pairing import Candidate, Group, History, match
 
 NAME = "matching"
 SKILLS = (

@@ -48,7 +48,7 @@ from benchmarks.common import (
     write_json,
 )
 from bot.app import CohortBot
-from bot.events import Actor, CommandInvoked, InboundEvent, MessageReceived
+from bot.model.events import Actor, CommandInvoked, InboundEvent, MessageReceived
 from storage import migrate
 from storage.db import create_engine
 from storage.models import Cohort, CohortChannel, Identity, Membership, Person, Workspace

@@ -36,9 +36,9 @@ from benchmarks.common import (
     reset_database,
 )
 from bot.app import CohortBot
-from bot.effects import Effects
-from bot.messages import AudienceKind, Delivery, Message, Section, Target
-from bot.ports import Rate, RateLimits
+from bot.model.messages import AudienceKind, Delivery, Message, Section, Target
+from bot.model.ports import Rate, RateLimits
+from bot.runtime.effects import Effects
 from storage.uow import unit_of_work
 
 NAME = "outbox"

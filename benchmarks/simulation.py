@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, Figure, add_common_arguments, report, rss_mib
+from bot.cli.simulation.command import database_url, simulate
+from bot.cli.simulation.world import Settings
 from bot.config import load_config
-from bot.simulation.command import database_url, simulate
-from bot.simulation.world import Settings
 
 NAME = "simulation"
 

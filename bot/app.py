@@ -15,24 +15,25 @@ from aiohttp import web
 from adapters.local.adapter import LocalAdapter, PlaygroundChannel, PlaygroundPerson
 from adapters.slack.app import SlackAdapter
 from adapters.teams.app import TeamsAdapter
-from bot.clock import Clock, SystemClock
-from bot.cohort_setup import CohortSetup
-from bot.commands import CommandRouter
+from bot.commands.router import CommandRouter
 from bot.config import AppConfig
-from bot.dashboard_links import DashboardLinks
-from bot.dispatch import Dispatcher
-from bot.engine import FlowEngine
-from bot.events import InboundEvent
-from bot.metrics import Metrics
-from bot.poll_secret import with_poll_secret
-from bot.ports import Adapter, PlatformClient, supports_group_dm
-from bot.scheduler import Scheduler, TaskRegistry
-from bot.seed import seed_from_config
-from bot.sender import Sender
-from bot.server_secret import ServerSecret
+from bot.config.poll_secret import with_poll_secret
+from bot.model.events import InboundEvent
+from bot.model.ports import Adapter, PlatformClient, supports_group_dm
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.cohort_setup import CohortSetup
+from bot.runtime.dispatch import Dispatcher
+from bot.runtime.engine import FlowEngine
+from bot.runtime.scheduler import Scheduler, TaskRegistry
+from bot.runtime.seed import seed_from_config
+from bot.runtime.sender import Sender
+from bot.support.metrics import Metrics
+from bot.support.server_secret import ServerSecret
+from bot.web.links import DashboardLinks
 from bot.web.ops import add_ops_routes
 from bot.xapi import delivery as xapi_delivery
 from bot.xapi.lrs import LrsClient
+from flows.common.wiring import Wiring
 from flows.registry import register_all, register_routes
 from storage import migrate
 from storage.db import create_engine, is_sqlite, session_factory
@@ -82,12 +83,14 @@ class CohortBot:
         self.secret = ServerSecret(config.server.secret_key)
         self.links = DashboardLinks(lambda: self.secret.value)
         register_all(
-            router=self.router,
-            engine=self.flows,
-            tasks=self.tasks,
-            config=config,
-            setup=self.cohort_setup,
-            links=self.links,
+            Wiring(
+                router=self.router,
+                engine=self.flows,
+                tasks=self.tasks,
+                config=config,
+                setup=self.cohort_setup,
+                links=self.links,
+            )
         )
         self.flows.register_tasks(self.tasks)
         self.adapters: dict[str, Adapter] = {}

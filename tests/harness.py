@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import CohortBot
-from bot.clock import ManualClock
 from bot.config import AppConfig, parse_config
-from bot.ports import PlatformClient
+from bot.model.ports import PlatformClient
+from bot.runtime.clock import ManualClock
 from tests.conftest import REPO_ROOT
 
 CHANNEL = "cohort-pilot-a"

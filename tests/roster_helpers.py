@@ -13,8 +13,8 @@ from typing import Any
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from bot.cli import main
-from bot.clock import ManualClock
+from bot.cli.main import main
+from bot.runtime.clock import ManualClock
 from storage.db import create_engine, session_factory
 from storage.models import Activity, Identity, Membership, OutboxMessage, Person, Workspace
 from storage.uow import UnitOfWork, unit_of_work

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import Choice, Choices, FreeText, InvalidAnswer, Scale, TimeZone
+from bot.runtime.answers import Choice, Choices, FreeText, InvalidAnswer, Scale, TimeZone
 
 SKILLS = ("presenting", "giving feedback", "coaching")
 

@@ -6,16 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from bot.commandline import (
+from bot.commands.parser import (
     CommandSpec,
     CommandSyntaxError,
     CommandTable,
     Mention,
     Option,
     ParsedCommand,
-    Role,
     tokenize,
 )
+from bot.model.roles import Role
 
 STAFF = frozenset({Role.FACILITATOR, Role.MODERATOR})
 

@@ -11,12 +11,12 @@ from urllib.parse import urlparse
 import pytest
 from playwright.async_api import Browser, expect
 
-from bot.clock import ManualClock
+from bot.cli.simulation.command import database_url, simulate
+from bot.cli.simulation.world import COHORT, OWNER, Settings, personas, simulation_config
 from bot.config import AppConfig, load_config
-from bot.simulation.command import database_url, simulate
-from bot.simulation.world import COHORT, OWNER, Settings, personas, simulation_config
-from flows.kpi_card import format_value
-from flows.kpis import KpiReport, cohort_report
+from bot.runtime.clock import ManualClock
+from flows.reports.kpis import KpiReport, cohort_report
+from flows.reports.view import format_value
 from storage.uow import unit_of_work
 from tests.conftest import REPO_ROOT, SCREENSHOTS
 from tests.harness import Playground, running_bot

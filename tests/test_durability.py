@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.commandline import CommandSpec
-from bot.commands import CommandContext
-from bot.events import Actor, MessageReceived
+from bot.commands.parser import CommandSpec
+from bot.commands.router import CommandContext
+from bot.model.events import Actor, MessageReceived
 from storage.models import FlowRun, InboxEvent, OutboxMessage
 from storage.uow import unit_of_work
 from tests.harness import demo_config, running_bot

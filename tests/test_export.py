@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from bot.cli import main
+from bot.cli.main import main
 from storage.models import Activity
 from tests.conftest import REPO_ROOT
 from tests.flows.kpi_helpers import reading, seeded

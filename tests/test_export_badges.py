@@ -12,7 +12,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.conftest import REPO_ROOT
 from tests.flows.badge_helpers import a_badge_pass
 from tests.flows.checkin_helpers import join, shipped

@@ -10,7 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import parse_config
 from bot.xapi.source import NAMESPACE_SETTING
 from storage.models import Activity, AppSetting, XapiStatement

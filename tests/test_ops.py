@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.app import CohortBot, StartupError
-from bot.cli import main
+from bot.cli.main import main
 from storage import migrate
 from tests.conftest import REPO_ROOT
 from tests.harness import demo_config, running_bot

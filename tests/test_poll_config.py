@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, parse_config
-from bot.poll_secret import secret_file, with_poll_secret
-from flows.poll_votes import voter_token
+from bot.config.poll_secret import secret_file, with_poll_secret
+from flows.poll.votes import voter_token
 from tests.conftest import REPO_ROOT
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commandline import Role
-from bot.roster_csv import RosterFileError, RosterRow, RowProblem, decode, parse
+from bot.model.roles import Role
+from flows.onboarding.roster_csv import RosterFileError, RosterRow, RowProblem, decode, parse
 
 HEADER = "name,email,department,manager email,time zone,role\n"
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.app import CohortBot
-from bot.clock import ManualClock
-from bot.cohort_setup import CohortSetupContext
-from bot.recurrence import weekly
-from bot.scheduler import TaskContext, Timers
+from bot.runtime.clock import ManualClock
+from bot.runtime.cohort_setup import CohortSetupContext
+from bot.runtime.recurrence import weekly
+from bot.runtime.scheduler import TaskContext, Timers
 from storage.models import Activity, OccurrenceClaim
 from storage.uow import unit_of_work
 from tests.harness import demo_config

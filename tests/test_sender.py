@@ -12,10 +12,10 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.app import CohortBot
-from bot.clock import ManualClock
-from bot.effects import Effects
-from bot.messages import AudienceKind, Message, Target
-from bot.ports import Rate, RateLimits
+from bot.model.messages import AudienceKind, Message, Target
+from bot.model.ports import Rate, RateLimits
+from bot.runtime.clock import ManualClock
+from bot.runtime.effects import Effects
 from storage.models import OutboxMessage
 from storage.uow import unit_of_work
 from tests.fakes.chat_api import Failure, FakeChatClient, FakeChatServer

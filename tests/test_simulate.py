@@ -8,10 +8,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.cli import main
+from bot.cli.main import main
+from bot.cli.simulation.command import database_url, simulate
+from bot.cli.simulation.world import Habit, Settings, personas
 from bot.config import load_config
-from bot.simulation.command import database_url, simulate
-from bot.simulation.world import Habit, Settings, personas
 from storage.models import Activity
 from tests.conftest import REPO_ROOT
 

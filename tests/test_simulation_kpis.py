@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.cli.simulation.command import database_url, simulate, summary
+from bot.cli.simulation.world import Settings
 from bot.config import load_config
-from bot.simulation.command import database_url, simulate, summary
-from bot.simulation.world import Settings
-from flows.kpi_card import format_value
+from flows.reports.view import format_value
 from tests.conftest import REPO_ROOT
 
 SETTINGS = Settings(participants=8, weeks=3, seed=4, response_rate=0.8)

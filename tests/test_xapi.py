@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.clock import ManualClock
 from bot.config import AppConfig
+from bot.runtime.clock import ManualClock
 from bot.xapi.delivery import XapiDelivery
 from bot.xapi.source import NAMESPACE_SETTING
 from storage.models import Activity, AppSetting, OccurrenceClaim, XapiStatement

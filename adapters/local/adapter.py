@@ -13,8 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.local.platform import PLATFORM, Entry, LocalClient, Transcript
-from bot.clock import Clock
-from bot.events import (
+from bot.model.events import (
     FLAG_ACTION,
     ActionInvoked,
     Actor,
@@ -24,8 +23,9 @@ from bot.events import (
     InboundEvent,
     MessageReceived,
 )
-from bot.messages import Message
-from bot.ports import EventSink, PlatformUser
+from bot.model.messages import Message
+from bot.model.ports import EventSink, PlatformUser
+from bot.runtime.clock import Clock
 
 STATIC = Path(__file__).parent / "static"
 MAX_TEXT = 4000

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from bot.clock import Clock
-from bot.messages import AudienceKind, Delivery, Message
-from bot.ports import DeliveryError, PlatformUser, RateLimits, UserNotFound
+from bot.model.messages import AudienceKind, Delivery, Message
+from bot.model.ports import DeliveryError, PlatformUser, RateLimits, UserNotFound
+from bot.runtime.clock import Clock
 
 PLATFORM = "local"
 BOT = "bot"

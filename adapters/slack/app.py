@@ -23,8 +23,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate
 from adapters.slack.client import SlackClient
 from bot.config import SlackConfig
-from bot.events import InboundEvent
-from bot.ports import EventSink
+from bot.model.events import InboundEvent
+from bot.model.ports import EventSink
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import chunks, fallback_text, home_view, modal_view, render_blocks
-from bot.messages import AudienceKind, Delivery
-from bot.ports import (
+from bot.model.messages import AudienceKind, Delivery
+from bot.model.ports import (
     DeliveryError,
     DirectoryUnavailable,
     PlatformUser,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.messages import (
+from bot.model.messages import (
     FORM_OPEN_ACTION,
     Block,
     Buttons,
@@ -25,7 +25,7 @@ from bot.messages import (
     Select,
     TextInput,
 )
-from bot.text import split_text as split_shared
+from bot.support.text import split_text as split_shared
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.events import (
+from bot.model.events import (
     FLAG_ACTION,
     ActionInvoked,
     Actor,

@@ -20,9 +20,9 @@ from botbuilder.schema import Activity, ActivityTypes
 from adapters.teams import translate
 from adapters.teams.auth import TeamsAuth
 from adapters.teams.client import Directory, TeamsClient
-from bot.clock import Clock
 from bot.config import TeamsConfig
-from bot.ports import EventSink
+from bot.model.ports import EventSink
+from bot.runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 

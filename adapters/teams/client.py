@@ -40,8 +40,8 @@ from adapters.teams.errors import mapped, transient
 from adapters.teams.members import LOOKUP_ATTEMPTS, lookup_wait, member_user
 from adapters.teams.refs import CHANNEL_ID, Ref, Sent, bot_id
 from adapters.teams.render import render
-from bot.messages import AudienceKind, Delivery, Target
-from bot.ports import (
+from bot.model.messages import AudienceKind, Delivery, Target
+from bot.model.ports import (
     DeliveryError,
     DirectoryUnavailable,
     PlatformUser,

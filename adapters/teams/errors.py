@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from bot.ports import DeliveryError, RecipientUnreachable
+from bot.model.ports import DeliveryError, RecipientUnreachable
 
 UNREACHABLE = frozenset(
     {

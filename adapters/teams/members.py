@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.teams.errors import error_code, retry_after
-from bot.ports import DirectoryUnavailable, PlatformUser, UserNotFound
+from bot.model.ports import DirectoryUnavailable, PlatformUser, UserNotFound
 
 LOOKUP_ATTEMPTS = 5
 """Tries of one member lookup through throttling and transient failures."""

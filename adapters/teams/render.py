@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.teams.markup import to_teams
 from adapters.teams.translate import DATA_KEY
-from bot.messages import (
+from bot.model.messages import (
     Block,
     Buttons,
     Context,
@@ -30,7 +30,7 @@ from bot.messages import (
     Select,
     TextInput,
 )
-from bot.text import split_text
+from bot.support.text import split_text
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"

@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from adapters.teams.refs import Ref, Sent
-from bot.events import (
+from bot.model.events import (
     FLAG_ACTION,
     ActionInvoked,
     Actor,

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.dashboard_links import DashboardGrant, DashboardLinks, LinkRefused
 from bot.web.dashboard_page import DashboardPage, ScopeLink, render_page, render_refusal
+from bot.web.links import DashboardGrant, DashboardLinks, LinkRefused
 from storage.db import SessionFactory
 from storage.uow import UnitOfWork, unit_of_work
 

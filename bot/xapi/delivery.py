@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.backoff import backoff_seconds
-from bot.clock import Clock
 from bot.config import AppConfig
-from bot.scheduler import TaskContext, TaskHandler, Timers
+from bot.runtime.backoff import backoff_seconds
+from bot.runtime.clock import Clock
+from bot.runtime.scheduler import TaskContext, TaskHandler, Timers
 from bot.xapi.lrs import Answer, LrsClient, PostResult
 from bot.xapi.source import load_vocabulary, statements_for
 from bot.xapi.statements import MAPPED_VERBS

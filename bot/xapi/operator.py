@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.clock import SystemClock
 from bot.config import AppConfig
+from bot.runtime.clock import SystemClock
 from bot.xapi.delivery import DeliveryReport, XapiDelivery
 from bot.xapi.lrs import LrsClient
 from bot.xapi.source import load_vocabulary, statements_for

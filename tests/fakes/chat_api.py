@@ -15,8 +15,8 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.messages import Delivery
-from bot.ports import DeliveryError, Rate, RateLimits
+from bot.model.messages import Delivery
+from bot.model.ports import DeliveryError, Rate, RateLimits
 
 
 @dataclass

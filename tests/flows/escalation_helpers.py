@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flows.escalation_card import KIND_LABELS
+from flows.escalation.view import KIND_LABELS
 from storage.models import Activity, Escalation
 from storage.uow import unit_of_work
 from tests.harness import CHANNEL, Playground

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from bot.effects import Effects
-from flows.availability import (
+from bot.runtime.effects import Effects
+from flows.common.availability import (
     is_program_day,
     next_program_day,
     note_unanswered,

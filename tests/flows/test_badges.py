@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.config import ConfigError
-from bot.effects import Effects
-from flows import badge_awards
-from flows.badge_awards import MAX_POST, NewAward, evaluate, pack
-from flows.badge_rules import longest_streak
+from bot.runtime.effects import Effects
+from flows.recognition import awards as badge_awards
+from flows.recognition.awards import MAX_POST, NewAward, evaluate, pack
+from flows.recognition.rules import longest_streak
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.models import Activity, BadgeAward
 from storage.uow import unit_of_work

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import ConfigError, parse_config
-from bot.events import ActionInvoked, Actor
-from flows.escalation_sweep import sweep_key
+from bot.model.events import ActionInvoked, Actor
+from flows.escalation.sweep import sweep_key
 from storage.models import Escalation
 from storage.repositories.escalations import NewEscalation
 from storage.uow import UnitOfWork, unit_of_work

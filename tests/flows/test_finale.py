@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config, parse_config
-from flows.finale_schedule import last_program_day
+from flows.finale.schedule import last_program_day
 from storage.uow import unit_of_work
 from tests.conftest import REPO_ROOT
 from tests.flows.finale_helpers import (

@@ -11,9 +11,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.config_program import KpiThreshold, LowerIsBetterThreshold
-from flows.kpi_card import report_message
-from flows.kpis import (
+from bot.config import KpiThreshold, LowerIsBetterThreshold
+from flows.reports.kpis import (
     KpiReport,
     ReportError,
     Status,
@@ -25,6 +24,7 @@ from flows.kpis import (
     program_series,
     status_of,
 )
+from flows.reports.view import report_message
 from tests.flows.kpi_helpers import Seeder, berlin, reading, seeded
 from tests.harness import demo_config
 

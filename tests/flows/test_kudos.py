@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from flows.kudos import week_start
+from flows.recognition.kudos import week_start
 from tests.flows.badge_helpers import all_kudos
 from tests.flows.checkin_helpers import (
     channel_posts,

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.config import AppConfig, parse_config
+from bot.runtime.clock import ManualClock
 from flows.matching import cycle_seed
 from storage.models import Activity, MatchGroup, Membership
 from storage.uow import unit_of_work

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 
-from flows.pairing import SPARSE_ABOVE, Candidate, Group, History, match
+from flows.matching.pairing import SPARSE_ABOVE, Candidate, Group, History, match
 
 
 def person(pid: int, *, strong: str = "", wants: str = "", tz: str = "Europe/Berlin") -> Candidate:

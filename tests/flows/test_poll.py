@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.config import AppConfig, LocalPerson
+from bot.runtime.clock import ManualClock
 from storage.models import Base, OutboxMessage, Poll, ScheduledItem
 from storage.uow import unit_of_work
 from tests.flows.poll_helpers import (

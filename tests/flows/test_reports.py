@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage.models import Activity, OutboxMessage
 from storage.uow import unit_of_work
 from tests.flows.checkin_helpers import config_with, join, person_id, replies, submit

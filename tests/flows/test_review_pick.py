@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.review_pick import pick_reviewers
+from flows.review.pick import pick_reviewers
 
 
 def test_the_least_loaded_people_are_picked_with_ties_going_to_the_lower_id() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar
 
-from bot.clock import ManualClock
-from flows.session_calendar import session_days
+from bot.runtime.clock import ManualClock
+from flows.session.calendar import session_days
 from storage.models import Cohort
 from tests.flows.session_helpers import (
     command,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.session_pairs import partner_of, practice_groups
+from flows.session.pairs import partner_of, practice_groups
 
 
 def test_matched_pairs_stay_together_when_both_are_here() -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from bot.app import CohortBot
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from storage import migrate
 from storage.db import create_engine
 from storage.models import Base

@@ -17,8 +17,8 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestServer
 
-from bot.commandline import Role
 from bot.config import AppConfig
+from bot.model.roles import Role
 from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work
 from tests.fakes.slack_api import FakeSlack

@@ -8,9 +8,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot.effects import Effects
-from bot.events import FlaggedMessage, InboundEvent
-from bot.messages import Message, Section
+from bot.model.events import FlaggedMessage, InboundEvent
+from bot.model.messages import Message, Section
+from bot.runtime.effects import Effects
 from storage.models import FlowRun, InboxEvent
 from storage.uow import unit_of_work
 from tests.adapters.slack.conftest import SlackRig, payload, sign

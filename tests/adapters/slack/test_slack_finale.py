@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.commandline import Role
+from bot.model.roles import Role
 from storage.models import Activity
 from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import LOOKUP_ATTEMPTS, SlackClient
-from bot.ports import DirectoryUnavailable, PlatformUser, UserDirectory, UserNotFound
+from bot.model.ports import DirectoryUnavailable, PlatformUser, UserDirectory, UserNotFound
 from tests.fakes.slack_api import TEAM, FakeSlack, Scripted
 
 

@@ -10,7 +10,7 @@ from adapters.slack.render import (
     render_blocks,
     split_text,
 )
-from bot.messages import (
+from bot.model.messages import (
     Button,
     Buttons,
     Context,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from flows.review_messages import comment_field, score_field
+from flows.review.view import comment_field, score_field
 from storage.models import ReviewAssignment, ReviewRequest
 from storage.uow import unit_of_work
 from tests.adapters.slack.conftest import SlackRig, payload

@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from adapters.teams.app import TeamsAdapter
 from bot.app import CohortBot
-from bot.clock import ManualClock
-from bot.events import InboundEvent
+from bot.model.events import InboundEvent
+from bot.runtime.clock import ManualClock
 from storage.models import InboxEvent
 from storage.uow import unit_of_work
 from tests.fakes.bot_connector import FakeBotConnector

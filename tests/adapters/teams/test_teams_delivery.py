@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from adapters.teams.client import TEAMS_LIMITS
-from bot.effects import Effects
-from bot.messages import Message, Section
-from bot.ports import Rate
+from bot.model.messages import Message, Section
+from bot.model.ports import Rate
+from bot.runtime.effects import Effects
 from storage.models import Identity, OutboxMessage
 from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from adapters.teams.app import TeamsAdapter
-from bot.clock import ManualClock
 from bot.config import TeamsConfig
-from bot.events import InboundEvent
+from bot.model.events import InboundEvent
+from bot.runtime.clock import ManualClock
 from tests.adapters.teams.conftest import APP_ID, TeamsRig, card_text
 from tests.fakes.bot_connector import FakeBotConnector, new_key
 from tests.harness import START

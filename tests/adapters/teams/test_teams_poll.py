@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.commandline import Role
+from bot.model.roles import Role
 from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work
 from tests.adapters.teams.conftest import CHANNEL, TENANT, TeamsRig, card_text, find_action, payload

@@ -15,8 +15,8 @@ from adapters.teams.render import (
     activity_size,
     render,
 )
-from bot.events import ActionInvoked, FormSubmitted
-from bot.messages import (
+from bot.model.events import ActionInvoked, FormSubmitted
+from bot.model.messages import (
     Button,
     Buttons,
     Context,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flows.review_messages import score_field
+from flows.review.view import score_field
 from storage.models import ReviewAssignment
 from tests.adapters.teams.conftest import TeamsRig, card_actions, card_text, find_action
 

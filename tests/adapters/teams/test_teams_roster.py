@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.teams.client import TeamsClient
-from bot.ports import DirectoryUnavailable, PlatformUser, UserNotFound
+from bot.model.ports import DirectoryUnavailable, PlatformUser, UserNotFound
 from tests.adapters.teams.conftest import APP_ID, APP_PASSWORD, CHANNEL, TENANT, TeamsRig, card_text
 from tests.fakes.bot_connector import Failure
 from tests.roster_helpers import invoke_beside, person_by_email, stored, write_roster

@@ -15,7 +15,7 @@ from adapters.teams.auth import Settings, TeamsAuth
 from adapters.teams.client import Directory
 from adapters.teams.errors import mapped, retry_after
 from bot.config import TeamsConfig
-from bot.ports import RecipientUnreachable
+from bot.model.ports import RecipientUnreachable
 from storage.models import OutboxMessage
 from storage.uow import unit_of_work
 from tests.adapters.teams.conftest import APP_ID, APP_PASSWORD, TENANT, TeamsRig, running_teams_bot

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from adapters.teams import translate
 from adapters.teams.refs import Ref, Sent
-from bot.events import ActionInvoked, FormSubmitted, MemberJoined, MessageReceived
+from bot.model.events import ActionInvoked, FormSubmitted, MemberJoined, MessageReceived
 from tests.adapters.teams.conftest import APP_ID, CHANNEL, TENANT, payload
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -1,0 +1,80 @@
+"""app.yaml as typed, validated settings: the one import path for every configuration name.
+
+`loader` reads and validates the file, `app` holds the server, storage and platform
+sections, `program` what a learning program runs, and `types` the value types they share.
+"""
+
+from bot.config.app import (
+    AppConfig,
+    CohortConfig,
+    LocalConfig,
+    LocalPerson,
+    PlatformsConfig,
+    SchedulerConfig,
+    SenderConfig,
+    ServerConfig,
+    SlackConfig,
+    StorageConfig,
+    TeamsConfig,
+    XapiConfig,
+)
+from bot.config.loader import ConfigError, expand_env, load_config, parse_config
+from bot.config.program import (
+    AgendaItem,
+    BadgeConfig,
+    CadenceConfig,
+    CheckinConfig,
+    Criterion,
+    EscalationConfig,
+    EscalationRoute,
+    KpiThreshold,
+    KpiThresholds,
+    LowerIsBetterThreshold,
+    MatchingConfig,
+    OnboardingConfig,
+    ProgramConfig,
+    Question,
+    QuizConfig,
+    QuizQuestion,
+    RecognitionConfig,
+    ReviewConfig,
+)
+from bot.config.types import WeeklyTime
+
+__all__ = [
+    "AgendaItem",
+    "AppConfig",
+    "BadgeConfig",
+    "CadenceConfig",
+    "CheckinConfig",
+    "CohortConfig",
+    "ConfigError",
+    "Criterion",
+    "EscalationConfig",
+    "EscalationRoute",
+    "KpiThreshold",
+    "KpiThresholds",
+    "LocalConfig",
+    "LocalPerson",
+    "LowerIsBetterThreshold",
+    "MatchingConfig",
+    "OnboardingConfig",
+    "PlatformsConfig",
+    "ProgramConfig",
+    "Question",
+    "QuizConfig",
+    "QuizQuestion",
+    "RecognitionConfig",
+    "ReviewConfig",
+    "SchedulerConfig",
+    "SenderConfig",
+    "ServerConfig",
+    "SlackConfig",
+    "StorageConfig",
+    "TeamsConfig",
+    "WeeklyTime",
+    "XapiConfig",
+    "expand_env",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,361 @@
+"""Inbound events: record in the inbox, acknowledge, then process once under a lock.
+
+The inbox row is written before the platform gets its acknowledgement, so an event is
+never lost if the process dies in between: pending rows are processed again at start.
+A retried delivery of an event id already recorded is acknowledged and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+
+from bot.commands.router import ActionContext, CommandRouter, FormContext
+from bot.config import AppConfig
+from bot.model.events import (
+    ActionInvoked,
+    CommandInvoked,
+    FormSubmitted,
+    HomeOpened,
+    InboundEvent,
+    MemberJoined,
+    MessageReceived,
+)
+from bot.model.messages import FORM_OPEN_ACTION, AudienceKind, Context, Message, Section
+from bot.runtime.clock import Clock
+from bot.runtime.effects import Effects, Origin
+from bot.runtime.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_select
+from bot.runtime.home import home_page
+from bot.runtime.intake import Intake
+from bot.support.metrics import Metrics
+from storage.db import SessionFactory
+from storage.models import Person
+from storage.repositories.people import IdentityFacts
+from storage.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+
+_EVENT = TypeAdapter[InboundEvent](InboundEvent)
+_COMMAND_WORDS = ("/cohort", "cohort")
+_HELP_WORDS = {"help", "?", "hi", "hello", "menu"}
+LOCKED_RETRIES = 100
+LOCKED_RETRY_SECONDS = 0.05
+
+
+@dataclass
+class Dispatcher:
+    sessions: SessionFactory
+    clock: Clock
+    engine: FlowEngine
+    router: CommandRouter
+    metrics: Metrics
+    platforms: frozenset[str]
+    on_effects: Callable[[], None]
+    config: AppConfig
+
+    workers: int = 4
+    group_platforms: frozenset[str] = frozenset()
+    """Platforms whose client opens group conversations (see `Effects.group`)."""
+
+    def __post_init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._intake = Intake(record=self._record, process=self.process, workers=self.workers)
+
+    async def accept(self, event: InboundEvent) -> bool:
+        """Record the event and queue it for processing; False for a duplicate delivery."""
+        platform = event.actor.platform
+        inbox_id = await self._intake.submit(event)
+        if inbox_id is None:
+            self.metrics.events_in.labels(platform, "duplicate").inc()
+            log.info("duplicate event dropped", extra={"event_id": event.event_id})
+            return False
+        self.metrics.events_in.labels(platform, "accepted").inc()
+        self._intake.schedule(inbox_id, _conversation_key(event))
+        return True
+
+    async def _record(self, events: list[InboundEvent]) -> list[int | None]:
+        """One transaction for a whole batch of inbox rows."""
+        now = self.clock.now()
+        rows = [(e.actor.platform, e.event_id, e.model_dump(mode="json")) for e in events]
+        async with unit_of_work(self.sessions) as uow:
+            return await uow.inbox.record_many(rows, now=now)
+
+    async def drain(self) -> None:
+        """Wait until every accepted event has been processed."""
+        await self._intake.drain()
+
+    @property
+    def busy(self) -> bool:
+        return self._intake.busy
+
+    async def close(self) -> None:
+        await self._intake.close()
+
+    async def recover(self) -> int:
+        """Process events recorded before a stop but never processed."""
+        async with unit_of_work(self.sessions) as uow:
+            pending = await uow.inbox.pending_ids()
+        for inbox_id in pending:
+            await self.process(inbox_id, None)
+        return len(pending)
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def process(self, inbox_id: int, conversation: str | None) -> None:
+        key = conversation or f"inbox:{inbox_id}"
+        async with self._lock(key):
+            for _ in range(LOCKED_RETRIES):
+                try:
+                    if await self._process(inbox_id) != "locked":
+                        break
+                except Exception as error:
+                    log.exception("event processing failed", extra={"inbox_id": inbox_id})
+                    await self._record_failure(inbox_id, error)
+                    break
+                # Another transaction holds the row (a replica processing it, or a
+                # writer that has not finished): look again rather than drop the event.
+                await asyncio.sleep(LOCKED_RETRY_SECONDS)
+            else:
+                log.warning("inbox row stayed locked", extra={"inbox_id": inbox_id})
+        self.on_effects()
+
+    async def _process(self, inbox_id: int) -> str:
+        """ "done", "gone" (processed elsewhere) or "locked" (held by another transaction)."""
+        async with unit_of_work(self.sessions) as uow:
+            row = await uow.inbox.claim(inbox_id)
+            if row is None:
+                return "locked" if await uow.inbox.is_pending(inbox_id) else "gone"
+            event = _EVENT.validate_python(row.payload)
+            now = self.clock.now()
+            actor = event.actor
+            person = await uow.people.ensure(
+                IdentityFacts(
+                    platform=actor.platform,
+                    workspace=actor.workspace,
+                    user_id=actor.user_id,
+                    display_name=actor.display_name,
+                    time_zone=actor.time_zone,
+                    email=actor.email,
+                ),
+                now=now,
+            )
+            if event.conversation is not None:
+                await uow.people.remember_conversation(
+                    platform=actor.platform,
+                    workspace=actor.workspace,
+                    user_id=actor.user_id,
+                    reference=event.conversation,
+                )
+            effects = Effects(
+                uow,
+                source=f"in:{actor.platform}:{event.event_id}",
+                now=now,
+                platforms=self.platforms,
+                origin=_origin(event),
+                group_platforms=self.group_platforms,
+            )
+            await self._route(event, person, effects)
+            if effects.private:
+                row.payload = {"kind": event.kind, "event_id": event.event_id, "redacted": True}
+            row.status = "done"
+            row.attempts += 1
+            row.processed_at = now
+        log.info(
+            "event processed",
+            extra={"inbox_id": inbox_id, "event_kind": event.kind, "queued": effects.queued},
+        )
+        return "done"
+
+    async def _route(self, event: InboundEvent, person: Person, effects: Effects) -> None:
+        if isinstance(event, CommandInvoked):
+            await self._command(event.text, person, effects)
+        elif isinstance(event, MessageReceived):
+            await self._message(event, person, effects)
+        elif isinstance(event, ActionInvoked):
+            await self._action(event, person, effects)
+        elif isinstance(event, FormSubmitted):
+            await self._form(event, person, effects)
+        elif isinstance(event, MemberJoined):
+            await self._member_joined(event, person, effects)
+        elif isinstance(event, HomeOpened):
+            page = await home_page(effects.uow, self.config, person, effects.now)
+            await effects.surface(AudienceKind.HOME, page, person_id=person.id)
+
+    async def _command(self, text: str, person: Person, effects: Effects) -> None:
+        await self.router.handle(text=text, person=person, effects=effects, engine=self.engine)
+
+    async def _message(self, event: MessageReceived, person: Person, effects: Effects) -> None:
+        text = event.text.strip()
+        first = text.split(maxsplit=1)[0].lower() if text else ""
+        if not event.is_direct and not event.mentions_bot:
+            return  # channel chatter not addressed to the bot
+        if first in _COMMAND_WORDS:
+            await self._command(text, person, effects)
+            return
+        if first in _HELP_WORDS and len(text.split()) == 1:
+            await self._command("help", person, effects)
+            return
+        if event.is_direct:
+            run = await effects.uow.flow_runs.waiting_for_text(person.id, lock=True)
+            if run is not None and await self.engine.answer(
+                run=run, person=person, raw=text, effects=effects
+            ):
+                return
+        if self.router.table.get(first) is not None:
+            # `join pilot-a` typed to the bot (Teams' command menu inserts bare words).
+            await self._command(text, person, effects)
+            return
+        await effects.reply(
+            Message(
+                text="I didn't catch that. Type `help` to see what I can do.",
+                blocks=[Section(text="I didn't catch that. Type `help` to see what I can do.")],
+            ),
+            person_id=person.id,
+        )
+
+    async def _action(self, event: ActionInvoked, person: Person, effects: Effects) -> None:
+        selected = decode_select(event.action_id, event.value)
+        if event.action_id == ANSWER_ACTION or selected is not None:
+            decoded = selected or decode_answer(event.value)
+            run = await effects.uow.flow_runs.get(decoded[0], lock=True) if decoded else None
+            if decoded is None or run is None or run.person_id != person.id:
+                await effects.reply(Message(text="That button isn't for you."), person_id=person.id)
+                return
+            if not await self.engine.answer(
+                run=run, person=person, raw=decoded[2], effects=effects, step=decoded[1]
+            ):
+                await effects.reply(
+                    Message(
+                        text="That question was already answered.",
+                        blocks=[Context(text="That question was already answered.")],
+                    ),
+                    person_id=person.id,
+                )
+            return
+        if event.action_id == FORM_OPEN_ACTION:
+            await self._open_form(event, person, effects)
+            return
+        handler = self.router.action_handler(event.action_id)
+        if handler is not None:
+            await handler(
+                ActionContext(
+                    person=person,
+                    action_id=event.action_id,
+                    value=event.value,
+                    effects=effects,
+                    engine=self.engine,
+                )
+            )
+            return
+        log.warning("action without a handler", extra={"action_id": event.action_id})
+        await effects.reply(
+            Message(text="That button no longer works. Type `help` to see what I can do."),
+            person_id=person.id,
+        )
+
+    async def _open_form(self, event: ActionInvoked, person: Person, effects: Effects) -> None:
+        """Open the form of a message the person received, where forms live in a modal."""
+        row = await effects.uow.outbox.get(int(event.value)) if event.value.isdigit() else None
+        if row is None or row.person_id not in (None, person.id):
+            await effects.reply(
+                Message(text="That form is no longer available."), person_id=person.id
+            )
+            return
+        form = Message.model_validate(row.message)
+        await effects.surface(AudienceKind.MODAL, form, person_id=person.id)
+
+    async def _form(self, event: FormSubmitted, person: Person, effects: Effects) -> None:
+        form_handler = self.router.form_handler(event.form_id)
+        if form_handler is not None:
+            await form_handler(
+                FormContext(
+                    person=person,
+                    form_id=event.form_id,
+                    values=dict(event.values),
+                    effects=effects,
+                    engine=self.engine,
+                )
+            )
+            return
+        decoded = decode_answer(event.form_id)
+        if decoded is not None and len(event.values) == 1:
+            run = await effects.uow.flow_runs.get(decoded[0], lock=True)
+            raw = next(iter(event.values.values()))
+            if (
+                run is not None
+                and run.person_id == person.id
+                and await self.engine.answer(
+                    run=run, person=person, raw=raw, effects=effects, step=decoded[1]
+                )
+            ):
+                return
+        await effects.reply(
+            Message(text="That form has expired. Type `help` to see what I can do."),
+            person_id=person.id,
+        )
+
+    async def _member_joined(self, event: MemberJoined, person: Person, effects: Effects) -> None:
+        if event.bot_added:
+            text = (
+                "Hi, I'm cohortbot. I run peer-learning cohorts: onboarding, check-ins, "
+                "pairing, peer reviews and polls. Type `help` to see what I can do."
+            )
+        else:
+            # Some platforms announce new members by id only; greet without a name then.
+            name = person.display_name if person.display_name != event.actor.user_id else ""
+            text = (
+                f"Welcome{', ' + name if name else ''}! Type `/cohort cohorts` to see the "
+                "cohorts you can join."
+            )
+        await effects.reply(Message(text=text, blocks=[Section(text=text)]), person_id=person.id)
+
+    async def _record_failure(self, inbox_id: int, error: Exception) -> None:
+        """Mark the event failed and tell the person, so nothing fails silently."""
+        async with unit_of_work(self.sessions) as uow:
+            row = await uow.inbox.claim(inbox_id)
+            if row is None:
+                return
+            row.status = "failed"
+            row.attempts += 1
+            row.error = f"{type(error).__name__}: {error}"[:2000]
+            row.processed_at = self.clock.now()
+            try:
+                event = _EVENT.validate_python(row.payload)
+            except ValueError:
+                return  # not an event we can answer; the row keeps the error
+            origin = _origin(event)
+            effects = Effects(
+                uow,
+                source=f"err:{event.actor.platform}:{event.event_id}",
+                now=self.clock.now(),
+                platforms=self.platforms,
+                origin=origin,
+            )
+            text = f"Sorry, something went wrong on my side (reference #{inbox_id})."
+            await effects.reply(Message(text=text))
+
+
+def _origin(event: InboundEvent) -> Origin:
+    return Origin(
+        platform=event.actor.platform,
+        workspace=event.actor.workspace,
+        user_id=event.actor.user_id,
+        channel_id=event.channel_id,
+        is_direct=event.is_direct,
+        reply_token=event.reply_token,
+    )
+
+
+def _conversation_key(event: InboundEvent) -> str:
+    actor = event.actor
+    return f"{actor.platform}:{actor.workspace}:{actor.user_id}"

@@ -1,0 +1,186 @@
+"""The check-in DM: one success and one challenge, as a form or as two typed answers.
+
+The first question carries a form with both fields (a Slack modal, a Teams card form,
+an inline form in the playground); typing the answers one after the other works too.
+Either way the answer is saved once, and the thank-you offers "I'd like help with this".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands.router import ActionContext, FormContext
+from bot.config import ProgramConfig
+from bot.model.messages import Button, Buttons, Context, Message, Section, TextInput
+from bot.runtime.answers import FreeText, InvalidAnswer
+from bot.runtime.effects import Effects
+from bot.runtime.engine import Ask, Do, Flow, FlowContext, RunStatus
+from flows.checkin.digest import refresh_digest
+from flows.checkin.rounds import flow_name
+from flows.common.availability import note_answered
+from storage.models import Person
+
+FORM = "checkin.form"
+"""The check-in form; its id carries the flow run: `checkin.form:<run id>`."""
+WANT_HELP_ACTION = "checkin.want_help"
+"""The asker marks their challenge "I'd like help"; the value is the answer id."""
+MAX_ANSWER = 1000
+_TEXT = FreeText(max_len=MAX_ANSWER)
+
+
+def _cohort_name(ctx: FlowContext) -> str:
+    return ctx.cohort.name if ctx.cohort else "your cohort"
+
+
+def _first_question(program: ProgramConfig) -> Any:
+    def render(ctx: FlowContext) -> Message:
+        first = ctx.person.display_name.split(" ")[0] or "there"
+        intro = f"Hi {first}, it's check-in time for {_cohort_name(ctx)}!"
+        how = "Fill in the form, or just reply here: your success first, then your challenge."
+        return Message(
+            text=f"{intro} {program.checkin.success_prompt}",
+            form_id=f"{FORM}:{ctx.run.id}",
+            blocks=[
+                Section(text=f"*{intro}* Share one success and one challenge with your cohort."),
+                TextInput(label=program.checkin.success_prompt, field_id="success", multiline=True),
+                TextInput(
+                    label=program.checkin.challenge_prompt, field_id="challenge", multiline=True
+                ),
+                Context(text=how),
+            ],
+        )
+
+    return render
+
+
+def _second_question(program: ProgramConfig) -> Any:
+    def render(_ctx: FlowContext) -> Message:
+        text = f"Thanks! {program.checkin.challenge_prompt}"
+        return Message(text=text, blocks=[Section(text=text)])
+
+    return render
+
+
+async def _save_typed(ctx: FlowContext) -> None:
+    await record_answer(
+        ctx.effects,
+        person=ctx.person,
+        round_id=int(ctx.data["round_id"]),
+        success=str(ctx.data["success"]),
+        challenge=str(ctx.data["challenge"]),
+    )
+
+
+def checkin_flow(program_key: str, program: ProgramConfig) -> Flow:
+    return Flow(
+        name=flow_name(program_key),
+        steps=(
+            Ask("success", _first_question(program), _TEXT, store="success"),
+            Ask("challenge", _second_question(program), _TEXT, store="challenge"),
+            Do("save", _save_typed),
+        ),
+    )
+
+
+async def record_answer(
+    effects: Effects, *, person: Person, round_id: int, success: str, challenge: str
+) -> bool:
+    """Save the person's answer to an open round, thank them and offer help; once only."""
+    uow = effects.uow
+    round_ = await uow.checkins.round(round_id)
+    answer = await uow.checkins.answer(round_id, person.id, lock=True)
+    if round_ is None or answer is None or answer.answered_at is not None:
+        return False
+    if round_.digest_posted_at is not None:
+        await effects.dm(person.id, Message(text="That check-in round has closed already."))
+        return False
+    answer.success, answer.challenge, answer.answered_at = success, challenge, effects.now
+    await note_answered(effects, round_.cohort_id, person.id)
+    effects.log(
+        "checkin.answered",
+        person_id=person.id,
+        cohort_id=round_.cohort_id,
+        object_ref=f"checkin_round:{round_id}",
+        data={"number": round_.number, "late_after_nudge": answer.nudged_at is not None},
+    )
+    text = "Thanks for checking in! Your answers go into this round's digest in the channel."
+    await effects.dm(
+        person.id,
+        Message(
+            text=text,
+            blocks=[
+                Section(text=text),
+                Context(text=f"Your challenge: {challenge}"),
+                Buttons(
+                    buttons=[
+                        Button(
+                            label="I'd like help with this",
+                            action_id=WANT_HELP_ACTION,
+                            value=str(answer.id),
+                        )
+                    ]
+                ),
+            ],
+        ),
+    )
+    return True
+
+
+async def submit_form(ctx: FormContext) -> None:
+    """Both answers from the form; an empty or overlong one is asked again, nothing saved."""
+    uow = ctx.effects.uow
+    run_id = ctx.form_id.partition(":")[2]
+    run = await uow.flow_runs.get(int(run_id), lock=True) if run_id.isdigit() else None
+    if run is None or run.person_id != ctx.person.id or not run.flow.startswith("checkin."):
+        await ctx.reply("That form isn't yours.")
+        return
+    if run.status != RunStatus.WAITING or run.step != "success":
+        await ctx.reply("That check-in was already answered or has closed.")
+        return
+    try:
+        success = str(_TEXT.parse(ctx.values.get("success", "")))
+        challenge = str(_TEXT.parse(ctx.values.get("challenge", "")))
+    except InvalidAnswer as invalid:
+        await ctx.reply(
+            f"Sorry, {invalid.reason}: please share both a success and a challenge. "
+            "Your check-in is still open; fill in the form again or reply here."
+        )
+        return
+    run.data = {**run.data, "success": success, "challenge": challenge}
+    run.status, run.step, run.updated_at = RunStatus.DONE, "save", ctx.effects.now
+    await uow.schedule.cancel_prefix(f"flow:{run.id}:")
+    await record_answer(
+        ctx.effects,
+        person=ctx.person,
+        round_id=int(run.data["round_id"]),
+        success=success,
+        challenge=challenge,
+    )
+
+
+async def want_help(ctx: ActionContext) -> None:
+    """The asker's "I'd like help with this": flags the challenge in the digest."""
+    uow = ctx.effects.uow
+    answer = (
+        await uow.checkins.answer_by_id(int(ctx.value), lock=True) if ctx.value.isdigit() else None
+    )
+    if answer is None or answer.person_id != ctx.person.id:
+        await ctx.reply("That button isn't for you.")
+        return
+    round_ = await uow.checkins.round(answer.round_id)
+    if answer.wants_help:
+        await ctx.reply("You've already asked for help with this challenge.")
+        return
+    answer.wants_help = True
+    ctx.effects.log(
+        "checkin.help_requested",
+        person_id=ctx.person.id,
+        cohort_id=round_.cohort_id if round_ else None,
+        object_ref=f"checkin_answer:{answer.id}",
+    )
+    await ctx.reply(
+        "Noted! Your challenge will show an \u201cI can help\u201d button in the digest, "
+        "and I'll tell you who picks it up."
+    )
+    if round_ is not None:
+        await refresh_digest(ctx.effects, round_=round_)

@@ -1,0 +1,293 @@
+"""Weekly check-in rounds: opened on the cadence or by command, prompted, nudged, closed.
+
+A round belongs to a cohort. It opens at the earliest moment anyone on Earth reaches the
+cadence time (Monday 09:00 in UTC+14); each participant is then prompted at the cadence
+time in their own time zone, by a one-off timer computed in that zone, so a prompt stays
+at 09:00 local on both sides of a DST change. One nudge follows to those who have not
+answered; at close the missed ones are counted and the digest is posted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.config import AppConfig, CadenceConfig, ProgramConfig, WeeklyTime
+from bot.model.messages import Message, Section
+from bot.runtime.effects import Effects
+from bot.runtime.engine import FlowEngine, RunStatus
+from bot.runtime.recurrence import next_after, weekly
+from bot.runtime.scheduler import Timers
+from flows.checkin.digest import post_digest
+from flows.common.availability import is_program_day, local_day, note_unanswered
+from storage.models import CheckinRound, Cohort, Person
+from storage.repositories.checkins import WEEKLY
+from storage.repositories.participation import is_away
+
+OPEN_TASK = "checkin.open"
+PROMPT_TASK = "checkin.prompt"
+NUDGE_TASK = "checkin.nudge"
+CLOSE_TASK = "checkin.close"
+EARLIEST_ZONE = "Etc/GMT-14"
+"""UTC+14 (POSIX signs are inverted): where the cadence time arrives first each week."""
+_TINY = timedelta(microseconds=1)
+
+
+def flow_name(program_key: str) -> str:
+    return f"checkin.{program_key}"
+
+
+def cadence_of(config: AppConfig, cohort: Cohort, program: ProgramConfig) -> CadenceConfig:
+    """The program's cadence with the cohort's own overrides from app.yaml."""
+    for cohort_config in config.cohorts:
+        if cohort_config.id == cohort.key:
+            return cohort_config.effective_cadence(program)
+    return program.cadence
+
+
+def opener_rule(cadence: CadenceConfig, cohort: Cohort) -> dict[str, object] | None:
+    """The cohort's weekly (or biweekly) round-opening rule, or None without check-ins."""
+    if cadence.checkin is None:
+        return None
+    start = cohort.start_date or cohort.created_at.date()
+    fields = cadence.checkin.cron_fields()
+    return weekly(
+        day_of_week=str(fields["day_of_week"]),
+        hour=int(fields["hour"]),
+        minute=int(fields["minute"]),
+        every_weeks=cadence.every_weeks,
+        start=start,
+    )
+
+
+def _zone(person: Person, cohort: Cohort) -> str:
+    try:
+        ZoneInfo(person.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return cohort.time_zone
+    return person.time_zone
+
+
+def local_prompt_time(when: WeeklyTime, time_zone: str, now: datetime) -> datetime:
+    """The first cadence time at or after `now` in `time_zone` (as wall-clock there)."""
+    fields = when.cron_fields()
+    rule = weekly(
+        day_of_week=str(fields["day_of_week"]),
+        hour=int(fields["hour"]),
+        minute=int(fields["minute"]),
+    )
+    found = next_after(rule, time_zone, now - _TINY)
+    if found is None:  # a weekly rule always has a next time
+        raise ValueError("no next cadence time")
+    return found
+
+
+def rotated(person_ids: list[int], number: int) -> list[int]:
+    """Who goes first moves one place on every round."""
+    ordered = sorted(person_ids)
+    if not ordered:
+        return []
+    shift = (number - 1) % len(ordered)
+    return ordered[shift:] + ordered[:shift]
+
+
+async def plan(
+    effects: Effects,
+    *,
+    cohort: Cohort,
+    program: ProgramConfig,
+    when: WeeklyTime | None,
+) -> dict[int, datetime]:
+    """When to prompt each participant: their local cadence time, or now when `when` is None.
+
+    Nobody inactive, nobody away on their local day, and nobody on a holiday or a skipped
+    weekend of theirs.
+    """
+    planned: dict[int, datetime] = {}
+    for person, membership in await effects.uow.participation.participants(cohort.id):
+        if membership.inactive_since is not None:
+            continue
+        zone = _zone(person, cohort)
+        at = effects.now if when is None else local_prompt_time(when, zone, effects.now)
+        day = local_day(at, zone)
+        if is_program_day(program, day) and not is_away(person, day):
+            planned[person.id] = at
+    return planned
+
+
+async def open_round(
+    effects: Effects,
+    *,
+    engine: FlowEngine,
+    cohort: Cohort,
+    program: ProgramConfig,
+    when: WeeklyTime | None,
+) -> CheckinRound | None:
+    """Open the cohort's next weekly round; None when nobody can be asked now."""
+    planned = await plan(effects, cohort=cohort, program=program, when=when)
+    if not planned:
+        effects.log("checkin.round_skipped", cohort_id=cohort.id, data={"reason": "nobody"})
+        return None
+    settings = program.checkin
+    uow = effects.uow
+    number = await uow.checkins.next_number(cohort.id, WEEKLY)
+    closes_at = max(planned.values()) + timedelta(hours=settings.close_after_hours)
+    round_ = await uow.checkins.open_round(
+        cohort_id=cohort.id,
+        kind=WEEKLY,
+        number=number,
+        order=rotated(list(planned), number),
+        opened_at=effects.now,
+        closes_at=closes_at,
+    )
+    if round_ is None:
+        return None
+    timers = Timers(uow, effects.now)
+    # People whose local cadence time is the same instant share one prompt timer and one
+    # nudge timer: a cohort spread over four zones needs four of each, not one per person.
+    for at, person_ids in _by_instant(planned).items():
+        stamp = f"{at.astimezone(UTC):%Y%m%dT%H%MZ}"
+        payload = {"round_id": round_.id, "person_ids": person_ids}
+        if at <= effects.now:
+            for person_id in person_ids:
+                await prompt(effects, engine=engine, round_=round_, person_id=person_id)
+        else:
+            key = f"checkin:{round_.id}:prompt:{stamp}"
+            await timers.run_once(key=key, task=PROMPT_TASK, at=at, payload=payload)
+        await timers.run_once(
+            key=f"checkin:{round_.id}:nudge:{stamp}",
+            task=NUDGE_TASK,
+            at=at + timedelta(hours=settings.nudge_after_hours),
+            payload=payload,
+        )
+    await timers.run_once(
+        key=f"checkin:{round_.id}:close",
+        task=CLOSE_TASK,
+        at=closes_at,
+        payload={"round_id": round_.id},
+    )
+    effects.log(
+        "checkin.round_opened",
+        cohort_id=cohort.id,
+        object_ref=f"checkin_round:{round_.id}",
+        data={"number": number, "people": len(planned)},
+    )
+    return round_
+
+
+def _by_instant(planned: dict[int, datetime]) -> dict[datetime, list[int]]:
+    grouped: dict[datetime, list[int]] = {}
+    for person_id, at in sorted(planned.items(), key=lambda item: (item[1], item[0])):
+        grouped.setdefault(at, []).append(person_id)
+    return grouped
+
+
+async def prompt(
+    effects: Effects, *, engine: FlowEngine, round_: CheckinRound, person_id: int
+) -> bool:
+    """DM the check-in to one person, unless they went away or inactive since the round opened."""
+    uow = effects.uow
+    cohort = await uow.cohorts.get(round_.cohort_id)
+    person = await uow.people.get(person_id)
+    membership = await uow.participation.membership(round_.cohort_id, person_id)
+    if cohort is None or person is None or membership is None or round_.digest_posted_at:
+        return False
+    day = local_day(effects.now, _zone(person, cohort))
+    if membership.inactive_since is not None or is_away(person, day):
+        return False
+    if not await uow.checkins.add_prompt(round_id=round_.id, person_id=person_id, now=effects.now):
+        return False
+    await engine.start(
+        flow_name=flow_name(cohort.program),
+        person=person,
+        cohort=cohort,
+        effects=effects,
+        data={"round_id": round_.id},
+    )
+    effects.log(
+        "checkin.prompted",
+        person_id=person_id,
+        cohort_id=cohort.id,
+        object_ref=f"checkin_round:{round_.id}",
+    )
+    return True
+
+
+async def nudge(effects: Effects, *, round_id: int, person_id: int) -> bool:
+    """The one nudge: only to someone prompted, silent so far, and not away or inactive."""
+    uow = effects.uow
+    round_ = await uow.checkins.round(round_id)
+    answer = await uow.checkins.answer(round_id, person_id, lock=True)
+    if round_ is None or answer is None or round_.digest_posted_at is not None:
+        return False
+    if answer.answered_at is not None or answer.nudged_at is not None:
+        return False
+    person = await uow.people.get(person_id)
+    cohort = await uow.cohorts.get(round_.cohort_id)
+    membership = await uow.participation.membership(round_.cohort_id, person_id)
+    if person is None or cohort is None or membership is None:
+        return False
+    zone = _zone(person, cohort)
+    if membership.inactive_since is not None or is_away(person, local_day(effects.now, zone)):
+        return False
+    answer.nudged_at = effects.now
+    closes = round_.closes_at.astimezone(ZoneInfo(zone))
+    text = (
+        f"A gentle nudge: your {cohort.name} check-in is still open until "
+        f"{closes:%A %H:%M}. One success and one challenge is all it takes; "
+        "reply to my message above or fill in its form."
+    )
+    await effects.dm(person_id, Message(text=text, blocks=[Section(text=text)]))
+    effects.log(
+        "checkin.nudged",
+        person_id=person_id,
+        cohort_id=cohort.id,
+        object_ref=f"checkin_round:{round_id}",
+    )
+    return True
+
+
+async def close_round(effects: Effects, *, round_id: int) -> bool:
+    """Count who missed the round, stop their open questions, and post the digest."""
+    uow = effects.uow
+    round_ = await uow.checkins.round(round_id, lock=True)
+    if round_ is None or round_.digest_posted_at is not None:
+        return False
+    cohort = await uow.cohorts.get(round_.cohort_id)
+    if cohort is None:
+        return False
+    for answer in await uow.checkins.answers(round_id):
+        if answer.answered_at is not None:
+            continue
+        person = await uow.people.get(answer.person_id)
+        if person is None:
+            continue
+        effects.log(
+            "checkin.missed",
+            person_id=person.id,
+            cohort_id=cohort.id,
+            object_ref=f"checkin_round:{round_id}",
+        )
+        await _stop_questions(effects, cohort=cohort, person=person, round_id=round_id)
+        await note_unanswered(effects, cohort, person, "checkin")
+    round_.digest_posted_at = effects.now
+    await post_digest(effects, round_=round_, cohort=cohort)
+    effects.log(
+        "checkin.closed",
+        cohort_id=cohort.id,
+        object_ref=f"checkin_round:{round_id}",
+        data={"number": round_.number},
+    )
+    return True
+
+
+async def _stop_questions(
+    effects: Effects, *, cohort: Cohort, person: Person, round_id: int
+) -> None:
+    """A closed round's question no longer takes answers."""
+    for run in await effects.uow.flow_runs.active(
+        flow=flow_name(cohort.program), person_id=person.id, cohort_id=cohort.id
+    ):
+        if run.data.get("round_id") == round_id:
+            run.status = RunStatus.CANCELLED
+            await effects.uow.schedule.cancel_prefix(f"flow:{run.id}:")

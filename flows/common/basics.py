@@ -1,0 +1,95 @@
+"""Everyday commands: help, the list of cohorts, and a cohort's members."""
+
+from __future__ import annotations
+
+from bot.commands.parser import CommandSpec
+from bot.commands.router import CommandContext, CommandRouter
+from bot.model.messages import Context, Fields, Message, Section
+from bot.model.roles import ROLE_NAMES, Role
+
+HELP = CommandSpec(
+    name="help",
+    summary="Show the commands, or how to use one",
+    usage="[command]",
+    max_args=1,
+)
+COHORTS = CommandSpec(name="cohorts", summary="List the cohorts and the ones you are in", usage="")
+MEMBERS = CommandSpec(
+    name="members",
+    summary="List a cohort's members and their roles",
+    usage="[cohort]",
+    max_args=1,
+    roles=frozenset({Role.FACILITATOR, Role.MODERATOR, Role.OWNER, Role.MENTOR}),
+)
+
+
+async def help_command(ctx: CommandContext) -> None:
+    if ctx.command.args:
+        name = ctx.command.args[0].lower()
+        if ctx.table.get(name) is None:
+            await ctx.reply(f"There is no command '{name}'. Type `/cohort help` for the list.")
+            return
+        text = ctx.table.command_help(name)
+    else:
+        roles = await _all_roles(ctx)
+        text = "Here's what you can ask me:\n" + ctx.table.help_text(roles)
+    await ctx.effects.reply(
+        Message(
+            text=text,
+            blocks=[
+                Section(text=text),
+                Context(text="In Teams, type the same words: `cohort help`."),
+            ],
+        ),
+        person_id=ctx.person.id,
+    )
+
+
+async def _all_roles(ctx: CommandContext) -> frozenset[Role]:
+    roles: set[Role] = {Role.PARTICIPANT}
+    for _cohort, names in await ctx.effects.uow.cohorts.cohorts_of(ctx.person.id):
+        roles.update(Role(name) for name in names)
+    return frozenset(roles)
+
+
+async def cohorts_command(ctx: CommandContext) -> None:
+    uow = ctx.effects.uow
+    mine = {cohort.id: names for cohort, names in await uow.cohorts.cohorts_of(ctx.person.id)}
+    lines = []
+    for cohort in await uow.cohorts.all():
+        roles = mine.get(cohort.id)
+        status = (
+            f"you: {', '.join(sorted(ROLE_NAMES[Role(r)] for r in roles))}"
+            if roles
+            else (f"join with `/cohort join {cohort.key}`")
+        )
+        lines.append(f"• *{cohort.name}* (`{cohort.key}`, {cohort.program}) — {status}")
+    text = "\n".join(lines) if lines else "There are no cohorts yet."
+    await ctx.reply(text)
+
+
+async def members_command(ctx: CommandContext) -> None:
+    cohort = ctx.cohort
+    if cohort is None:
+        await ctx.reply("Which cohort? Use `/cohort members <cohort>`.")
+        return
+    by_person: dict[int, tuple[str, list[str]]] = {}
+    for person, role in await ctx.effects.uow.cohorts.members(cohort.id):
+        by_person.setdefault(person.id, (person.display_name, []))[1].append(ROLE_NAMES[Role(role)])
+    items = [(name, ", ".join(sorted(roles))) for name, roles in sorted(by_person.values())]
+    text = f"{cohort.name}: {len(items)} members"
+    await ctx.effects.reply(
+        Message(
+            text=text + "\n" + "\n".join(f"{name}: {roles}" for name, roles in items),
+            blocks=[Section(text=f"*{text}*"), Fields(items=items)]
+            if items
+            else [Section(text=text)],
+        ),
+        person_id=ctx.person.id,
+    )
+
+
+def register(router: CommandRouter) -> None:
+    router.register(HELP, help_command)
+    router.register(COHORTS, cohorts_command)
+    router.register(MEMBERS, members_command, cohort_arg=0)

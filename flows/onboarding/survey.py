@@ -1,0 +1,356 @@
+"""Onboarding: welcome, the profile survey, a self-assessment, consent, and follow-ups.
+
+Consent is to share an end-of-program summary with one's manager; only those who say
+yes are then asked who their manager is (`flows.manager_contact`).
+
+Built from the program template in app.yaml: its questions, its target skills (rated
+1-5 before and after the program) and its onboarding timings. The same survey, without
+the welcome and the assessment, lets people edit their profile later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.config import AppConfig, ProgramConfig, Question
+from bot.model.messages import Block, Context, Fields, Message, Option, Rating, Section, Select
+from bot.model.roles import Role
+from bot.runtime.answers import AnswerKind, Choice, Choices, FreeText, Scale, TimeZone
+from bot.runtime.engine import Ask, Do, Flow, FlowContext, Tell, answer_buttons
+from bot.runtime.scheduler import TaskContext
+from flows.common.availability import tell_role
+from flows.onboarding.manager_contact import (
+    ManagerContact,
+    contact_from,
+    manager_prompt,
+    skip_unless_consented,
+)
+
+FOLLOW_UP_TASK = "onboarding.follow_up"
+CONSENT_YES = "Yes, share my summary with my manager"
+CONSENT_NO = "No, keep it within the cohort"
+
+
+def onboarding_name(program_key: str) -> str:
+    return f"onboarding.{program_key}"
+
+
+def profile_name(program_key: str) -> str:
+    return f"profile.{program_key}"
+
+
+def _program(ctx: FlowContext) -> ProgramConfig:
+    if ctx.cohort is None or ctx.cohort.program not in ctx.config.programs:
+        raise LookupError("onboarding needs a cohort with a known program")
+    return ctx.config.programs[ctx.cohort.program]
+
+
+def _welcome(ctx: FlowContext) -> Message:
+    program = _program(ctx)
+    name = ctx.cohort.name if ctx.cohort else "your cohort"
+    first = ctx.person.display_name.split(" ")[0] or "there"
+    low, high = program.task_minutes
+    about = (
+        f"{program.description.strip()} It runs for {program.weeks} weeks, with sessions of "
+        f"{program.session_minutes} minutes and short tasks of {low}-{high} minutes in between."
+    ).strip()
+    intro = "First, a few questions so I can pair you well (about 3 minutes)."
+    return Message(
+        text=f"Welcome to {name}, {first}! {about} {intro}",
+        blocks=[
+            Section(text=f"*Welcome to {name}, {first}!*"),
+            Section(text=about),
+            Context(text=intro),
+        ],
+    )
+
+
+def _choices(question: Question, program: ProgramConfig) -> tuple[str, ...]:
+    return tuple(program.skills if question.choices_from == "skills" else question.choices)
+
+
+def _answer_kind(question: Question, program: ProgramConfig) -> AnswerKind:
+    if question.kind == "time_zone":
+        return TimeZone()
+    if question.kind == "choice":
+        return Choice(_choices(question, program))
+    if question.kind == "multi_choice":
+        return Choices(_choices(question, program))
+    if question.kind == "rating":
+        return Scale(1, program.onboarding.assessment_scale_max)
+    return FreeText(max_len=500)
+
+
+def _question_prompt(question: Question, program: ProgramConfig) -> Any:
+    def render(ctx: FlowContext) -> Message:
+        blocks: list[Block] = [Section(text=question.text)]
+        choices = _choices(question, program)
+        text = question.text
+        if question.kind == "time_zone":
+            text = (
+                f"Your time zone is set to *{ctx.person.time_zone}*. Reminders and check-ins "
+                "follow it. Is that right? If not, type yours (for example Europe/Berlin)."
+            )
+            blocks = [
+                Section(text=text),
+                answer_buttons(ctx, [(f"Yes, {ctx.person.time_zone}", ctx.person.time_zone)]),
+            ]
+        elif question.kind == "choice":
+            blocks.append(answer_buttons(ctx, [(c, c) for c in choices]))
+        elif question.kind == "multi_choice":
+            blocks.append(
+                Select(
+                    label="Choose one or more",
+                    action_id=ctx.select_action,
+                    options=[Option(label=c, value=c) for c in choices],
+                    multi=True,
+                )
+            )
+            blocks.append(Context(text=Choices(choices).hint()))
+        elif question.kind == "rating":
+            blocks.append(Rating(label=question.text, action_id=ctx.select_action))
+        else:
+            blocks.append(Context(text="Type your answer here."))
+        return Message(text=text, blocks=blocks)
+
+    return render
+
+
+def _reminder(ctx: FlowContext) -> timedelta:
+    return timedelta(hours=_program(ctx).onboarding.reminder_hours)
+
+
+def _give_up(ctx: FlowContext) -> timedelta:
+    return timedelta(hours=_program(ctx).onboarding.give_up_hours)
+
+
+def _survey(program: ProgramConfig) -> list[Ask]:
+    """The questions, the time zone first: every reminder after it depends on it."""
+    questions = sorted(program.onboarding.questions, key=lambda q: q.kind != "time_zone")
+    return [
+        Ask(
+            question.id,
+            _question_prompt(question, program),
+            _answer_kind(question, program),
+            store=question.id,
+            remind_after=_reminder,
+            give_up_after=_give_up,
+        )
+        for question in questions
+    ]
+
+
+def _rating_prompt(skill: str, scale: int) -> Any:
+    def render(ctx: FlowContext) -> Message:
+        text = (
+            f"How would you rate yourself today in *{skill}*? (1 = just starting, {scale} = expert)"
+        )
+        return Message(
+            text=text,
+            blocks=[
+                Section(text=text),
+                Rating(
+                    label=skill,
+                    action_id=ctx.select_action,
+                    low_label="just starting",
+                    high_label="expert",
+                    scale=scale,
+                ),
+            ],
+        )
+
+    return render
+
+
+FollowUpAfter = Callable[[FlowContext], timedelta | None]
+
+
+def assessment_steps(
+    program: ProgramConfig,
+    *,
+    phase: str,
+    remind_after: FollowUpAfter = _reminder,
+    give_up_after: FollowUpAfter = _give_up,
+) -> list[Ask]:
+    """The self-assessment: one 1..scale rating per target skill, stored as `<phase>:<skill>`.
+
+    Onboarding asks it as `pre`, the finale as `post`: same skills, same wording, same
+    scale, so the two can be compared.
+    """
+    scale = program.onboarding.assessment_scale_max
+    return [
+        Ask(
+            f"{phase}_{index}",
+            _rating_prompt(skill, scale),
+            Scale(1, scale),
+            store=f"{phase}:{skill}",
+            remind_after=remind_after,
+            give_up_after=give_up_after,
+        )
+        for index, skill in enumerate(program.skills, 1)
+    ]
+
+
+def assessment_ratings(ctx: FlowContext, program: ProgramConfig, *, phase: str) -> dict[str, int]:
+    """{skill: rating} of the assessment answered in this run."""
+    return {
+        skill: int(ctx.data[f"{phase}:{skill}"])
+        for skill in program.skills
+        if f"{phase}:{skill}" in ctx.data
+    }
+
+
+def _consent(ctx: FlowContext) -> Message:
+    text = (
+        "Last one. What you share in check-ins and reviews is seen by your cohort; your "
+        "ratings only by you and the facilitators. At the end, may I send your manager a "
+        "short summary of what you achieved?"
+    )
+    return Message(
+        text=text,
+        blocks=[
+            Section(text=text),
+            answer_buttons(ctx, [(CONSENT_YES, "yes"), (CONSENT_NO, "no")]),
+        ],
+    )
+
+
+async def _save_profile(ctx: FlowContext) -> None:
+    """Copy the answers to the person's profile and log them for the KPIs."""
+    program = _program(ctx)
+    answers = {q.id: ctx.data[q.id] for q in program.onboarding.questions if q.id in ctx.data}
+    if "time_zone" in answers:
+        ctx.person.time_zone = str(answers["time_zone"])
+    profile = {**ctx.person.profile, **{k: v for k, v in answers.items() if k != "time_zone"}}
+    if "manager_consent" in ctx.data:
+        profile["manager_consent"] = ctx.data["manager_consent"] == "yes"
+    if "manager" in ctx.data:
+        profile["manager"] = contact_from(str(ctx.data["manager"]), ctx.effects.origin)
+    ctx.person.profile = profile
+    cohort_id = ctx.cohort.id if ctx.cohort else None
+    ratings = assessment_ratings(ctx, program, phase="pre")
+    if ratings:
+        ctx.effects.log(
+            "assessment.pre", person_id=ctx.person.id, cohort_id=cohort_id, data=ratings
+        )
+        ctx.effects.log("onboarding.completed", person_id=ctx.person.id, cohort_id=cohort_id)
+    else:
+        ctx.effects.log("profile.updated", person_id=ctx.person.id, cohort_id=cohort_id)
+
+
+async def _schedule_follow_ups(ctx: FlowContext) -> None:
+    program = _program(ctx)
+    for step, days in enumerate(program.onboarding.follow_up_days, 2):
+        await ctx.timers.run_once(
+            key=f"onboarding:{ctx.run.id}:day{days}",
+            task=FOLLOW_UP_TASK,
+            at=ctx.run.created_at + timedelta(days=days),
+            payload={
+                "person_id": ctx.person.id,
+                "cohort_id": ctx.cohort.id if ctx.cohort else None,
+                "step": step,
+            },
+        )
+
+
+def _summary(ctx: FlowContext) -> Message:
+    profile = ctx.person.profile
+    items = [
+        ("Time zone", ctx.person.time_zone),
+        ("Strong in", ", ".join(profile.get("strengths", [])) or "-"),
+        ("Wants to learn", ", ".join(profile.get("skills_to_learn", [])) or "-"),
+    ]
+    text = (
+        "Thanks, you're all set! I'll use this to pair you. "
+        "Change it any time with `/cohort profile`."
+    )
+    return Message(text=text, blocks=[Section(text=text), Fields(items=items)])
+
+
+async def _tell_facilitators(ctx: FlowContext) -> None:
+    """After the reminder went unanswered: facilitators see the person as not onboarded."""
+    if ctx.cohort is None:
+        return
+    note = Message(
+        text=f"{ctx.person.display_name} has not finished onboarding for {ctx.cohort.name}: "
+        "not onboarded yet. A personal nudge may help.",
+    )
+    await tell_role(ctx.effects, ctx.cohort.id, Role.FACILITATOR, note)
+
+
+def onboarding_flow(program_key: str, program: ProgramConfig) -> Flow:
+    return Flow(
+        name=onboarding_name(program_key),
+        steps=(
+            Tell("welcome", _welcome),
+            *_survey(program),
+            *assessment_steps(program, phase="pre"),
+            Ask(
+                "consent",
+                _consent,
+                Choice(("yes", "no")),
+                store="manager_consent",
+                remind_after=_reminder,
+                give_up_after=_give_up,
+            ),
+            Do("manager_gate", skip_unless_consented),
+            Ask(
+                "manager",
+                manager_prompt,
+                ManagerContact(),
+                store="manager",
+                remind_after=_reminder,
+                give_up_after=_give_up,
+            ),
+            Do("save", _save_profile),
+            Do("follow_ups", _schedule_follow_ups),
+            Tell("done", _summary),
+        ),
+        on_give_up=_tell_facilitators,
+    )
+
+
+def profile_flow(program_key: str, program: ProgramConfig) -> Flow:
+    return Flow(
+        name=profile_name(program_key),
+        steps=(*_survey(program), Do("save", _save_profile), Tell("done", _summary)),
+    )
+
+
+def follow_up_message(program: ProgramConfig, step: int, cohort_name: str) -> Message:
+    """Steps 2 and 3 of the onboarding sequence, from the program's own cadence and script."""
+    cadence = program.cadence
+    if step == 2:
+        when = f"every {cadence.checkin}" if cadence.checkin else "before each session"
+        text = (
+            f"Onboarding, step 2 of 3: check-ins. {when.capitalize()} (your time) I'll ask "
+            "you for one success and one challenge. Two lines are enough; your cohort reads "
+            "them in a digest and can offer help."
+        )
+    else:
+        agenda = ", ".join(f"{item.name} {item.minutes} min" for item in program.agenda)
+        text = (
+            f"Onboarding, step 3 of 3: sessions. {cohort_name} meets for "
+            f"{program.session_minutes} minutes: {agenda}. You'll be paired with a peer, "
+            "and you'll leave each session with one small commitment."
+        )
+    return Message(text=text, blocks=[Section(text=text)])
+
+
+async def follow_up(task: TaskContext, config: AppConfig) -> None:
+    person_id = int(task.payload["person_id"])
+    cohort_id = task.payload.get("cohort_id")
+    cohort = await task.uow.cohorts.get(int(cohort_id)) if cohort_id else None
+    if cohort is None or cohort.program not in config.programs:
+        return
+    roles = await task.uow.cohorts.roles(cohort_id=cohort.id, person_id=person_id)
+    if Role.PARTICIPANT not in roles:
+        return  # left the cohort meanwhile
+    program = config.programs[cohort.program]
+    step = int(task.payload["step"])
+    await task.effects.dm(person_id, follow_up_message(program, step, cohort.name))
+    task.effects.log(
+        "onboarding.follow_up", person_id=person_id, cohort_id=cohort.id, data={"step": step}
+    )

@@ -1,0 +1,89 @@
+"""The session cadence: a kickoff post in the cohort channel at the program's session time.
+
+Only on program days (no holidays, no skipped weekends) and only within the program's
+weeks. The post names the rotating facilitator when the program rotates the role, links
+the session calendar, and starts the session itself when the program says `auto_start`.
+"""
+
+from __future__ import annotations
+
+from bot.config import AppConfig
+from bot.model.messages import Context, Message, Section
+from bot.runtime.cohort_setup import CohortSetupContext
+from bot.runtime.recurrence import weekly
+from bot.runtime.scheduler import TaskContext
+from flows.common.availability import is_program_day, local_day, program_week
+from flows.session.calendar import calendar_url
+from flows.session.roles import rotating_facilitator
+from flows.session.runner import SessionRunner
+
+KICKOFF_TASK = "session.kickoff"
+
+
+def kickoff_key(cohort_id: int) -> str:
+    return f"cohort:{cohort_id}:session.kickoff"
+
+
+async def install_kickoff(ctx: CohortSetupContext) -> None:
+    """Keep the cohort's weekly kickoff timer in line with the program's cadence."""
+    cadence = ctx.program.cadence.session
+    key = kickoff_key(ctx.cohort.id)
+    if cadence is None:
+        await ctx.timers.cancel(key)
+        return
+    start = ctx.cohort.start_date or local_day(ctx.cohort.created_at, ctx.cohort.time_zone)
+    rule = weekly(
+        day_of_week=str(cadence.cron_fields()["day_of_week"]),
+        hour=cadence.time.hour,
+        minute=cadence.time.minute,
+        every_weeks=ctx.program.cadence.every_weeks,
+        start=start,
+    )
+    await ctx.timers.ensure_repeating(
+        key=key,
+        task=KICKOFF_TASK,
+        rule=rule,
+        time_zone=ctx.cohort.time_zone,
+        payload={"cohort_id": ctx.cohort.id},
+    )
+
+
+async def kickoff(task: TaskContext, *, config: AppConfig, runner: SessionRunner) -> None:
+    """Post the kickoff (and start the session, if automatic) on a program day."""
+    cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
+    program = config.programs.get(cohort.program) if cohort else None
+    if cohort is None or program is None or cohort.status != "active":
+        return
+    day = local_day(task.occurrence_at, cohort.time_zone)
+    week = program_week(cohort, day)
+    outside = cohort.start_date is not None and (week is None or week > program.weeks)
+    if outside or not is_program_day(program, day):
+        return
+    uow, effects = task.uow, task.effects
+    number = await uow.sessions.count(cohort.id) + 1
+    named = await rotating_facilitator(uow, cohort, program, number=number, now=task.now)
+    lines = [f"*Session {number} of {cohort.name} starts now* ({program.session_minutes} min)."]
+    if named is not None:
+        lines.append(f"Today's facilitator: {named.display_name}.")
+    running = await uow.sessions.current(cohort.id) is not None
+    if program.session.auto_start and not running:
+        lines.append("The agenda follows below.")
+    else:
+        lines.append("The facilitator starts it with `/cohort session start`.")
+    url = calendar_url(config, cohort)
+    text = " ".join(lines)
+    await effects.channel(
+        cohort.id,
+        Message(
+            text=f"{text} All sessions for your calendar: {url}",
+            blocks=[
+                Section(text=text),
+                Context(text=f"All sessions for your calendar: <{url}|sessions.ics>"),
+            ],
+        ),
+    )
+    effects.log("session.kickoff", cohort_id=cohort.id, data={"number": number})
+    if program.session.auto_start and not running:
+        await runner.start(
+            effects, cohort, facilitator_id=named.id if named else None, note_taker_id=None
+        )

@@ -1,0 +1,75 @@
+"""Who practises with whom during a session: this cycle's pairs, the rest paired on the spot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.config import ProgramConfig
+from bot.model.messages import Message, Section
+from bot.runtime.effects import Effects
+from storage.models import Person
+
+
+def practice_groups(matched: Sequence[Sequence[int]], present: Sequence[int]) -> list[list[int]]:
+    """Groups of present people: matched groups with two or more here, then the rest in pairs.
+
+    People whose partners are absent, and attendees in no group, are paired in the order
+    they arrived; an odd one out joins the last group, so nobody practises alone unless
+    they are the only one here.
+    """
+    here = set(present)
+    groups = [[m for m in group if m in here] for group in matched]
+    groups = [group for group in groups if len(group) >= 2]
+    placed = {m for group in groups for m in group}
+    rest = [person for person in dict.fromkeys(present) if person not in placed]
+    while len(rest) >= 2:
+        groups.append(rest[:2])
+        rest = rest[2:]
+    if rest:
+        if groups:
+            groups[-1].append(rest[0])
+        else:
+            groups.append(rest)
+    return groups
+
+
+def partner_of(groups: Sequence[Sequence[int]], person_id: int) -> int | None:
+    """The person's first practice partner, if they had one."""
+    for group in groups:
+        if person_id in group:
+            return next((m for m in group if m != person_id), None)
+    return None
+
+
+async def send_role_play(
+    effects: Effects,
+    *,
+    program: ProgramConfig,
+    groups: Sequence[Sequence[int]],
+    people: dict[int, Person],
+) -> int:
+    """DM prompt A to the first of each group, B to the second, both to any observer."""
+    sent = 0
+    prompts = program.session
+    for group in groups:
+        for position, person_id in enumerate(group):
+            others = [people[m].display_name for m in group if m != person_id and m in people]
+            if not others:
+                text = (
+                    "Practice time, but nobody else is here yet to pair with you. "
+                    f"Try role A on your own: {prompts.role_play_a}"
+                )
+            else:
+                role, prompt = (
+                    ("A", prompts.role_play_a)
+                    if position == 0
+                    else ("B", prompts.role_play_b)
+                    if position == 1
+                    else ("observer", f"Watch, then give feedback. A: {prompts.role_play_a}")
+                )
+                text = (
+                    f"Practice in pairs with {' and '.join(others)}. You play role {role}. {prompt}"
+                )
+            if await effects.dm(person_id, Message(text=text, blocks=[Section(text=text)])):
+                sent += 1
+    return sent
