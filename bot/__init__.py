@@ -1,0 +1,1 @@
+"""The bot itself: neutral model, configuration, runtime, command router, web pages, CLI."""

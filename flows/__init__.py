@@ -1,0 +1,1 @@
+"""Features, one package each; `registry` wires them into the bot."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, repositories, units of work and Alembic migrations."""

@@ -1,0 +1,1 @@
+"""The `/cohort` grammar (parser) and the router that runs a parsed command for a person."""

@@ -1,0 +1,1 @@
+"""The platform-neutral model: inbound events, outgoing messages, ports, roles."""

@@ -1,0 +1,1 @@
+"""What runs flows: intake, dispatch, effects, the flow engine, the scheduler, the sender."""

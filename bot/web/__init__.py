@@ -1,0 +1,1 @@
+"""HTTP pages the bot serves itself: operations endpoints, the dashboard, signed links."""
