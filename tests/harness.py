@@ -13,15 +13,15 @@ from bot.app import CohortBot
 from bot.config import AppConfig, parse_config
 from bot.model.ports import PlatformClient
 from bot.runtime.clock import ManualClock
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 
 CHANNEL = "cohort-pilot-a"
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 
 
 def demo_config(database_url: str, **environ: str) -> AppConfig:
-    """The shipped app.yaml, on the given database."""
-    text = (REPO_ROOT / "app.yaml").read_text(encoding="utf-8")
+    """The tests' pilot configuration (tests/pilot.yaml), on the given database."""
+    text = PILOT_CONFIG.read_text(encoding="utf-8")
     return parse_config(text, environ={"DATABASE_URL": database_url, **environ})
 
 

@@ -18,7 +18,7 @@ from bot.runtime.clock import ManualClock
 from storage.db import create_engine, session_factory
 from storage.models import Activity, Identity, Membership, OutboxMessage, Person, Workspace
 from storage.uow import UnitOfWork, unit_of_work
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 
 HEADER = "name,email,department,manager email,time zone,role\n"
 
@@ -30,8 +30,8 @@ def write_roster(directory: Path, *rows: str, name: str = "roster.csv") -> Path:
 
 
 def invoke(roster: Path, *options: str, env: dict[str, str]) -> Result:
-    """The CLI as an operator runs it, with the shipped app.yaml."""
-    args = ["import-roster", str(roster), "--config", str(REPO_ROOT / "app.yaml"), *options]
+    """The CLI as an operator runs it, with the tests' pilot configuration."""
+    args = ["import-roster", str(roster), "--config", str(PILOT_CONFIG), *options]
     return CliRunner().invoke(main, args, env=env)
 
 

@@ -15,7 +15,7 @@ from bot.config import parse_config
 from bot.xapi.source import NAMESPACE_SETTING
 from storage.models import Activity, AppSetting, XapiStatement
 from storage.uow import unit_of_work
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 from tests.fakes.lrs import FakeLrs
 from tests.flows.test_onboarding import complete_onboarding
 from tests.harness import demo_config, running_bot
@@ -32,9 +32,9 @@ SECOND_COHORT = """
 
 
 def two_cohorts(directory: Path) -> Path:
-    """The shipped app.yaml with a second cohort."""
+    """The tests' pilot configuration with a second cohort."""
     path = directory / "app.yaml"
-    path.write_text((REPO_ROOT / "app.yaml").read_text(encoding="utf-8") + SECOND_COHORT)
+    path.write_text((PILOT_CONFIG).read_text(encoding="utf-8") + SECOND_COHORT)
     return path
 
 
@@ -122,11 +122,11 @@ async def test_the_export_matches_what_the_lrs_received(database_url: str, tmp_p
         async with running_bot(demo_config(database_url, **env)) as playground:
             await complete_onboarding(playground, "alex")
             await playground.say("priya", "/cohort join pilot-a")
-        sent = await run_beside("send-xapi", "--config", str(REPO_ROOT / "app.yaml"), env=env)
-        again = await run_beside("send-xapi", "--config", str(REPO_ROOT / "app.yaml"), env=env)
+        sent = await run_beside("send-xapi", "--config", str(PILOT_CONFIG), env=env)
+        again = await run_beside("send-xapi", "--config", str(PILOT_CONFIG), env=env)
         out = tmp_path / "all.json"
         exported = await run_beside(
-            "export-xapi", "--config", str(REPO_ROOT / "app.yaml"), "--out", str(out), env=env
+            "export-xapi", "--config", str(PILOT_CONFIG), "--out", str(out), env=env
         )
     finally:
         await lrs.stop()
@@ -143,7 +143,7 @@ def test_an_unknown_cohort_is_a_usage_error(sqlite_url: str) -> None:
     result = run_cli(
         "export-xapi",
         "--config",
-        str(REPO_ROOT / "app.yaml"),
+        str(PILOT_CONFIG),
         "--cohort",
         "pilot-z",
         env={"DATABASE_URL": sqlite_url},
@@ -155,9 +155,7 @@ def test_an_unknown_cohort_is_a_usage_error(sqlite_url: str) -> None:
 
 
 def test_send_xapi_without_an_lrs_says_what_to_set(sqlite_url: str) -> None:
-    result = run_cli(
-        "send-xapi", "--config", str(REPO_ROOT / "app.yaml"), env={"DATABASE_URL": sqlite_url}
-    )
+    result = run_cli("send-xapi", "--config", str(PILOT_CONFIG), env={"DATABASE_URL": sqlite_url})
 
     assert result.exit_code == 2
     assert "XAPI_ENDPOINT" in result.stderr
@@ -171,7 +169,7 @@ async def test_send_xapi_exits_1_while_the_lrs_is_down(sqlite_url: str) -> None:
     async with running_bot(demo_config(sqlite_url, **env)) as playground:
         await playground.say("alex", "/cohort join pilot-a")
 
-    result = await run_beside("send-xapi", "--config", str(REPO_ROOT / "app.yaml"), env=env)
+    result = await run_beside("send-xapi", "--config", str(PILOT_CONFIG), env=env)
 
     assert result.exit_code == 1
     assert "waiting for a retry 1" in result.output
@@ -203,7 +201,7 @@ async def test_xapi_status_counts_statements_and_lists_the_refused_ones(
     finally:
         await lrs.stop()
 
-    result = await run_beside("xapi-status", "--config", str(REPO_ROOT / "app.yaml"), env=env)
+    result = await run_beside("xapi-status", "--config", str(PILOT_CONFIG), env=env)
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

@@ -50,8 +50,8 @@ async def rig_with(url: str, limits: RateLimits | None = None) -> AsyncIterator[
 
 
 @pytest.fixture
-async def rig(database_url: str) -> AsyncIterator[Rig]:
-    async for made in rig_with(database_url):
+async def rig(both_databases_url: str) -> AsyncIterator[Rig]:
+    async for made in rig_with(both_databases_url):
         yield made
 
 

@@ -13,7 +13,7 @@ from bot.cli.simulation.command import database_url, simulate
 from bot.cli.simulation.world import Habit, Settings, personas
 from bot.config import load_config
 from storage.models import Activity
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 
 SHORT = Settings(participants=6, weeks=2, seed=3, response_rate=0.8)
 
@@ -44,9 +44,7 @@ async def test_two_simulated_weeks_run_the_real_flows_and_leave_the_database(
     url = database_url(tmp_path / "sim.db")
     shares: list[float] = []
 
-    outcome = await simulate(
-        load_config(REPO_ROOT / "app.yaml"), SHORT, db_url=url, progress=shares.append
-    )
+    outcome = await simulate(load_config(PILOT_CONFIG), SHORT, db_url=url, progress=shares.append)
 
     joiners = [p for p in personas(SHORT) if p.habit is not Habit.NEVER]
     assert await count(url, "cohort.joined") == len(joiners)
@@ -64,7 +62,7 @@ def test_simulate_command_prints_what_happened_and_refuses_to_overwrite(
     db = tmp_path / "run.db"
     args = [
         "simulate",
-        "--config", str(REPO_ROOT / "app.yaml"),
+        "--config", str(PILOT_CONFIG),
         "--participants", "4",
         "--weeks", "1",
         "--db", str(db),
@@ -85,7 +83,7 @@ def test_simulate_command_prints_what_happened_and_refuses_to_overwrite(
 def test_simulate_names_the_programs_when_the_program_is_unknown(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["simulate", "--config", str(REPO_ROOT / "app.yaml"), "--program", "nope",
+        ["simulate", "--config", str(PILOT_CONFIG), "--program", "nope",
          "--db", str(tmp_path / "x.db")],
     )  # fmt: skip
 

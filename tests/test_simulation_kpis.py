@@ -22,7 +22,7 @@ from bot.cli.simulation.command import database_url, simulate, summary
 from bot.cli.simulation.world import Settings
 from bot.config import load_config
 from flows.reports.view import format_value
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 
 SETTINGS = Settings(participants=8, weeks=3, seed=4, response_rate=0.8)
 
@@ -111,7 +111,7 @@ async def test_simulated_kpi_report_matches_counts_taken_straight_from_the_datab
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "sim.db"
-    outcome = await simulate(load_config(REPO_ROOT / "app.yaml"), SETTINGS, db_url=database_url(db))
+    outcome = await simulate(load_config(PILOT_CONFIG), SETTINGS, db_url=database_url(db))
     report = outcome.report
     assert report is not None
     rows = read_log(db)

@@ -65,7 +65,7 @@ async def badge_posts(playground: Playground) -> list[str]:
 
 
 async def a_badge_pass(playground: Playground) -> None:
-    """Let the cohort's periodic badge pass run (every 15 minutes in the shipped app.yaml)."""
+    """Let the periodic badge pass run (every 15 minutes in the tests' pilot configuration)."""
     await playground.advance(timedelta(minutes=15))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.config import AppConfig, parse_config
 from storage.models import Activity, OutboxMessage
 from storage.uow import unit_of_work
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 from tests.harness import CHANNEL, Playground
 
 SKILLS = ["giving feedback", "presenting", "facilitation", "coaching conversations"]
@@ -18,12 +18,12 @@ ROSTER = "roster"
 
 
 def finale_config(database_url: str, *, holiday: str | None = "2026-11-27") -> AppConfig:
-    """The shipped app.yaml, started 2026-10-05: eight weeks end on Sunday 29 November.
+    """The tests' pilot configuration, started 2026-10-05: eight weeks end on Sunday 29 November.
 
     The program skips weekends and, with the extra holiday on Friday 27 November, its
     last program day is Thursday 26 November.
     """
-    text = (REPO_ROOT / "app.yaml").read_text(encoding="utf-8")
+    text = PILOT_CONFIG.read_text(encoding="utf-8")
     replacements = {"start_date: null": "start_date: 2026-10-05"}
     if holiday:
         replacements["      - 2026-12-24\n"] = f"      - {holiday}\n      - 2026-12-24\n"

@@ -10,13 +10,13 @@ from sqlalchemy import select
 from bot.config import AppConfig, parse_config
 from storage.models import Activity, CohortSession
 from storage.uow import unit_of_work
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 from tests.harness import CHANNEL, Playground
 
 
 def session_config(database_url: str, **replacements: str) -> AppConfig:
-    """The shipped app.yaml with some lines replaced, e.g. a setting switched on."""
-    text = (REPO_ROOT / "app.yaml").read_text(encoding="utf-8")
+    """The tests' pilot configuration with some lines replaced, e.g. a setting switched on."""
+    text = PILOT_CONFIG.read_text(encoding="utf-8")
     for old, new in replacements.items():
         assert old in text, old
         text = text.replace(old, new)

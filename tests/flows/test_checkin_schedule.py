@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+import pytest
+
+from bot.config import WeeklyTime
+from flows.checkin.rounds import local_prompt_time
 from tests.flows.checkin_helpers import (
     answers,
     config_with,
@@ -15,13 +19,6 @@ from tests.flows.checkin_helpers import (
     shipped,
 )
 from tests.harness import Playground, running_bot
-
-
-async def walk(playground: Playground, until: datetime) -> None:
-    """Advance the clock an hour at a time, so every timer fires at its own hour."""
-    while playground.clock.now() < until:
-        step = min(timedelta(hours=1), until - playground.clock.now())
-        await playground.advance(step)
 
 
 async def jump(playground: Playground, to: datetime) -> None:
@@ -36,31 +33,46 @@ async def sent_at(playground: Playground, person: str) -> list[str]:
     return [m["sent_at"] for m in await prompts(playground, person)]
 
 
-async def test_prompts_arrive_at_nine_local_in_berlin_and_new_york_across_dst(
+MONDAY_NINE = WeeklyTime.parse("Mon 09:00")
+OPENS_FOR_MONDAY_30_NOVEMBER = utc(2026, 11, 29, 19)
+"""Rounds open when Monday 09:00 first arrives anywhere (UTC+14): Sunday 19:00 UTC."""
+
+
+@pytest.mark.parametrize(
+    ("now", "berlin", "new_york"),
+    [
+        # Winter on both sides: Berlin is UTC+1, New York UTC-5.
+        (utc(2026, 11, 29, 19), utc(2026, 11, 30, 8), utc(2026, 11, 30, 14)),
+        # The US moves its clocks on 14 March 2027, Europe only on 28 March.
+        (utc(2027, 3, 14, 19), utc(2027, 3, 15, 8), utc(2027, 3, 15, 13)),
+        # Summer on both sides.
+        (utc(2027, 3, 28, 19), utc(2027, 3, 29, 7), utc(2027, 3, 29, 13)),
+    ],
+)
+def test_a_prompt_is_due_at_nine_local_time_across_dst(
+    now: datetime, berlin: datetime, new_york: datetime
+) -> None:
+    assert local_prompt_time(MONDAY_NINE, "Europe/Berlin", now) == berlin
+    assert local_prompt_time(MONDAY_NINE, "America/New_York", now) == new_york
+
+
+async def test_prompts_are_sent_at_nine_local_in_berlin_and_new_york_after_dst(
     database_url: str,
 ) -> None:
     async with running_bot(shipped(database_url)) as playground:
         await join(playground, "alex", "jordan")  # Europe/Berlin and America/New_York
-        # Winter on both sides: Berlin is UTC+1, New York UTC-5.
-        await walk(playground, utc(2026, 11, 30, 15))
-        # The US moves its clocks on 14 March 2027, Europe on 28 March.
-        await jump(playground, utc(2027, 3, 14, 18))
-        await walk(playground, utc(2027, 3, 15, 15))
-        await jump(playground, utc(2027, 3, 28, 18))
-        await walk(playground, utc(2027, 3, 29, 15))
+        await jump(playground, utc(2027, 3, 28, 19))
+        (round_,) = await rounds(playground)
+        assert await prompts(playground, "alex") == []
 
-        assert await sent_at(playground, "alex") == [
-            "2026-11-30T08:00:00Z",
-            "2027-03-15T08:00:00Z",
-            "2027-03-29T07:00:00Z",
-        ]
-        assert await sent_at(playground, "jordan") == [
-            "2026-11-30T14:00:00Z",
-            "2027-03-15T13:00:00Z",
-            "2027-03-29T13:00:00Z",
-        ]
-        assert [r.number for r in await rounds(playground)] == [1, 2, 3]
-        assert len(await logged(playground, "checkin.prompted")) == 6
+        await jump(playground, utc(2027, 3, 29, 7))
+        assert await sent_at(playground, "alex") == ["2027-03-29T07:00:00Z"]
+        assert await prompts(playground, "jordan") == []
+
+        await jump(playground, utc(2027, 3, 29, 13))
+        assert await sent_at(playground, "jordan") == ["2027-03-29T13:00:00Z"]
+        assert len(await logged(playground, "checkin.prompted")) == 2
+        assert round_.number == 1
 
 
 async def test_the_cadence_skips_holidays_and_people_who_are_away(sqlite_url: str) -> None:
@@ -70,11 +82,12 @@ async def test_the_cadence_skips_holidays_and_people_who_are_away(sqlite_url: st
     async with running_bot(config) as playground:
         await join(playground, "alex", "priya")
         await playground.say("priya", "/cohort away until 2026-12-08")
-        await walk(playground, utc(2026, 11, 30, 12))
+        await jump(playground, OPENS_FOR_MONDAY_30_NOVEMBER)
+        await jump(playground, utc(2026, 11, 30, 12))
         assert await rounds(playground) == [], "30 November is a holiday: no round at all"
 
-        await jump(playground, utc(2026, 12, 6, 18))
-        await walk(playground, utc(2026, 12, 7, 12))
+        await jump(playground, utc(2026, 12, 6, 19))
+        await jump(playground, utc(2026, 12, 7, 12))
         (round_,) = await rounds(playground)
         assert set(await answers(playground, round_.id)) == {await person_id(playground, "alex")}
         assert await prompts(playground, "priya") == []
@@ -86,9 +99,9 @@ async def test_a_pulse_on_day_three_asks_for_a_rating_and_a_comment(sqlite_url: 
     async with running_bot(config) as playground:
         await join(playground, "alex")
         # Day 3 after Monday 23 November is Thursday, 09:00 in Berlin.
-        await walk(playground, utc(2026, 11, 26, 7, 59))
+        await jump(playground, utc(2026, 11, 26, 7, 59))
         assert not any("Pulse check" in t for t in await playground.dm_texts("alex"))
-        await walk(playground, utc(2026, 11, 26, 8))
+        await jump(playground, utc(2026, 11, 26, 8))
 
         question = (await playground.from_bot("alex", where="dm"))[-1]
         assert question["message"]["text"].startswith("Pulse check (day 3)")

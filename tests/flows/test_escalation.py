@@ -14,7 +14,7 @@ from flows.escalation.sweep import sweep_key
 from storage.models import Escalation
 from storage.repositories.escalations import NewEscalation
 from storage.uow import UnitOfWork, unit_of_work
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 from tests.flows.escalation_helpers import (
     audit,
     audit_trail,
@@ -500,7 +500,7 @@ async def test_a_cohorts_moderators_channel_gets_the_ping_instead_of_dms(
 
 
 def test_a_route_for_a_tag_the_program_does_not_have_is_a_config_error() -> None:
-    text = (REPO_ROOT / "app.yaml").read_text(encoding="utf-8")
+    text = PILOT_CONFIG.read_text(encoding="utf-8")
     broken = text.replace("tech: {roles: [facilitator]}", "billing: {roles: [owner]}")
 
     with pytest.raises(ConfigError) as caught:

@@ -10,7 +10,7 @@ import pytest
 from bot.config import ConfigError, load_config, parse_config
 from flows.finale.schedule import last_program_day
 from storage.uow import unit_of_work
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 from tests.flows.finale_helpers import (
     ROSTER,
     SKILLS,
@@ -39,7 +39,7 @@ async def start_now(playground: Playground, person: str = "dana") -> None:
 
 
 def test_the_last_program_day_moves_back_off_weekends_and_holidays() -> None:
-    text = (REPO_ROOT / "app.yaml").read_text(encoding="utf-8")
+    text = PILOT_CONFIG.read_text(encoding="utf-8")
     program = parse_config(text, environ={}).programs["pilot"]
 
     # 2026-10-05 + 8 weeks ends on Sunday 29 November: the Friday before.

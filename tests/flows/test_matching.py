@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from bot.config import AppConfig, parse_config
 from bot.runtime.clock import ManualClock
-from flows.matching import cycle_seed
+from flows.matching.commands import cycle_seed
 from storage.models import Activity, MatchGroup, Membership
 from storage.uow import unit_of_work
-from tests.conftest import REPO_ROOT
+from tests.conftest import PILOT_CONFIG
 from tests.flows.test_onboarding import choose
 from tests.harness import CHANNEL, Playground, running_bot
 
@@ -22,8 +22,8 @@ PARTICIPANTS = ("alex", "priya", "jordan", "lena", "tom", "aisha", "mateo", "yuk
 
 
 def config_with(database_url: str, *changes: tuple[str, str], **environ: str) -> AppConfig:
-    """The shipped app.yaml with a few lines changed, on the given database."""
-    text = (REPO_ROOT / "app.yaml").read_text(encoding="utf-8")
+    """The tests' pilot configuration with a few lines changed, on the given database."""
+    text = PILOT_CONFIG.read_text(encoding="utf-8")
     for old, new in changes:
         assert old in text, old
         text = text.replace(old, new)

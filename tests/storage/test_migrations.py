@@ -19,8 +19,8 @@ def table_names(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
-async def test_upgrade_creates_every_table_and_is_repeatable(database_url: str) -> None:
-    engine = create_engine(database_url)
+async def test_upgrade_creates_every_table_and_is_repeatable(both_databases_url: str) -> None:
+    engine = create_engine(both_databases_url)
     try:
         await migrate.upgrade(engine)
         await migrate.upgrade(engine)
@@ -32,11 +32,11 @@ async def test_upgrade_creates_every_table_and_is_repeatable(database_url: str) 
         await engine.dispose()
 
 
-async def test_schema_from_migrations_matches_the_models(database_url: str) -> None:
+async def test_schema_from_migrations_matches_the_models(both_databases_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    engine = create_engine(database_url)
+    engine = create_engine(both_databases_url)
     try:
         await migrate.upgrade(engine)
 
@@ -50,8 +50,8 @@ async def test_schema_from_migrations_matches_the_models(database_url: str) -> N
         await engine.dispose()
 
 
-async def test_readiness_reports_a_database_without_migrations(sqlite_url: str) -> None:
-    bot = CohortBot(demo_config(sqlite_url), clock=ManualClock(START))
+async def test_readiness_reports_a_database_without_migrations(empty_sqlite_url: str) -> None:
+    bot = CohortBot(demo_config(empty_sqlite_url), clock=ManualClock(START))
     try:
         assert "migrations" in await bot.readiness()
         await bot.prepare()
@@ -74,12 +74,12 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> Non
         await engine.dispose()
 
 
-async def test_upgrading_a_populated_database_keeps_its_people(database_url: str) -> None:
+async def test_upgrading_a_populated_database_keeps_its_people(both_databases_url: str) -> None:
     from datetime import UTC, datetime
 
     from sqlalchemy import text
 
-    engine = create_engine(database_url)
+    engine = create_engine(both_databases_url)
     try:
         await migrate.upgrade(engine, "0001")
         async with engine.begin() as connection:

@@ -17,8 +17,8 @@ from tests.harness import START
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
-    engine: AsyncEngine = create_engine(database_url)
+async def sessions(both_databases_url: str) -> AsyncIterator[SessionFactory]:
+    engine: AsyncEngine = create_engine(both_databases_url)
     await migrate.upgrade(engine)
     try:
         yield session_factory(engine)
