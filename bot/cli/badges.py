@@ -7,9 +7,15 @@ badges yet), 1 when the person is unknown or has no email address, 2 for usage e
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import click
+
+from bot.cli.common import app_config, config_option, run_async
+from bot.cli.errors import UsageError
 from bot.config import AppConfig
 
 # An entry point, like the composition root, so it may name the flow module it uses.
@@ -19,19 +25,60 @@ from storage.db import create_engine, session_factory
 from storage.models import Person
 from storage.uow import UnitOfWork, unit_of_work
 
-EXIT_OK, EXIT_PERSON, EXIT_USAGE = 0, 1, 2
+COMMAND = "export-badges"
+EXIT_PERSON = 1
+"""The person is unknown or has no email address to name the recipient by."""
 
 
-class ExportProblem(Exception):
-    """Why nothing was exported, with the exit code to end with."""
+@click.command(COMMAND)
+@config_option
+@click.option(
+    "--person",
+    "person",
+    required=True,
+    help="Whose badges: an email, a platform:user id (slack:U0123, local:alex) or a number.",
+)
+@click.option("--cohort", "cohort_key", default=None, help="Only the badges of this cohort.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the JSON here instead of to standard output.",
+)
+def export_badges(
+    config_path: Path | None, person: str, cohort_key: str | None, out: Path | None
+) -> None:
+    """Export a person's badges as Open Badges 2.0 assertions (a JSON list).
 
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
+    The recipient is the person's email, hashed with a salt; verification is hosted,
+    with ids under server.public_url. Exit code 0: written; 1: the person is unknown
+    or has no email; 2: usage error.
+    """
+    config = app_config(config_path)
+    export = run_async(lambda: gather_badges(config, person=person, cohort_key=cohort_key))
+    text = json.dumps(export.assertions, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot write {out}: {error}", command=COMMAND) from None
+    name = export.person.display_name or person
+    where = f" to {out}" if out else ""
+    click.echo(f"Exported {len(export.assertions)} badge(s) of {name}{where}.", err=True)
+    if not config.server.public_url:
+        click.echo(
+            "server.public_url is not set: the ids are urn:uuid names, so the badges "
+            "cannot be verified as hosted until it is (COHORTBOT_PUBLIC_URL).",
+            err=True,
+        )
 
 
 @dataclass(frozen=True)
-class Export:
+class BadgeExport:
+    """A person and the assertions of the badges they were awarded."""
+
     person: Person
     assertions: list[dict[str, Any]]
 
@@ -47,41 +94,48 @@ async def find_person(uow: UnitOfWork, wanted: str) -> Person | None:
     return await uow.people.get(int(wanted)) if wanted.isdigit() else None
 
 
-async def export_badges(config: AppConfig, *, person: str, cohort_key: str | None = None) -> Export:
+async def gather_badges(
+    config: AppConfig, *, person: str, cohort_key: str | None = None
+) -> BadgeExport:
+    """The person's badge assertions, of one cohort with `cohort_key`; a UsageError says why not."""
     engine = create_engine(config.storage.url)
     try:
         if not await migrate.is_current(engine):
-            raise ExportProblem(
+            raise UsageError(
                 "the database is not at the latest schema; run `cohortbot db upgrade` first",
-                EXIT_USAGE,
+                command=COMMAND,
             )
         async with unit_of_work(session_factory(engine)) as uow:
-            return await _export(uow, config, wanted=person, cohort_key=cohort_key)
+            return await _gather(uow, config, wanted=person, cohort_key=cohort_key)
     finally:
         await engine.dispose()
 
 
-async def _export(
+async def _gather(
     uow: UnitOfWork, config: AppConfig, *, wanted: str, cohort_key: str | None
-) -> Export:
+) -> BadgeExport:
     cohort_id = None
     if cohort_key is not None:
         cohort = await uow.cohorts.by_key(cohort_key.lower())
         if cohort is None:
             known = ", ".join(c.key for c in await uow.cohorts.all()) or "none"
-            raise ExportProblem(f"there is no cohort '{cohort_key}' (cohorts: {known})", EXIT_USAGE)
+            raise UsageError(
+                f"there is no cohort '{cohort_key}' (cohorts: {known})", command=COMMAND
+            )
         cohort_id = cohort.id
     person = await find_person(uow, wanted)
     if person is None:
-        raise ExportProblem(
+        raise UsageError(
             f"nobody is known as '{wanted}'; give an email, platform:user id or person number",
-            EXIT_PERSON,
+            exit_code=EXIT_PERSON,
+            command=COMMAND,
         )
     if not person.email:
-        raise ExportProblem(
+        raise UsageError(
             f"{person.display_name or wanted} has no email address, and an Open Badges "
             "recipient is named by email; add it (e.g. with the roster import)",
-            EXIT_PERSON,
+            exit_code=EXIT_PERSON,
+            command=COMMAND,
         )
     base_url = config.server.public_url
     documents = []
@@ -89,4 +143,4 @@ async def _export(
         issued = await issued_award(uow, config, award.id)
         if issued is not None:  # a badge no longer in app.yaml cannot be described
             documents.append(assertion(issued, person, base_url=base_url))
-    return Export(person=person, assertions=documents)
+    return BadgeExport(person=person, assertions=documents)

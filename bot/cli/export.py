@@ -7,10 +7,14 @@ not in app.yaml, an output that cannot be written).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import click
+
+from bot.cli.common import app_config, config_option, run_async
+from bot.cli.errors import UsageError
 from bot.config import AppConfig
 
 # An entry point, like the composition root, so it may name the flow it runs.
@@ -19,12 +23,47 @@ from storage import migrate
 from storage.db import create_engine, session_factory
 from storage.uow import unit_of_work
 
+COMMAND = "export"
 Format = Literal["csv", "json"]
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
-class ExportProblem(Exception):
-    """Something the operator must fix before the export can run."""
+@click.command(COMMAND)
+@config_option
+@click.option("--cohort", "cohort_key", required=True, help="The cohort id (as in app.yaml).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="json: the file to write (default: standard output); "
+    "csv: the folder for <cohort>-kpis.csv and <cohort>-activity.csv (default: .).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
+    default=None,
+    help="Report as of this UTC time (default: now).",
+)
+def export(
+    config_path: Path | None, cohort_key: str, fmt: str, out: Path | None, as_of: datetime | None
+) -> None:
+    """Export a cohort's KPIs (so far and per program week) and its raw activity log.
+
+    Exit code 0: written; 2: unknown cohort or another usage error.
+    """
+    config = app_config(config_path)
+    now = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
+    chosen: Format = "csv" if fmt == "csv" else "json"
+    written = run_async(
+        lambda: run_export(config, cohort_key=cohort_key, fmt=chosen, out=out, now=now)
+    )
+    if written.stdout:
+        click.echo(written.stdout)
+    for path in written.files:
+        click.echo(f"Wrote {path}", err=bool(written.stdout))
 
 
 @dataclass(frozen=True)
@@ -46,12 +85,15 @@ async def run_export(
             cohort = await uow.cohorts.by_key(cohort_key.lower())
             if cohort is None:
                 known = ", ".join(c.key for c in await uow.cohorts.all()) or "none yet"
-                raise ExportProblem(f"there is no cohort '{cohort_key}' (cohorts: {known})")
+                raise UsageError(
+                    f"there is no cohort '{cohort_key}' (cohorts: {known})", command=COMMAND
+                )
             program = config.programs.get(cohort.program)
             if program is None:
-                raise ExportProblem(
+                raise UsageError(
                     f"cohort '{cohort.key}' runs program '{cohort.program}', "
-                    "which app.yaml does not define"
+                    "which app.yaml does not define",
+                    command=COMMAND,
                 )
             export = await gather(uow, cohort=cohort, program=program, now=now)
     finally:
@@ -75,5 +117,7 @@ def _write(path: Path, text: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise ExportProblem(f"cannot write {path}: {error.strerror or error}") from None
+        raise UsageError(
+            f"cannot write {path}: {error.strerror or error}", command=COMMAND
+        ) from None
     return path

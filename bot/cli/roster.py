@@ -18,6 +18,8 @@ from pathlib import Path
 import click
 
 from bot.app import CohortBot
+from bot.cli.common import app_config, config_option, run_async
+from bot.cli.errors import UsageError
 from bot.config import AppConfig
 from bot.model.ports import UserDirectory
 from bot.runtime.seed import seed_from_config
@@ -34,12 +36,39 @@ from flows.onboarding.roster_import import (
 from storage import migrate
 from storage.uow import unit_of_work
 
+COMMAND = "import-roster"
 PLATFORMS = ("slack", "teams", "local")
-EXIT_OK, EXIT_ROWS_LEFT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ROWS_LEFT = 0, 1
 
 
-class UsageProblem(Exception):
-    """Something the operator must fix before the import can run."""
+@click.command(COMMAND)
+@config_option
+@click.argument("roster_file", metavar="ROSTER.CSV", type=click.Path(path_type=Path))
+@click.option("--cohort", "cohort_key", required=True, help="The cohort id (as in app.yaml).")
+@click.option(
+    "--platform",
+    type=click.Choice(PLATFORMS),
+    default=None,
+    help="Where to find people by email (default: Slack if set up, else Teams, else local).",
+)
+def import_roster(
+    config_path: Path | None, roster_file: Path, cohort_key: str, platform: str | None
+) -> None:
+    """Enrol the people of a roster CSV in a cohort and start their onboarding.
+
+    Columns: name, email, department, manager email, time zone, role. Each person is
+    found on the platform by email; rows that cannot be matched are listed with the
+    reason. Running it again adds nobody twice. Exit code 0: all rows imported or
+    already there; 1: some rows invalid or not matched; 2: usage error.
+    """
+    config = app_config(config_path)
+    chosen = platform or default_platform(config)
+    roster = read_roster(roster_file)
+    report = run_async(
+        lambda: run_import(config, roster=roster, cohort_key=cohort_key, platform=chosen)
+    )
+    click.echo(render(report, roster))
+    click.get_current_context().exit(exit_code(report))
 
 
 def default_platform(config: AppConfig) -> str:
@@ -55,11 +84,13 @@ def read_roster(path: Path) -> Roster:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise UsageProblem(f"cannot read {path}: {error.strerror or error}") from None
+        raise UsageError(
+            f"cannot read {path}: {error.strerror or error}", command=COMMAND
+        ) from None
     try:
         return parse(decode(raw))
     except RosterFileError as error:
-        raise UsageProblem(f"{path}: {error}") from None
+        raise UsageError(f"{path}: {error}", command=COMMAND) from None
 
 
 async def run_import(
@@ -70,17 +101,17 @@ async def run_import(
     try:
         client = bot.adapters.get(platform)
         if client is None:
-            raise UsageProblem(_not_enabled(platform))
+            raise UsageError(_not_enabled(platform), command=COMMAND)
         directory = client.client
         if not isinstance(directory, UserDirectory):
-            raise UsageProblem(f"{platform} cannot look people up by email")
+            raise UsageError(f"{platform} cannot look people up by email", command=COMMAND)
         await migrate.upgrade(bot.engine)
         async with unit_of_work(bot.sessions) as uow:
             await seed_from_config(uow, config, now=bot.clock.now())
             await bot.cohort_setup.install(uow, config, now=bot.clock.now())
             if await uow.cohorts.by_key(cohort_key) is None:
                 known = [cohort.key for cohort in await uow.cohorts.all()]
-                raise UsageProblem(str(UnknownCohort(cohort_key, known)))
+                raise UsageError(str(UnknownCohort(cohort_key, known)), command=COMMAND)
         importer = RosterImport(
             sessions=bot.sessions,
             flows=bot.flows,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from bot.cli.errors import UsageError
 from bot.config import AppConfig, CohortConfig, LocalPerson
 
 COHORT = "sim"
@@ -21,10 +22,6 @@ FIRST_NAMES = (
     "Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Gita", "Hugo", "Iris", "Jonas",
     "Kira", "Luis", "Mina", "Nils", "Omar", "Pia", "Quinn", "Rosa", "Sami", "Tara",
 )  # fmt: skip
-
-
-class SimulationSetupError(Exception):
-    """The simulation cannot be set up as asked; the message says why."""
 
 
 class Habit(StrEnum):
@@ -100,7 +97,9 @@ def simulation_config(
     program = base.programs.get(settings.program)
     if program is None:
         known = ", ".join(sorted(base.programs)) or "none"
-        raise SimulationSetupError(f"There is no program '{settings.program}' (programs: {known}).")
+        raise UsageError(
+            f"There is no program '{settings.program}' (programs: {known}).", command="simulate"
+        )
     # Sessions start by themselves: there is no facilitator at a keyboard. Badges and
     # automatic escalations are looked for twice a simulated day rather than every quarter
     # hour: each look is a clock step, and 96 a day would make the run ten times longer.
