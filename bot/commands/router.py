@@ -22,6 +22,8 @@ class CommandContext:
     """What a command handler sees."""
 
     command: ParsedCommand
+    spec: CommandSpec
+    """The spec of the command being run, e.g. for `ctx.spec.usage_line()`."""
     person: Person
     effects: Effects
     engine: FlowEngine
@@ -148,6 +150,7 @@ class CommandRouter:
         await route.handler(
             CommandContext(
                 command=command,
+                spec=route.spec,
                 person=person,
                 effects=effects,
                 engine=engine,

@@ -1,0 +1,216 @@
+"""Escalations as people raise and handle them: `/cohort help-me`, a flagged message,
+`/cohort escalations`, `/cohort escalation ack|resolve` and the ping's buttons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+from pydantic import ValidationError
+
+from bot.commands.router import ActionContext, CommandContext
+from bot.config import AppConfig
+from bot.model.events import FlaggedMessage
+from bot.runtime.effects import Effects
+from flows.escalation.core import (
+    ACK_ACTION,
+    acknowledge,
+    may_handle,
+    raise_escalation,
+    resolve,
+    settings,
+)
+from flows.escalation.view import kind_label, when
+from storage.models import Cohort, Escalation, Person
+from storage.repositories.escalations import NewEscalation
+
+_TAG = re.compile(r"(?<![\w#])#([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
+MAX_SUMMARY = 2000
+
+
+def find_tag(text: str, tags: list[str]) -> str | None:
+    """The first `#tag` in the text that the program knows, lower-cased."""
+    known = {tag.lower() for tag in tags}
+    for match in _TAG.finditer(text):
+        if match[1].lower() in known:
+            return match[1].lower()
+    return None
+
+
+async def _cohort_for(effects: Effects, person: Person, named: object) -> Cohort | str:
+    """The cohort something is raised in: named, the channel's, or the person's only one."""
+    uow = effects.uow
+    if isinstance(named, str):
+        cohort = await uow.cohorts.by_key(named.lower())
+        return cohort or f"There is no cohort '{named}'."
+    origin = effects.origin
+    if origin is not None and origin.channel_id and not origin.is_direct:
+        cohort = await uow.cohorts.by_channel(origin.platform, origin.channel_id)
+        if cohort is not None:
+            return cohort
+    mine = await uow.cohorts.cohorts_of(person.id)
+    if len(mine) == 1:
+        return mine[0][0]
+    if not mine:
+        return "You are not in a cohort yet, so I don't know whose moderators to ask."
+    keys = ", ".join(cohort.key for cohort, _ in mine)
+    return f"You are in several cohorts ({keys}); name one, e.g. `--cohort {mine[0][0].key}`."
+
+
+async def _help_me(ctx: CommandContext, config: AppConfig) -> None:
+    text = " ".join(ctx.command.args).strip()
+    cohort = await _cohort_for(ctx.effects, ctx.person, ctx.command.options.get("cohort"))
+    tags = settings(config, cohort if isinstance(cohort, Cohort) else None).tags
+    if not text:
+        await ctx.reply(
+            "Tell me what you need help with, e.g. "
+            "`/cohort help-me I can't open the session link #tech`. "
+            f"Tags route it to the right people: {', '.join('#' + t for t in tags)}."
+        )
+        return
+    if isinstance(cohort, str):
+        await ctx.reply(cohort)
+        return
+    escalation = await raise_escalation(
+        ctx.effects,
+        NewEscalation(
+            kind="help",
+            dedup_key=f"help:{ctx.effects.source}",
+            cohort_id=cohort.id,
+            tag=find_tag(text, tags),
+            reporter_id=ctx.person.id,
+            summary=text[:MAX_SUMMARY],
+        ),
+        config=config,
+    )
+    if escalation is None:
+        return  # this very request was raised already
+    await ctx.reply(
+        f"Thanks, I've told the moderators of {cohort.name} (#{escalation.id}). "
+        "I'll let you know when someone picks it up."
+    )
+
+
+async def _flag(ctx: ActionContext, config: AppConfig) -> None:
+    try:
+        flagged = FlaggedMessage.model_validate_json(ctx.value)
+    except ValidationError:
+        flagged = FlaggedMessage(text=ctx.value)
+    effects = ctx.effects
+    cohort = await _cohort_for(effects, ctx.person, None)
+    if isinstance(cohort, str):
+        await ctx.reply(cohort)
+        return
+    origin = effects.origin
+    platform, workspace = (origin.platform, origin.workspace) if origin else ("", "")
+    subject = None
+    if flagged.author_id:
+        found = await effects.uow.people.find_identity(platform, workspace, flagged.author_id)
+        subject = found[1].id if found is not None else None
+    about = flagged.ref or hashlib.sha256(flagged.text.encode()).hexdigest()[:32]
+    key = f"flag:{platform}:{workspace}:{about}"
+    escalation = await raise_escalation(
+        effects,
+        NewEscalation(
+            kind="flag",
+            dedup_key=key,
+            cohort_id=cohort.id,
+            tag=find_tag(flagged.note, settings(config, cohort).tags),
+            reporter_id=ctx.person.id,
+            subject_id=subject,
+            summary=(flagged.text or "(a message without text)")[:MAX_SUMMARY],
+            context={
+                "link": flagged.link,
+                "note": flagged.note[:MAX_SUMMARY],
+                "author": flagged.author_name,
+            },
+        ),
+        config=config,
+    )
+    if escalation is not None:
+        await ctx.reply(
+            f"Thanks for flagging it. The moderators of {cohort.name} have it (#{escalation.id}); "
+            "I'll let you know when someone picks it up."
+        )
+        return
+    existing = await effects.uow.escalations.by_dedup_key(key)
+    if existing is not None:
+        effects.uow.escalations.record(
+            existing.id, at=effects.now, action="flagged_again", actor_id=ctx.person.id
+        )
+        handled = (
+            "a moderator resolved it; if it goes on, use `/cohort help-me`"
+            if existing.status == "resolved"
+            else "the moderators have it"
+        )
+        await ctx.reply(f"That message was flagged already (#{existing.id}); {handled}.")
+
+
+async def _load(effects: Effects, raw: str) -> Escalation | str:
+    if not raw.strip().lstrip("#").isdigit():
+        return f"'{raw}' is not an escalation number; see `/cohort escalations`."
+    escalation = await effects.uow.escalations.get(int(raw.strip().lstrip("#")), lock=True)
+    return escalation or f"There is no escalation #{raw.strip().lstrip('#')}."
+
+
+async def _act(effects: Effects, person: Person, raw_id: str, step: str, note: str) -> str | None:
+    """Acknowledge or resolve as `person`; returns what to tell them, if anything."""
+    escalation = await _load(effects, raw_id)
+    if isinstance(escalation, str):
+        return escalation
+    if not await may_handle(effects, escalation, person=person):
+        return "Only the cohort's moderators, facilitators and owners can handle escalations."
+    if step == "ack":
+        return await acknowledge(effects, escalation, person=person, note=note)
+    return await resolve(effects, escalation, person=person, note=note)
+
+
+async def _button(ctx: ActionContext) -> None:
+    step = "ack" if ctx.action_id == ACK_ACTION else "resolve"
+    problem = await _act(ctx.effects, ctx.person, ctx.value, step, "")
+    if problem is not None:
+        await ctx.reply(problem)
+
+
+async def _step_command(ctx: CommandContext) -> None:
+    step, raw_id, *note = ctx.command.args
+    problem = await _act(ctx.effects, ctx.person, raw_id, step.lower(), " ".join(note))
+    done = "acknowledged" if step.lower() == "ack" else "resolved"
+    await ctx.reply(problem or f"#{raw_id.lstrip('#')} is {done}.")
+
+
+async def _list_command(ctx: CommandContext) -> None:
+    cohort = ctx.cohort
+    if cohort is None:
+        return  # the router answered already: a role-restricted command needs a cohort
+    effects = ctx.effects
+    rows = await effects.uow.escalations.unresolved(cohort.id)
+    if not rows:
+        await ctx.reply(f"Nothing open in {cohort.name}.")
+        return
+    lines = [f"Open escalations in {cohort.name}:"]
+    for row in rows:
+        age = _age(effects.now - row.created_at)
+        if row.status == "acknowledged":
+            sla = "acknowledged"
+        elif row.tier == 2:
+            sla = "overdue, with the owners"
+        elif row.ack_due_at <= effects.now:
+            sla = "overdue"
+        else:
+            sla = f"acknowledge by {when(row.ack_due_at, cohort.time_zone)}"
+        tag = f" #{row.tag}" if row.tag else ""
+        lines.append(f"#{row.id} {kind_label(row.kind)}{tag}, {age} old, {sla}: {row.summary[:80]}")
+    lines.append("Handle one with `/cohort escalation ack|resolve <number> [note]`.")
+    await ctx.reply("\n".join(lines))
+
+
+def _age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 3600:
+        return f"{max(seconds // 60, 0)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
