@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,11 @@ from playwright.async_api import Browser, async_playwright
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.cli.simulation.command import database_url as simulation_url
+from bot.cli.simulation.command import simulate
+from bot.cli.simulation.run import Outcome
+from bot.cli.simulation.world import Settings
+from bot.config import load_config
 from storage import migrate
 from storage.db import create_engine
 
@@ -150,3 +156,29 @@ async def browser() -> AsyncIterator[Browser]:
         )
         yield launched
         await launched.close()
+
+
+SIMULATION = Settings(participants=8, weeks=3, seed=4, response_rate=0.8)
+
+
+@dataclass(frozen=True)
+class SimulatedProgram:
+    """A whole program run once by `cohortbot simulate`; tests only read what it left."""
+
+    db: Path
+    url: str
+    settings: Settings
+    outcome: Outcome
+    progress: list[float]
+
+
+@pytest.fixture(scope="session")
+def simulated_program(tmp_path_factory: pytest.TempPathFactory) -> SimulatedProgram:
+    """Three simulated weeks of eight people, shared by every test that reads a simulation."""
+    db = tmp_path_factory.mktemp("simulation") / "sim.db"
+    url = simulation_url(db)
+    shares: list[float] = []
+    outcome = asyncio.run(
+        simulate(load_config(PILOT_CONFIG), SIMULATION, db_url=url, progress=shares.append)
+    )
+    return SimulatedProgram(db, url, SIMULATION, outcome, shares)

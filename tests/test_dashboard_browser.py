@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -11,17 +12,15 @@ from urllib.parse import urlparse
 import pytest
 from playwright.async_api import Browser, expect
 
-from bot.cli.simulation.command import database_url, simulate
-from bot.cli.simulation.world import COHORT, OWNER, Settings, personas, simulation_config
+from bot.cli.simulation.command import database_url
+from bot.cli.simulation.world import COHORT, OWNER, personas, simulation_config
 from bot.config import AppConfig, load_config
 from bot.runtime.clock import ManualClock
 from flows.reports.kpis import KpiReport, cohort_report
 from flows.reports.view import format_value
 from storage.uow import unit_of_work
-from tests.conftest import REPO_ROOT, SCREENSHOTS
+from tests.conftest import PILOT_CONFIG, SCREENSHOTS, SIMULATION, SimulatedProgram
 from tests.harness import Playground, running_bot
-
-SHORT = Settings(participants=8, weeks=3, seed=4, response_rate=0.8)
 
 
 @dataclass
@@ -31,12 +30,14 @@ class Simulated:
 
 
 @pytest.fixture
-async def simulated(tmp_path: Path) -> Simulated:
-    base = load_config(REPO_ROOT / "app.yaml")
-    url = database_url(tmp_path / "sim.db")
-    outcome = await simulate(base, SHORT, db_url=url)
-    config = simulation_config(base, SHORT, personas(SHORT), url)
-    return Simulated(config, ManualClock(outcome.ended))
+def simulated(tmp_path: Path, simulated_program: SimulatedProgram) -> Simulated:
+    """A copy of the shared simulated program, so this test's clicks stay its own."""
+    db = tmp_path / "sim.db"
+    shutil.copyfile(simulated_program.db, db)
+    settings = simulated_program.settings
+    base = load_config(PILOT_CONFIG)
+    config = simulation_config(base, settings, personas(settings), database_url(db))
+    return Simulated(config, ManualClock(simulated_program.outcome.ended))
 
 
 async def owner_link(playground: Playground) -> str:
@@ -55,7 +56,7 @@ async def the_report(playground: Playground, config: AppConfig) -> KpiReport:
         return await cohort_report(
             uow,
             cohort=cohort,
-            program=config.programs[SHORT.program],
+            program=config.programs[SIMULATION.program],
             week=None,
             now=playground.clock.now(),
         )
@@ -87,7 +88,7 @@ async def test_dashboard_from_a_signed_link_shows_the_kpi_numbers_until_it_expir
         assert expected.engaged > 0
         await expect(page.locator("svg.chart")).to_have_count(8)
         drawn = await page.locator('svg[data-chart="participation"] g.bar rect').count()
-        assert drawn == SHORT.weeks
+        assert drawn == SIMULATION.weeks
         box = await page.locator('svg[data-chart="funnel"]').bounding_box()
         assert box is not None
         assert box["width"] > 300

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.app import CohortBot
 from bot.runtime.clock import ManualClock
 from bot.runtime.cohort_setup import CohortSetupContext
-from bot.runtime.recurrence import weekly
+from bot.runtime.recurrence import next_after, weekly
 from bot.runtime.scheduler import TaskContext, Timers
 from storage.models import Activity, OccurrenceClaim
 from storage.uow import unit_of_work
@@ -39,15 +39,37 @@ async def runs(bot: CohortBot) -> list[Activity]:
         )
 
 
-async def run_ticks(bot: CohortBot, clock: ManualClock, *, days: int, step: timedelta) -> None:
-    end = clock.now() + timedelta(days=days)
-    while clock.now() < end:
-        clock.advance(step)
-        await bot.scheduler.tick()
+def occurrences(
+    rule: dict[str, object], time_zone: str, after: datetime, count: int
+) -> list[datetime]:
+    found: list[datetime] = []
+    while len(found) < count:
+        following = next_after(dict(rule), time_zone, found[-1] if found else after)
+        assert following is not None
+        found.append(following.astimezone(UTC))
+    return found
 
 
-async def test_weekly_cadence_keeps_wall_clock_time_across_dst(sqlite_url: str) -> None:
-    clock = ManualClock(datetime(2026, 10, 10, tzinfo=UTC))
+def test_a_weekly_rule_keeps_its_wall_clock_time_across_dst() -> None:
+    rule = weekly(day_of_week="mon", hour=9, minute=0)
+    # Berlin leaves summer time on 25 October 2026: 09:00 is 07:00 UTC, then 08:00 UTC.
+    assert occurrences(rule, "Europe/Berlin", datetime(2026, 10, 10, tzinfo=UTC), 4) == [
+        datetime(2026, 10, 12, 7, tzinfo=UTC),
+        datetime(2026, 10, 19, 7, tzinfo=UTC),
+        datetime(2026, 10, 26, 8, tzinfo=UTC),
+        datetime(2026, 11, 2, 8, tzinfo=UTC),
+    ]
+
+
+def test_a_biweekly_rule_skips_alternate_weeks() -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    rule = weekly(day_of_week="wed", hour=15, minute=0, every_weeks=2, start=start.date())
+    days = [moment.date().isoformat() for moment in occurrences(rule, "America/New_York", start, 3)]
+    assert days == ["2026-11-04", "2026-11-18", "2026-12-02"]
+
+
+async def test_a_repeating_timer_fires_at_its_wall_clock_time_after_dst(sqlite_url: str) -> None:
+    clock = ManualClock(datetime(2026, 10, 24, tzinfo=UTC))
     bot = await start_bot(sqlite_url, clock)
     try:
         async with unit_of_work(bot.sessions) as uow:
@@ -57,41 +79,15 @@ async def test_weekly_cadence_keeps_wall_clock_time_across_dst(sqlite_url: str) 
                 rule=weekly(day_of_week="mon", hour=9, minute=0),
                 time_zone="Europe/Berlin",
             )
-        await run_ticks(bot, clock, days=24, step=timedelta(minutes=30))
+        # Monday 09:00 in Berlin after the clocks went back on Sunday is 08:00 UTC.
+        clock.advance(datetime(2026, 10, 26, 7, 59, tzinfo=UTC) - clock.now())
+        await bot.scheduler.tick()
+        assert await runs(bot) == []
 
-        moments = [datetime.fromisoformat(a.data["at"]) for a in await runs(bot)]
-        # Berlin leaves summer time on 25 October 2026: 09:00 is 07:00 UTC, then 08:00 UTC.
-        assert moments == [
-            datetime(2026, 10, 12, 7, tzinfo=UTC),
-            datetime(2026, 10, 19, 7, tzinfo=UTC),
-            datetime(2026, 10, 26, 8, tzinfo=UTC),
-            datetime(2026, 11, 2, 8, tzinfo=UTC),
-        ]
-    finally:
-        await bot.stop()
-
-
-async def test_biweekly_cadence_skips_alternate_weeks(sqlite_url: str) -> None:
-    clock = ManualClock(datetime(2026, 11, 1, tzinfo=UTC))
-    bot = await start_bot(sqlite_url, clock)
-    try:
-        async with unit_of_work(bot.sessions) as uow:
-            await Timers(uow, clock.now()).run_repeating(
-                key="cohort:pilot-a:session",
-                task=TASK,
-                rule=weekly(
-                    day_of_week="wed",
-                    hour=15,
-                    minute=0,
-                    every_weeks=2,
-                    start=clock.now().date(),
-                ),
-                time_zone="America/New_York",
-            )
-        await run_ticks(bot, clock, days=35, step=timedelta(hours=1))
-
-        days = [datetime.fromisoformat(a.data["at"]).date().isoformat() for a in await runs(bot)]
-        assert days == ["2026-11-04", "2026-11-18", "2026-12-02"]
+        clock.advance(timedelta(minutes=1))
+        await bot.scheduler.tick()
+        (ran,) = await runs(bot)
+        assert datetime.fromisoformat(ran.data["at"]) == datetime(2026, 10, 26, 8, tzinfo=UTC)
     finally:
         await bot.stop()
 

@@ -9,13 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.cli.main import main
-from bot.cli.simulation.command import database_url, simulate
 from bot.cli.simulation.world import Habit, Settings, personas
-from bot.config import load_config
 from storage.models import Activity
-from tests.conftest import PILOT_CONFIG
-
-SHORT = Settings(participants=6, weeks=2, seed=3, response_rate=0.8)
+from tests.conftest import PILOT_CONFIG, SimulatedProgram
 
 
 async def count(url: str, verb: str) -> int:
@@ -38,18 +34,16 @@ def test_habits_give_the_asked_response_rate_on_average() -> None:
     assert abs(average - 0.6) < 0.01
 
 
-async def test_two_simulated_weeks_run_the_real_flows_and_leave_the_database(
-    tmp_path: Path,
+async def test_simulated_weeks_run_the_real_flows_and_leave_the_database(
+    simulated_program: SimulatedProgram,
 ) -> None:
-    url = database_url(tmp_path / "sim.db")
-    shares: list[float] = []
+    url, outcome = simulated_program.url, simulated_program.outcome
+    shares, settings = simulated_program.progress, simulated_program.settings
 
-    outcome = await simulate(load_config(PILOT_CONFIG), SHORT, db_url=url, progress=shares.append)
-
-    joiners = [p for p in personas(SHORT) if p.habit is not Habit.NEVER]
+    joiners = [p for p in personas(settings) if p.habit is not Habit.NEVER]
     assert await count(url, "cohort.joined") == len(joiners)
     assert outcome.activity["cohort.joined"] == len(joiners)
-    assert await count(url, "session.started") == 2
+    assert await count(url, "session.started") == settings.weeks
     assert await count(url, "checkin.answered") >= 1
     assert await count(url, "onboarding.completed") >= 1
     assert shares == sorted(shares)

@@ -18,13 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli.simulation.command import database_url, simulate, summary
-from bot.cli.simulation.world import Settings
-from bot.config import load_config
+from bot.cli.simulation.command import summary
 from flows.reports.view import format_value
-from tests.conftest import PILOT_CONFIG
-
-SETTINGS = Settings(participants=8, weeks=3, seed=4, response_rate=0.8)
+from tests.conftest import SimulatedProgram
 
 
 @dataclass(frozen=True)
@@ -107,11 +103,14 @@ def skill_change(rows: list[Row]) -> float | None:
     return (post_sum - pre_sum) / pre_sum if pre_sum else None
 
 
-async def test_simulated_kpi_report_matches_counts_taken_straight_from_the_database(
-    tmp_path: Path,
+def test_simulated_kpi_report_matches_counts_taken_straight_from_the_database(
+    simulated_program: SimulatedProgram,
 ) -> None:
-    db = tmp_path / "sim.db"
-    outcome = await simulate(load_config(PILOT_CONFIG), SETTINGS, db_url=database_url(db))
+    db, outcome, settings = (
+        simulated_program.db,
+        simulated_program.outcome,
+        simulated_program.settings,
+    )
     report = outcome.report
     assert report is not None
     rows = read_log(db)
@@ -133,7 +132,7 @@ async def test_simulated_kpi_report_matches_counts_taken_straight_from_the_datab
             inactive_now.discard(r.person or 0)
     participants = len(people(rows, "cohort.joined") - inactive_now)
     end_day = outcome.ended.astimezone(ZoneInfo("Europe/Berlin")).date()
-    weeks_so_far = (end_day - SETTINGS.start).days // 7 + 1
+    weeks_so_far = (end_day - settings.start).days // 7 + 1
     asked = {
         int(r.object.removeprefix("match_group:"))
         for r in rows
@@ -162,9 +161,9 @@ async def test_simulated_kpi_report_matches_counts_taken_straight_from_the_datab
     for key, value in expected.items():
         figure = report.kpi(key).value
         assert figure == (pytest.approx(value) if value is not None else None), key
-    assert report.funnel.invited == len(invited) == SETTINGS.participants
+    assert report.funnel.invited == len(invited) == settings.participants
     assert report.funnel.engaged == len(engaged)
 
-    printed = summary(outcome, SETTINGS)
+    printed = summary(outcome, settings)
     for kpi in report.kpis:
         assert f"{kpi.label} ({kpi.status.value}): {format_value(kpi, kpi.value)}" in printed

@@ -1,10 +1,16 @@
 """The flow engine: declared steps, persisted position, validated answers, follow-ups.
 
-A flow is a list of steps read top to bottom. The engine keeps each run's step and data
-in the database, so a restart mid-conversation resumes where the person was. Answers
-(typed text or a clicked button) reach the run they belong to; an invalid answer is
-re-asked with the reason; a waiting step may schedule a reminder and a give-up follow-up,
-both cancelled when the person answers.
+A flow is a list of steps read top to bottom: `Tell` says something, `Ask` asks the
+person and waits for their answer, `Wait` waits for something else (a button in a
+channel, a command, a deadline), `Do` acts and may end the run or jump to a step.
+
+The engine keeps each run's step and data in the database, so a restart mid-conversation
+resumes where the person was. Answers (typed text, a clicked button, a whole form) reach
+the run they belong to; an invalid answer is re-asked with the reason; a waiting step may
+schedule a reminder, a give-up follow-up or a time-out, all cancelled when the run moves
+on. Flows change a run only through the engine: `start`, `answer`, `fill`, `resume`,
+`goto`, `pause_run`, `cancel_run` and `remember`; the engine alone owns a run's status and the
+`flow:<run id>:` keys of its timers.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from bot.model.messages import Button, Buttons, Context, Message, Section
@@ -21,6 +26,7 @@ from bot.runtime.answers import AnswerKind, InvalidAnswer
 from bot.runtime.effects import Effects
 from bot.runtime.scheduler import TaskContext, TaskRegistry, Timers
 from storage.models import Cohort, FlowRun, Person
+from storage.statuses import RunStatus, move
 
 if TYPE_CHECKING:
     from bot.config import AppConfig
@@ -32,13 +38,12 @@ SELECT_ACTION = "flow.select"
 """Selects and ratings carry the run in the action id, since the value is the person's."""
 REMIND_TASK = "flow.remind"
 GIVE_UP_TASK = "flow.give_up"
+TIMEOUT_TASK = "flow.timeout"
 
 
-class RunStatus(StrEnum):
-    ACTIVE = "active"
-    WAITING = "waiting"
-    DONE = "done"
-    CANCELLED = "cancelled"
+def _timers_of(run_id: int) -> str:
+    """The key prefix of every timer a run has: only the engine makes or cancels them."""
+    return f"flow:{run_id}:"
 
 
 @dataclass
@@ -58,7 +63,7 @@ class FlowContext:
 
     def remember(self, **values: Any) -> None:
         """Store values in the run's data (a new dict, so the change is saved)."""
-        self.run.data = {**self.run.data, **values}
+        remember(self.run, **values)
 
     @property
     def select_action(self) -> str:
@@ -112,7 +117,20 @@ class Ask:
     give_up_after: Callable[[FlowContext], timedelta | None] = lambda _ctx: None
 
 
-Step = Tell | Do | Ask
+@dataclass(frozen=True)
+class Wait:
+    """Wait for something other than a typed answer: a click in a channel, a command, time.
+
+    The run goes on at the next step when a handler calls `FlowEngine.resume`, or when
+    `timeout` has passed (after `on_timeout`, if given).
+    """
+
+    name: str
+    timeout: Callable[[FlowContext], timedelta | None] = lambda _ctx: None
+    on_timeout: Callable[[FlowContext], Awaitable[None]] | None = None
+
+
+Step = Tell | Do | Ask | Wait
 
 
 @dataclass(frozen=True)
@@ -162,6 +180,7 @@ class FlowEngine:
     def register_tasks(self, tasks: TaskRegistry) -> None:
         tasks.register(REMIND_TASK, self._remind)
         tasks.register(GIVE_UP_TASK, self._give_up)
+        tasks.register(TIMEOUT_TASK, self._time_out)
 
     async def start(
         self,
@@ -179,8 +198,7 @@ class FlowEngine:
         for stale in await uow.flow_runs.active(
             flow=flow_name, person_id=person.id, cohort_id=cohort_id
         ):
-            stale.status = RunStatus.CANCELLED
-            await effects.uow.schedule.cancel_prefix(f"flow:{stale.id}:")
+            await cancel_run(stale, effects)
         run = await uow.flow_runs.create(
             flow=flow_name,
             person_id=person.id,
@@ -205,9 +223,9 @@ class FlowEngine:
         )
 
     async def _proceed(self, flow: Flow, ctx: FlowContext) -> None:
-        """Run steps from the current one until an Ask waits or the flow ends."""
+        """Run steps from the current one until an Ask or a Wait waits, or the flow ends."""
         position = flow.index(ctx.run.step)
-        ctx.run.status = RunStatus.ACTIVE
+        move(ctx.run, RunStatus.ACTIVE)
         while position < len(flow.steps):
             step = flow.steps[position]
             ctx.run.step = step.name
@@ -215,6 +233,9 @@ class FlowEngine:
                 await ctx.effects.dm(ctx.person.id, step.say(ctx))
             elif isinstance(step, Ask):
                 await self._ask(step, ctx)
+                return
+            elif isinstance(step, Wait):
+                await self._wait(step, ctx)
                 return
             else:
                 outcome = await step.act(ctx)
@@ -224,7 +245,7 @@ class FlowEngine:
                     position = flow.index(outcome.step)
                     continue
             position += 1
-        ctx.run.status = RunStatus.DONE
+        move(ctx.run, RunStatus.DONE)
         ctx.run.updated_at = ctx.effects.now
         ctx.effects.log(
             f"flow.{flow.name}.completed",
@@ -234,7 +255,7 @@ class FlowEngine:
         )
 
     async def _ask(self, step: Ask, ctx: FlowContext, *, preface: str | None = None) -> None:
-        ctx.run.status = RunStatus.WAITING
+        move(ctx.run, RunStatus.WAITING)
         ctx.run.updated_at = ctx.effects.now
         prompt = step.prompt(ctx)
         if preface:
@@ -247,8 +268,28 @@ class FlowEngine:
         await ctx.effects.dm(ctx.person.id, prompt)
         await self._schedule_follow_ups(step, ctx)
 
+    async def _wait(self, step: Wait, ctx: FlowContext) -> None:
+        move(ctx.run, RunStatus.WAITING)
+        ctx.run.updated_at = ctx.effects.now
+        await self._arm_timeout(step, ctx)
+
+    async def _arm_timeout(self, step: Wait, ctx: FlowContext) -> None:
+        prefix = _timers_of(ctx.run.id)
+        await ctx.timers.cancel_prefix(prefix)
+        timeout = step.timeout(ctx)
+        if timeout is not None:
+            at = ctx.effects.now + timeout
+            # The due time is in the key: a time-out that moves the run back to this step
+            # arms the next one while its own timer is still the one running.
+            await ctx.timers.run_once(
+                key=f"{prefix}{step.name}:timeout:{at.timestamp():.0f}",
+                task=TIMEOUT_TASK,
+                at=at,
+                payload={"run_id": ctx.run.id, "step": step.name},
+            )
+
     async def _schedule_follow_ups(self, step: Ask, ctx: FlowContext) -> None:
-        prefix = f"flow:{ctx.run.id}:"
+        prefix = _timers_of(ctx.run.id)
         await ctx.timers.cancel_prefix(prefix)
         payload = {"run_id": ctx.run.id, "step": step.name}
         remind = step.remind_after(ctx)
@@ -286,34 +327,125 @@ class FlowEngine:
             await self._ask(current, ctx, preface=f"Sorry, {invalid.reason}")
             return True
         ctx.remember(**{current.store: value})
-        await ctx.timers.cancel_prefix(f"flow:{run.id}:")
+        await self._went_on(flow, ctx, after=current)
+        return True
+
+    async def fill(
+        self, *, run: FlowRun, person: Person, values: Mapping[str, str], effects: Effects
+    ) -> str | None:
+        """Answer the waiting question and the ones after it at once, as a form does.
+
+        Every Ask from the current one whose `store` is among `values` is answered, each
+        value checked by its own answer kind; then the run goes on after the last one.
+        Returns why nothing was saved (the first invalid value), or None.
+        """
+        flow = self.flows.get(run.flow)
+        if flow is None or run.status != RunStatus.WAITING:
+            return "that question is no longer open"
+        asked: list[Ask] = []
+        for step in flow.steps[flow.index(run.step) :]:
+            if not isinstance(step, Ask) or step.store not in values:
+                break
+            asked.append(step)
+        if not asked:
+            return "that question is no longer open"
+        parsed: dict[str, Any] = {}
+        for step in asked:
+            try:
+                parsed[step.store] = step.answer.parse(values[step.store])
+            except InvalidAnswer as invalid:
+                return invalid.reason
+        cohort = await effects.uow.cohorts.get(run.cohort_id) if run.cohort_id else None
+        ctx = self._context(run, person, cohort, effects)
+        ctx.remember(**parsed)
+        await self._went_on(flow, ctx, after=asked[-1])
+        return None
+
+    async def _went_on(self, flow: Flow, ctx: FlowContext, *, after: Ask) -> None:
+        """The person answered up to `after`: stop its follow-ups and run the steps after it."""
+        run, person, effects = ctx.run, ctx.person, ctx.effects
+        await ctx.timers.cancel_prefix(_timers_of(run.id))
         if run.cohort_id is not None and await effects.uow.participation.mark_answered(
             run.cohort_id, person.id
         ):
-            # Any answer ends an inactivity (see flows.availability).
+            # Any answer ends an inactivity (see flows.common.availability).
             effects.log("participant.reactivated", person_id=person.id, cohort_id=run.cohort_id)
-        position = flow.index(current.name) + 1
+        position = flow.index(after.name) + 1
         if position >= len(flow.steps):
-            run.step = current.name
-            run.status = RunStatus.DONE
+            run.step = after.name
+            move(run, RunStatus.DONE)
+            return
+        run.step = flow.steps[position].name
+        await self._proceed(flow, ctx)
+
+    async def resume(self, *, run: FlowRun, effects: Effects, step: str) -> bool:
+        """What the run's Wait step waited for happened: go on after it.
+
+        False (and nothing changes) when the run no longer waits on that step.
+        """
+        loaded = await self._waiting_at(run, effects, step=step, kind=Wait)
+        if loaded is None:
+            return False
+        flow, ctx = loaded
+        await ctx.timers.cancel_prefix(_timers_of(run.id))
+        position = flow.index(step) + 1
+        if position >= len(flow.steps):
+            move(run, RunStatus.DONE)
             return True
         run.step = flow.steps[position].name
         await self._proceed(flow, ctx)
         return True
 
+    async def goto(self, *, run: FlowRun, effects: Effects, step: str) -> bool:
+        """Take a waiting run to another of its steps (a resumed pause, a do-over) and run it."""
+        loaded = await self._waiting_at(run, effects, step=run.step, kind=Wait)
+        if loaded is None:
+            return False
+        flow, ctx = loaded
+        await ctx.timers.cancel_prefix(_timers_of(run.id))
+        run.step = flow.steps[flow.index(step)].name
+        await self._proceed(flow, ctx)
+        return True
+
+    async def _waiting_at(
+        self, run: FlowRun, effects: Effects, *, step: str, kind: type[Ask] | type[Wait]
+    ) -> tuple[Flow, FlowContext] | None:
+        flow = self.flows.get(run.flow)
+        if flow is None or run.status != RunStatus.WAITING or run.step != step:
+            return None
+        if not isinstance(flow.steps[flow.index(step)], kind):
+            return None
+        person = await effects.uow.people.get(run.person_id)
+        if person is None:
+            return None
+        cohort = await effects.uow.cohorts.get(run.cohort_id) if run.cohort_id else None
+        return flow, self._context(run, person, cohort, effects)
+
     async def _load(self, task: TaskContext) -> tuple[Flow, FlowContext, Ask] | None:
         run = await task.uow.flow_runs.get(int(task.payload["run_id"]), lock=True)
-        if run is None or run.status != RunStatus.WAITING or run.step != task.payload["step"]:
+        if run is None:
             return None
-        flow = self.flows.get(run.flow)
-        person = await task.uow.people.get(run.person_id)
-        if flow is None or person is None:
+        loaded = await self._waiting_at(run, task.effects, step=task.payload["step"], kind=Ask)
+        if loaded is None:
             return None
+        flow, ctx = loaded
         step = flow.steps[flow.index(run.step)]
-        if not isinstance(step, Ask):
-            return None
-        cohort = await task.uow.cohorts.get(run.cohort_id) if run.cohort_id else None
-        return flow, self._context(run, person, cohort, task.effects), step
+        assert isinstance(step, Ask)
+        return flow, ctx, step
+
+    async def _time_out(self, task: TaskContext) -> None:
+        run = await task.uow.flow_runs.get(int(task.payload["run_id"]), lock=True)
+        if run is None:
+            return
+        step_name = str(task.payload["step"])
+        loaded = await self._waiting_at(run, task.effects, step=step_name, kind=Wait)
+        if loaded is None:
+            return
+        flow, ctx = loaded
+        step = flow.steps[flow.index(step_name)]
+        if isinstance(step, Wait) and step.on_timeout is not None:
+            await step.on_timeout(ctx)
+        await self.resume(run=run, effects=task.effects, step=step_name)
 
     async def _remind(self, task: TaskContext) -> None:
         loaded = await self._load(task)
@@ -352,6 +484,23 @@ class FlowEngine:
         )
         if flow.on_give_up is not None:
             await flow.on_give_up(ctx)
+
+
+async def pause_run(run: FlowRun, effects: Effects) -> None:
+    """Keep a run waiting where it is, but stop its reminders and time-outs."""
+    await effects.uow.schedule.cancel_prefix(_timers_of(run.id))
+
+
+async def cancel_run(run: FlowRun, effects: Effects) -> None:
+    """End an unfinished run: it takes no more answers and its timers never fire."""
+    move(run, RunStatus.CANCELLED)
+    run.updated_at = effects.now
+    await effects.uow.schedule.cancel_prefix(_timers_of(run.id))
+
+
+def remember(run: FlowRun, **values: Any) -> None:
+    """Store values in a run's data from outside its steps (a command about the run)."""
+    run.data = {**run.data, **values}
 
 
 def answer_buttons(ctx: FlowContext, options: list[tuple[str, str]]) -> Buttons:

@@ -58,6 +58,7 @@ def register(wiring: Wiring) -> None:
     for key, program in config.programs.items():
         engine.register(checkin_answers.checkin_flow(key, program))
         engine.register(pulse.pulse_flow(key, program))
+    engine.register(checkin_live.live_flow())
 
     async def open_task(task: TaskContext) -> None:
         cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
@@ -99,14 +100,11 @@ def register(wiring: Wiring) -> None:
     tasks.register(checkin_rounds.NUDGE_TASK, nudge_task)
     tasks.register(checkin_rounds.CLOSE_TASK, close_task)
     tasks.register(pulse.PULSE_TASK, pulse_task)
-    tasks.register(checkin_live.TURN_TASK, checkin_live.turn_timeout_handler(config.programs))
     setup.register(install_cadence)
     setup.register(pulse.install_pulses)
     router.register(CHECKIN, checkin_command)
     router.register(NUDGES, nudges_command)
-    router.register_action(
-        checkin_live.DONE_ACTION, checkin_live.turn_done_handler(config.programs)
-    )
+    router.register_action(checkin_live.DONE_ACTION, checkin_live.turn_done)
     router.register_form(checkin_answers.FORM, checkin_answers.submit_form)
     router.register_action(checkin_answers.WANT_HELP_ACTION, checkin_answers.want_help)
     router.register_action(checkin_digest.HELP_ACTION, checkin_digest.offer_help)

@@ -12,13 +12,14 @@ from typing import Any
 from bot.commands.router import ActionContext, FormContext
 from bot.config import ProgramConfig
 from bot.model.messages import Button, Buttons, Context, Message, Section, TextInput
-from bot.runtime.answers import FreeText, InvalidAnswer
+from bot.runtime.answers import FreeText
 from bot.runtime.effects import Effects
-from bot.runtime.engine import Ask, Do, Flow, FlowContext, RunStatus
+from bot.runtime.engine import Ask, Do, Flow, FlowContext
 from flows.checkin.digest import refresh_digest
 from flows.checkin.rounds import flow_name
 from flows.common.availability import note_answered
 from storage.models import Person
+from storage.statuses import RunStatus
 
 FORM = "checkin.form"
 """The check-in form; its id carries the flow run: `checkin.form:<run id>`."""
@@ -137,25 +138,20 @@ async def submit_form(ctx: FormContext) -> None:
     if run.status != RunStatus.WAITING or run.step != "success":
         await ctx.reply("That check-in was already answered or has closed.")
         return
-    try:
-        success = str(_TEXT.parse(ctx.values.get("success", "")))
-        challenge = str(_TEXT.parse(ctx.values.get("challenge", "")))
-    except InvalidAnswer as invalid:
+    problem = await ctx.engine.fill(
+        run=run,
+        person=ctx.person,
+        values={
+            "success": ctx.values.get("success", ""),
+            "challenge": ctx.values.get("challenge", ""),
+        },
+        effects=ctx.effects,
+    )
+    if problem is not None:
         await ctx.reply(
-            f"Sorry, {invalid.reason}: please share both a success and a challenge. "
+            f"Sorry, {problem}: please share both a success and a challenge. "
             "Your check-in is still open; fill in the form again or reply here."
         )
-        return
-    run.data = {**run.data, "success": success, "challenge": challenge}
-    run.status, run.step, run.updated_at = RunStatus.DONE, "save", ctx.effects.now
-    await uow.schedule.cancel_prefix(f"flow:{run.id}:")
-    await record_answer(
-        ctx.effects,
-        person=ctx.person,
-        round_id=int(run.data["round_id"]),
-        success=success,
-        challenge=challenge,
-    )
 
 
 async def want_help(ctx: ActionContext) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.config import AppConfig, CadenceConfig, ProgramConfig, WeeklyTime
 from bot.model.messages import Message, Section
 from bot.runtime.effects import Effects
-from bot.runtime.engine import FlowEngine, RunStatus
+from bot.runtime.engine import FlowEngine, cancel_run
 from bot.runtime.recurrence import next_after, weekly
 from bot.runtime.scheduler import Timers
 from flows.checkin.digest import post_digest
@@ -289,5 +289,4 @@ async def _stop_questions(
         flow=flow_name(cohort.program), person_id=person.id, cohort_id=cohort.id
     ):
         if run.data.get("round_id") == round_id:
-            run.status = RunStatus.CANCELLED
-            await effects.uow.schedule.cancel_prefix(f"flow:{run.id}:")
+            await cancel_run(run, effects)

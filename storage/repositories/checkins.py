@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Attendance, CheckinAnswer, CheckinRound, CohortSession, FlowRun
+from storage.repositories.flow_runs import UNFINISHED
+from storage.statuses import SessionStatus
 from storage.upsert import insert_ignoring_conflict
 
 WEEKLY = "weekly"
@@ -149,7 +151,9 @@ class CheckinRepository:
         """Who said "I'm here" in the cohort's running session; None when none runs."""
         session = await self._session.scalar(
             select(CohortSession)
-            .where(CohortSession.cohort_id == cohort_id, CohortSession.status != "ended")
+            .where(
+                CohortSession.cohort_id == cohort_id, CohortSession.status != SessionStatus.ENDED
+            )
             .order_by(CohortSession.number.desc())
             .limit(1)
         )
@@ -170,7 +174,7 @@ class CheckinRepository:
             .where(
                 FlowRun.flow == LIVE_FLOW,
                 FlowRun.cohort_id == cohort_id,
-                FlowRun.status == "active",
+                FlowRun.status.in_(UNFINISHED),
             )
             .order_by(FlowRun.id.desc())
             .limit(1)

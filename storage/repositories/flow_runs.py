@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FlowRun
+from storage.statuses import RunStatus
 
-ACTIVE = ("active", "waiting")
+UNFINISHED = (RunStatus.ACTIVE, RunStatus.WAITING)
+"""A run that still takes answers or is between steps."""
 
 
 class FlowRunRepository:
@@ -33,7 +35,7 @@ class FlowRunRepository:
             cohort_id=cohort_id,
             step=step,
             data=data,
-            status="active",
+            status=RunStatus.ACTIVE,
             created_at=now,
             updated_at=now,
         )
@@ -51,7 +53,7 @@ class FlowRunRepository:
         """The person's most recent run that waits for an answer."""
         statement = (
             select(FlowRun)
-            .where(FlowRun.person_id == person_id, FlowRun.status == "waiting")
+            .where(FlowRun.person_id == person_id, FlowRun.status == RunStatus.WAITING)
             .order_by(FlowRun.updated_at.desc(), FlowRun.id.desc())
             .limit(1)
         )
@@ -66,7 +68,7 @@ class FlowRunRepository:
                     FlowRun.flow == flow,
                     FlowRun.person_id == person_id,
                     FlowRun.cohort_id == cohort_id,
-                    FlowRun.status.in_(ACTIVE),
+                    FlowRun.status.in_(UNFINISHED),
                 )
             )
         )
@@ -79,7 +81,7 @@ class FlowRunRepository:
         return list(
             await self._session.scalars(
                 select(FlowRun)
-                .where(FlowRun.person_id == person_id, FlowRun.status == "waiting")
+                .where(FlowRun.person_id == person_id, FlowRun.status == RunStatus.WAITING)
                 .order_by(FlowRun.id)
             )
         )
