@@ -1,4 +1,4 @@
-"""One badge pass over a cohort's 12-week activity log: `flows.badge_awards.evaluate`.
+"""One badge pass over a cohort's 12-week activity log: `flows.recognition.awards.evaluate`.
 
 A cohort of `--people` participants is written straight into the database with the log
 a 12-week program leaves (seeded random, so every run is the same): weekly check-ins

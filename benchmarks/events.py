@@ -144,7 +144,7 @@ async def measure(label: str, url: str, args: argparse.Namespace) -> list[Figure
     bot = CohortBot(bench_config(url))
     await bot.prepare()
     completions = Completions()
-    dispatch_log = logging.getLogger("bot.dispatch")
+    dispatch_log = logging.getLogger("bot.runtime.dispatch")
     dispatch_log.addHandler(completions)
     dispatch_log.setLevel(logging.INFO)
     try:

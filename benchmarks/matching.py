@@ -1,4 +1,4 @@
-"""Matching one cycle of a large cohort: `flows.pairing.match` for 200 people.
+"""Matching one cycle of a large cohort: `flows.matching.pairing.match` for 200 people.
 
 The people get random (seeded) strengths and skills to learn from eight skills and one
 of eight time zones; a few earlier cycles are formed first and fed back as history, so

@@ -38,7 +38,7 @@ from flows.registry import register_all, register_routes
 from storage import migrate
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.leader import LeaderLock
-from storage.repositories.xapi import STATUSES as XAPI_STATUSES
+from storage.statuses import StatementStatus
 from storage.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ class CohortBot:
         if self.xapi is not None:
             async with unit_of_work(self.sessions) as uow:
                 queue = await uow.xapi.depth()
-            for status in XAPI_STATUSES:
+            for status in StatementStatus:
                 self.metrics.xapi_queue.labels(status).set(queue.get(status, 0))
         self.metrics.scheduler_lag.set(self.scheduler.lag_seconds)
         self.metrics.scheduler_runs.set(self.scheduler.runs)

@@ -24,6 +24,22 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from storage.statuses import (
+    AssignmentStatus,
+    CohortStatus,
+    CommitmentStatus,
+    EscalationStatus,
+    InboxStatus,
+    MembershipStatus,
+    OutboxStatus,
+    PersonStatus,
+    ReviewStatus,
+    RunStatus,
+    SessionStatus,
+    StatementStatus,
+    TimerStatus,
+)
+
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -81,7 +97,7 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=PersonStatus.ACTIVE)
     profile: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default=text("'{}'"))
     """Onboarding answers: area, strengths, skills to learn, methods, availability, consent."""
     away_until: Mapped[date | None] = mapped_column(Date)
@@ -114,10 +130,15 @@ class Cohort(Base):
     name: Mapped[str] = mapped_column(String(200))
     program: Mapped[str] = mapped_column(String(64))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=CohortStatus.ACTIVE)
     start_date: Mapped[date | None] = mapped_column(Date)
     """Kickoff day: program weeks, pulse check-ins and the session calendar count from it."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    @property
+    def is_active(self) -> bool:
+        """Its timers run and its commands work."""
+        return self.status == CohortStatus.ACTIVE
 
 
 class CohortChannel(Base):
@@ -140,7 +161,7 @@ class Membership(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=MembershipStatus.ACTIVE)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
     missed_in_a_row: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     """Prompts left unanswered since the last answer; three make the member inactive."""
@@ -159,7 +180,7 @@ class FlowRun(Base):
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.ACTIVE)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -180,7 +201,7 @@ class InboxEvent(Base):
     platform: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -209,7 +230,7 @@ class OutboxMessage(Base):
     message: Mapped[dict[str, Any]] = mapped_column(Json)
     ref_key: Mapped[str | None] = mapped_column(String(200))
     update_of_key: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -231,7 +252,7 @@ class ScheduledItem(Base):
     recurrence: Mapped[dict[str, Any] | None] = mapped_column(Json)
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=TimerStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -334,7 +355,7 @@ class CohortSession(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.RUNNING)
     item: Mapped[int] = mapped_column(Integer, default=0)
     """Index of the agenda item running now."""
     item_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -370,7 +391,7 @@ class Commitment(Base):
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date] = mapped_column(Date)
     peer_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=CommitmentStatus.OPEN)
     """open, kept or not_kept."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -389,7 +410,7 @@ class ReviewRequest(Base):
     """A link or the text itself."""
     reviewers_wanted: Mapped[int] = mapped_column(Integer, default=2)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.OPEN)
     """open, complete or cancelled."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -407,7 +428,7 @@ class ReviewAssignment(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("review_requests.id", ondelete="CASCADE"))
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default="assigned")
+    status: Mapped[str] = mapped_column(String(16), default=AssignmentStatus.ASSIGNED)
     """assigned, declined or submitted."""
     assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -522,7 +543,7 @@ class Escalation(Base):
     tag: Mapped[str | None] = mapped_column(String(32))
     dedup_key: Mapped[str] = mapped_column(String(200))
     """What it is about, so each escalation fires once."""
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=EscalationStatus.OPEN)
     """open, acknowledged or resolved."""
     tier: Mapped[int] = mapped_column(Integer, default=1)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
@@ -585,7 +606,7 @@ class XapiStatement(Base):
     statement_id: Mapped[str] = mapped_column(String(36))
     statement: Mapped[dict[str, Any]] = mapped_column(Json)
     """Built once when queued, so every resend carries the same content and id."""
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=StatementStatus.PENDING)
     """pending, sending (leased until next_attempt_at), sent or failed."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())

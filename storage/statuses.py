@@ -12,6 +12,10 @@ from enum import StrEnum
 from typing import Protocol, TypeVar
 
 
+class PersonStatus(StrEnum):
+    ACTIVE = "active"
+
+
 class CohortStatus(StrEnum):
     ACTIVE = "active"
 
@@ -97,6 +101,7 @@ class StatementStatus(StrEnum):
 S = TypeVar("S", bound=StrEnum)
 
 TRANSITIONS: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
+    PersonStatus: {PersonStatus.ACTIVE: frozenset()},
     CohortStatus: {CohortStatus.ACTIVE: frozenset()},
     MembershipStatus: {MembershipStatus.ACTIVE: frozenset()},
     RunStatus: {
@@ -182,7 +187,13 @@ def can_move(current: S, to: S) -> bool:
 
 
 def move(row: HasStatus, to: S) -> None:
-    """Set `row.status` to `to`, if its entity's table allows it from where the row is."""
+    """Set `row.status` to `to`, if its entity's table allows it from where the row is.
+
+    A row not stored yet has no status: it may start in any.
+    """
+    if not row.status:  # the column default applies only when the row is first flushed
+        row.status = to
+        return
     current = type(to)(row.status)
     if not can_move(current, to):
         raise IllegalTransition(f"{type(row).__name__} cannot go from {current} to {to}")

@@ -11,7 +11,7 @@ from bot.cli.common import app_config, config_option, run_async
 from bot.cli.errors import UsageError
 from bot.runtime.clock import SystemClock
 from bot.xapi.operator import UnknownCohort, export_statements, queue_status, send_now
-from storage.repositories.xapi import STATUSES
+from storage.statuses import StatementStatus
 
 
 @click.command("export-xapi")
@@ -70,7 +70,7 @@ def xapi_status(config_path: Path | None) -> None:
     """Count the xAPI statements by status and list those the LRS refused."""
     config = app_config(config_path)
     depth, failed = run_async(lambda: queue_status(config))
-    counts = ", ".join(f"{status} {depth.get(status, 0)}" for status in STATUSES)
+    counts = ", ".join(f"{status} {depth.get(status, 0)}" for status in StatementStatus)
     lrs = "on" if config.xapi.enabled else "off (no XAPI_ENDPOINT)"
     click.echo(f"xAPI delivery {lrs}. Statements: {counts}.")
     if failed:

@@ -43,7 +43,7 @@ class CohortSetup:
         installed = 0
         for cohort in await uow.cohorts.all():
             program = config.programs.get(cohort.program)
-            if program is None or cohort.status != "active":
+            if program is None or not cohort.is_active:
                 continue
             context = CohortSetupContext(uow, cohort, program, config, timers, now)
             for installer in self.installers:

@@ -36,6 +36,7 @@ from bot.support.metrics import Metrics
 from storage.db import SessionFactory
 from storage.models import Person
 from storage.repositories.people import IdentityFacts
+from storage.statuses import InboxStatus, move
 from storage.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ class Dispatcher:
             await self._route(event, person, effects)
             if effects.private:
                 row.payload = {"kind": event.kind, "event_id": event.event_id, "redacted": True}
-            row.status = "done"
+            move(row, InboxStatus.DONE)
             row.attempts += 1
             row.processed_at = now
         log.info(
@@ -325,7 +326,7 @@ class Dispatcher:
             row = await uow.inbox.claim(inbox_id)
             if row is None:
                 return
-            row.status = "failed"
+            move(row, InboxStatus.FAILED)
             row.attempts += 1
             row.error = f"{type(error).__name__}: {error}"[:2000]
             row.processed_at = self.clock.now()

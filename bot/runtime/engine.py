@@ -278,13 +278,10 @@ class FlowEngine:
         await ctx.timers.cancel_prefix(prefix)
         timeout = step.timeout(ctx)
         if timeout is not None:
-            at = ctx.effects.now + timeout
-            # The due time is in the key: a time-out that moves the run back to this step
-            # arms the next one while its own timer is still the one running.
             await ctx.timers.run_once(
-                key=f"{prefix}{step.name}:timeout:{at.timestamp():.0f}",
+                key=f"{prefix}{step.name}:timeout",
                 task=TIMEOUT_TASK,
-                at=at,
+                at=ctx.effects.now + timeout,
                 payload={"run_id": ctx.run.id, "step": step.name},
             )
 

@@ -21,6 +21,7 @@ from bot.runtime.effects import Effects
 from bot.runtime.recurrence import next_after
 from storage.db import SessionFactory
 from storage.models import ScheduledItem
+from storage.statuses import TimerStatus, move
 from storage.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class Timers:
         current = await self._uow.schedule.get(key)
         if (
             current is not None
-            and current.status == "active"
+            and current.status == TimerStatus.ACTIVE
             and current.task == task
             and current.recurrence == rule
             and current.time_zone == time_zone
@@ -270,12 +271,19 @@ class Scheduler:
 
     @staticmethod
     def _advance(item: ScheduledItem, occurrence: datetime) -> None:
+        """Move the timer past the occurrence that ran: done, or on to its next one.
+
+        A task may cancel its own timer or set it again for later (a flow waiting once
+        more); then it stays as the task left it.
+        """
+        if item.status != TimerStatus.ACTIVE or item.due_at > occurrence:
+            return
         if item.recurrence is None:
-            item.status = "done"
+            move(item, TimerStatus.DONE)
             return
         following = next_after(item.recurrence, item.time_zone, occurrence)
         if following is None:
-            item.status = "done"
+            move(item, TimerStatus.DONE)
         else:
             item.due_at = following.astimezone(UTC)
 

@@ -28,7 +28,7 @@ from bot.support.metrics import Metrics
 from storage.db import SessionFactory
 from storage.leader import LeaderLock
 from storage.models import OutboxMessage
-from storage.repositories.outbox import DEAD, PENDING, SENT, SUPERSEDED
+from storage.statuses import OutboxStatus
 from storage.uow import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class Sender:
             if row.update_of_key and any(
                 other.update_of_key == row.update_of_key for other in later
             ):
-                outcomes.append(Outcome(row.id, SUPERSEDED))
+                outcomes.append(Outcome(row.id, OutboxStatus.SUPERSEDED))
                 continue
             wait = self._rate_wait(row, now)
             if wait > 0:
@@ -177,9 +177,9 @@ class Sender:
                 break
             outcome = await self._attempt(row, sent_here)
             outcomes.append(outcome)
-            if outcome.status == SENT and row.ref_key and not row.update_of_key:
+            if outcome.status == OutboxStatus.SENT and row.ref_key and not row.update_of_key:
                 sent_here[row.ref_key] = outcome.platform_ref or ""
-            if outcome.status != SENT and outcome.status != DEAD:
+            if outcome.status != OutboxStatus.SENT and outcome.status != OutboxStatus.DEAD:
                 break
         return outcomes
 
@@ -197,21 +197,27 @@ class Sender:
     async def _attempt(self, row: OutboxMessage, sent_here: dict[str, str]) -> Outcome:
         client = self._clients.get(row.platform)
         if client is None:
-            return Outcome(row.id, DEAD, error=f"platform {row.platform!r} is not enabled")
+            return Outcome(
+                row.id, OutboxStatus.DEAD, error=f"platform {row.platform!r} is not enabled"
+            )
         update_of: str | None = None
         if row.update_of_key:
             original = sent_here.get(row.update_of_key) or await self._sent_ref(
                 row, row.update_of_key
             )
             if original is None:
-                return Outcome(row.id, DEAD, error="the message to update was never sent")
+                return Outcome(
+                    row.id, OutboxStatus.DEAD, error="the message to update was never sent"
+                )
             update_of = original
         target = Target.model_validate(row.target)
         if target.thread_ref and target.thread_ref.startswith(THREAD_KEY):
             parent_key = target.thread_ref.removeprefix(THREAD_KEY)
             parent = sent_here.get(parent_key) or await self._sent_ref(row, parent_key)
             if parent is None:
-                return Outcome(row.id, DEAD, error="the thread's first message was never sent")
+                return Outcome(
+                    row.id, OutboxStatus.DEAD, error="the thread's first message was never sent"
+                )
             target = target.model_copy(update={"thread_ref": parent})
         delivery = Delivery(
             outbox_id=row.id,
@@ -232,27 +238,30 @@ class Sender:
             return self._failed(row, DeliveryError(f"{type(error).__name__}: {error}"))
         finally:
             self._inflight -= 1
-        self._metrics.messages_out.labels(row.platform, SENT).inc()
-        return Outcome(row.id, SENT, platform_ref=reference)
+        self._metrics.messages_out.labels(row.platform, OutboxStatus.SENT).inc()
+        return Outcome(row.id, OutboxStatus.SENT, platform_ref=reference)
 
     async def _sent_ref(self, row: OutboxMessage, ref_key: str) -> str | None:
         """The platform reference of the message sent under `ref_key` in this row's lane."""
         async with unit_of_work(self._sessions) as uow:
             found = await uow.outbox.sent_ref(ref_key, row.platform, row.lane)
-        if found is None or found[0] != SENT or not found[1]:
+        if found is None or found[0] != OutboxStatus.SENT or not found[1]:
             return None
         return found[1]
 
     def _failed(self, row: OutboxMessage, error: DeliveryError) -> Outcome:
         attempts = row.attempts + 1
         if error.permanent or attempts >= self._config.max_attempts:
-            self._metrics.messages_out.labels(row.platform, DEAD).inc()
+            self._metrics.messages_out.labels(row.platform, OutboxStatus.DEAD).inc()
             log.warning(
                 "message dead-lettered",
                 extra={"outbox_id": row.id, "reason": error.reason, "attempts": attempts},
             )
             return Outcome(
-                row.id, DEAD, error=error.reason, unreachable=error.recipient_unreachable
+                row.id,
+                OutboxStatus.DEAD,
+                error=error.reason,
+                unreachable=error.recipient_unreachable,
             )
         self._metrics.messages_out.labels(row.platform, "retry").inc()
         if error.retry_after is not None:
@@ -266,7 +275,7 @@ class Sender:
             )
         retry_at = self._clock.now() + timedelta(seconds=delay)
         self._note_wake(retry_at)
-        return Outcome(row.id, PENDING, error=error.reason, retry_at=retry_at)
+        return Outcome(row.id, OutboxStatus.PENDING, error=error.reason, retry_at=retry_at)
 
     async def _settle_all(self, outcomes: list[Outcome], rows: dict[int, OutboxMessage]) -> None:
         """Record a whole drain's outcomes in one transaction."""
@@ -277,18 +286,18 @@ class Sender:
         unreachable = []
         for outcome in outcomes:
             row = rows[outcome.outbox_id]
-            counted = outcome.status in (SENT, DEAD, PENDING)
+            counted = outcome.status in (OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.PENDING)
             changes.append(
                 {
                     "id": row.id,
                     "status": outcome.status,
                     "attempts": row.attempts + int(counted),
                     "platform_ref": outcome.platform_ref
-                    if outcome.status == SENT
+                    if outcome.status == OutboxStatus.SENT
                     else row.platform_ref,
-                    "sent_at": now if outcome.status == SENT else row.sent_at,
+                    "sent_at": now if outcome.status == OutboxStatus.SENT else row.sent_at,
                     "last_error": None
-                    if outcome.status == SENT
+                    if outcome.status == OutboxStatus.SENT
                     else (outcome.error or row.last_error or "")[:2000] or None,
                     "next_attempt_at": outcome.retry_at or row.next_attempt_at,
                 }

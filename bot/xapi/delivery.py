@@ -32,7 +32,7 @@ from bot.xapi.source import load_vocabulary, statements_for
 from bot.xapi.statements import MAPPED_VERBS
 from storage.db import SessionFactory
 from storage.models import XapiStatement
-from storage.repositories.xapi import FAILED, PENDING, SENT
+from storage.statuses import StatementStatus
 from storage.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ class XapiDelivery:
                 return report
             outcomes = await self._send(rows, report)
             await self._settle(rows, outcomes, report)
-            if any(outcome.status == PENDING for outcome in outcomes):
+            if any(outcome.status == StatementStatus.PENDING for outcome in outcomes):
                 return report  # the LRS is unavailable: the rest waits for the next run
 
     async def enqueue_new(self) -> int:
@@ -168,14 +168,14 @@ class XapiDelivery:
         result = await self._client.post([row.statement for row in rows])
         report.posts += 1
         if result.answer is Answer.STORED:
-            return [_Outcome(row.id, SENT) for row in rows]
+            return [_Outcome(row.id, StatementStatus.SENT) for row in rows]
         if result.answer is Answer.UNAVAILABLE:
             return self._unavailable(rows, result)
         if len(rows) == 1:
             return [self._single_refusal(rows[0], result)]
         middle = len(rows) // 2
         first = await self._send(rows[:middle], report)
-        if any(outcome.status == PENDING for outcome in first):
+        if any(outcome.status == StatementStatus.PENDING for outcome in first):
             # The LRS went away half way: the second half waits with the first.
             return first + self._unavailable(rows[middle:], None)
         return first + await self._send(rows[middle:], report)
@@ -185,18 +185,21 @@ class XapiDelivery:
             # The LRS keeps a statement under this id, and ids derive from our activity
             # rows: it is this record, sent before (an answer lost to a restart, say).
             # Sending it again can never change what the LRS holds.
-            return _Outcome(row.id, SENT, error=result.detail)
+            return _Outcome(row.id, StatementStatus.SENT, error=result.detail)
         log.warning(
             "xapi statement refused by the LRS",
             extra={"statement_id": row.statement_id, "activity_id": row.activity_id},
         )
-        return _Outcome(row.id, FAILED, error=result.detail)
+        return _Outcome(row.id, StatementStatus.FAILED, error=result.detail)
 
     @staticmethod
     def _unavailable(rows: Sequence[XapiStatement], result: PostResult | None) -> list[_Outcome]:
         error = result.detail if result else "not sent: the LRS became unavailable"
         retry_after = result.retry_after if result else None
-        return [_Outcome(row.id, PENDING, error=error, retry_after=retry_after) for row in rows]
+        return [
+            _Outcome(row.id, StatementStatus.PENDING, error=error, retry_after=retry_after)
+            for row in rows
+        ]
 
     async def _settle(
         self, rows: Sequence[XapiStatement], outcomes: list[_Outcome], report: DeliveryReport
@@ -213,10 +216,10 @@ class XapiDelivery:
                 "last_error": (outcome.error or "")[:ERROR_LIMIT] or None,
                 "next_attempt_at": now,
             }
-            if outcome.status == SENT:
+            if outcome.status == StatementStatus.SENT:
                 change["sent_at"] = now
                 report.sent += 1
-            elif outcome.status == FAILED:
+            elif outcome.status == StatementStatus.FAILED:
                 report.failed += 1
                 report.errors.append(f"{row.statement_id}: {outcome.error}")
             else:

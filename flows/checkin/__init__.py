@@ -63,7 +63,7 @@ def register(wiring: Wiring) -> None:
     async def open_task(task: TaskContext) -> None:
         cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
         program = config.programs.get(cohort.program) if cohort else None
-        if cohort is None or program is None or cohort.status != "active":
+        if cohort is None or program is None or not cohort.is_active:
             return
         when = checkin_rounds.cadence_of(config, cohort, program).checkin
         if when is not None:

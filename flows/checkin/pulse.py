@@ -144,7 +144,7 @@ async def open_pulse(task: TaskContext, *, engine: FlowEngine, config: AppConfig
     uow, effects = task.uow, task.effects
     cohort = await uow.cohorts.get(int(task.payload["cohort_id"]))
     program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None or cohort.status != "active":
+    if cohort is None or program is None or not cohort.is_active:
         return
     number, days = int(task.payload["number"]), int(task.payload["day"])
     people = await uow.participation.promptable(cohort.id, local_day(effects.now, cohort.time_zone))

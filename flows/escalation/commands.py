@@ -25,6 +25,7 @@ from flows.escalation.core import (
 from flows.escalation.view import kind_label, when
 from storage.models import Cohort, Escalation, Person
 from storage.repositories.escalations import NewEscalation
+from storage.statuses import EscalationStatus
 
 _TAG = re.compile(r"(?<![\w#])#([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
 MAX_SUMMARY = 2000
@@ -142,7 +143,7 @@ async def _flag(ctx: ActionContext, config: AppConfig) -> None:
         )
         handled = (
             "a moderator resolved it; if it goes on, use `/cohort help-me`"
-            if existing.status == "resolved"
+            if existing.status == EscalationStatus.RESOLVED
             else "the moderators have it"
         )
         await ctx.reply(f"That message was flagged already (#{existing.id}); {handled}.")
@@ -193,7 +194,7 @@ async def _list_command(ctx: CommandContext) -> None:
     lines = [f"Open escalations in {cohort.name}:"]
     for row in rows:
         age = _age(effects.now - row.created_at)
-        if row.status == "acknowledged":
+        if row.status == EscalationStatus.ACKNOWLEDGED:
             sla = "acknowledged"
         elif row.tier == 2:
             sla = "overdue, with the owners"

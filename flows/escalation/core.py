@@ -20,7 +20,8 @@ from bot.runtime.effects import Effects
 from bot.runtime.scheduler import TaskContext, Timers
 from flows.escalation.view import ACK_ACTION, RESOLVE_ACTION, escalation_card, kind_label
 from storage.models import Cohort, Escalation, Person
-from storage.repositories.escalations import ACKNOWLEDGED, OPEN, RESOLVED, NewEscalation
+from storage.repositories.escalations import NewEscalation
+from storage.statuses import EscalationStatus, move
 
 __all__ = [
     "ACK_ACTION",
@@ -144,12 +145,12 @@ async def acknowledge(
     effects: Effects, escalation: Escalation, *, person: Person, note: str = ""
 ) -> str | None:
     """Mark it acknowledged; returns why not, when it cannot be."""
-    if escalation.status == RESOLVED:
+    if escalation.status == EscalationStatus.RESOLVED:
         return f"#{escalation.id} is resolved already."
-    if escalation.status == ACKNOWLEDGED:
+    if escalation.status == EscalationStatus.ACKNOWLEDGED:
         who = await _name(effects, escalation.acknowledged_by)
         return f"#{escalation.id} was acknowledged already by {who}."
-    escalation.status = ACKNOWLEDGED
+    move(escalation, EscalationStatus.ACKNOWLEDGED)
     escalation.acknowledged_at = effects.now
     escalation.acknowledged_by = person.id
     await _after_step(effects, escalation, person, action="acknowledged", note=note)
@@ -166,10 +167,10 @@ async def resolve(
     effects: Effects, escalation: Escalation, *, person: Person, note: str = ""
 ) -> str | None:
     """Mark it resolved (acknowledged or not); returns why not, when it cannot be."""
-    if escalation.status == RESOLVED:
+    if escalation.status == EscalationStatus.RESOLVED:
         who = await _name(effects, escalation.resolved_by)
         return f"#{escalation.id} was resolved already by {who}."
-    escalation.status = RESOLVED
+    move(escalation, EscalationStatus.RESOLVED)
     escalation.resolved_at = effects.now
     escalation.resolved_by = person.id
     await _after_step(effects, escalation, person, action="resolved", note=note)
@@ -227,7 +228,7 @@ async def tier_two(task: TaskContext) -> None:
     """The SLA passed: an escalation nobody acknowledged goes to the program owners, once."""
     effects = task.effects
     escalation = await task.uow.escalations.get(int(task.payload["escalation_id"]), lock=True)
-    if escalation is None or escalation.status != OPEN or escalation.tier != 1:
+    if escalation is None or escalation.status != EscalationStatus.OPEN or escalation.tier != 1:
         return
     escalation.tier = 2
     escalation.escalated_at = effects.now

@@ -44,7 +44,7 @@ async def install_sweep(setup: CohortSetupContext) -> None:
 async def sweep(task: TaskContext, *, config: AppConfig) -> int:
     """Raise every automatic escalation due for one cohort; returns how many were new."""
     cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
-    if cohort is None or cohort.status != "active":
+    if cohort is None or not cohort.is_active:
         return 0
     program = config.programs.get(cohort.program)
     if program is None:
@@ -140,7 +140,10 @@ async def _dead_letters(effects: Effects, cohort: Cohort) -> list[NewEscalation]
         return []
     channels = set((await uow.cohorts.channels(cohort.id)).items())
     members = {person.id for person, _role in await uow.cohorts.members(cohort.id)}
-    first = min((c.id for c in await uow.cohorts.all() if c.status == "active"), default=cohort.id)
+    first = min(
+        (c.id for c in await uow.cohorts.all() if c.is_active),
+        default=cohort.id,
+    )
     found = []
     for row in rows:
         owner = await _owning_cohort(effects, row)

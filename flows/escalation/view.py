@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.model.messages import Button, Buttons, Context, Fields, Message, Section
 from storage.models import Cohort, Escalation
+from storage.statuses import EscalationStatus
 from storage.uow import UnitOfWork
 
 ACK_ACTION = "escalation.ack"
@@ -19,7 +20,11 @@ KIND_LABELS = {
     "inactive": "Inactive participant",
     "dead_letter": "Undeliverable message",
 }
-STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
+STATUS_LABELS = {
+    EscalationStatus.OPEN: "Open",
+    EscalationStatus.ACKNOWLEDGED: "Acknowledged",
+    EscalationStatus.RESOLVED: "Resolved",
+}
 
 
 def kind_label(kind: str) -> str:
@@ -66,7 +71,7 @@ async def escalation_card(
     elif context.get("author"):
         fields.append(("About", str(context["author"])))
     fields.append(("Tag", f"#{escalation.tag}" if escalation.tag else "none"))
-    if escalation.status == "open":
+    if escalation.status == EscalationStatus.OPEN:
         fields.append(("Acknowledge by", when(escalation.ack_due_at, zone)))
     blocks: list[Section | Fields | Context | Buttons] = [
         Section(text=f"*{title}*{where}"),
@@ -80,7 +85,7 @@ async def escalation_card(
     if context.get("error"):
         blocks.append(Context(text=f"Error: {context['error']}"))
     buttons = []
-    if escalation.status == "open":
+    if escalation.status == EscalationStatus.OPEN:
         buttons.append(
             Button(
                 label="Acknowledge",
@@ -89,7 +94,7 @@ async def escalation_card(
                 style="primary",
             )
         )
-    if escalation.status != "resolved":
+    if escalation.status != EscalationStatus.RESOLVED:
         buttons.append(Button(label="Resolve", action_id=RESOLVE_ACTION, value=str(escalation.id)))
     if buttons:
         blocks.append(Buttons(buttons=buttons))
@@ -106,10 +111,13 @@ async def escalation_card(
 
 
 def _status(escalation: Escalation, zone: str, namer: Callable[[int | None, str], str]) -> str:
-    if escalation.status == "resolved" and escalation.resolved_at is not None:
+    if escalation.status == EscalationStatus.RESOLVED and escalation.resolved_at is not None:
         who = namer(escalation.resolved_by, "someone")
         return f"Resolved by {who}, {when(escalation.resolved_at, zone)}"
-    if escalation.status == "acknowledged" and escalation.acknowledged_at is not None:
+    if (
+        escalation.status == EscalationStatus.ACKNOWLEDGED
+        and escalation.acknowledged_at is not None
+    ):
         return (
             f"Acknowledged by {namer(escalation.acknowledged_by, 'someone')}, "
             f"{when(escalation.acknowledged_at, zone)}"

@@ -34,7 +34,7 @@ async def _cohort_and_program(
 ) -> tuple[Cohort, ProgramConfig] | None:
     cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
     program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None or cohort.status != "active":
+    if cohort is None or program is None or not cohort.is_active:
         return None
     return cohort, program
 

@@ -289,7 +289,7 @@ async def install_cadence(ctx: CohortSetupContext) -> None:
 async def cadenced_cycle(task: TaskContext, config: AppConfig) -> None:
     """A scheduled cycle; on a holiday or skipped weekend it moves to the next program day."""
     cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
-    if cohort is None or cohort.status != "active" or cohort.program not in config.programs:
+    if cohort is None or not cohort.is_active or cohort.program not in config.programs:
         return
     program = config.programs[cohort.program]
     day = local_day(task.now, cohort.time_zone)

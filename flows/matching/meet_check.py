@@ -3,7 +3,7 @@
 Each peer of a group is asked by DM (Yes / Not yet / No). The answer is stored in the
 group's `met` record and logged as `pairing.met`, which the meet-rate KPI counts. An
 answer counts as an answered prompt; no answer by the program's give-up time counts
-as a missed one (three in a row make someone inactive, see flows.availability).
+as a missed one (three in a row make someone inactive, see flows.common.availability).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ async def ask_if_met(task: TaskContext, *, engine: FlowEngine, config: AppConfig
     if group is None or person is None or str(person.id) in group.met:
         return
     cohort = await uow.cohorts.get(group.cohort_id)
-    if cohort is None or cohort.status != "active" or cohort.program not in config.programs:
+    if cohort is None or not cohort.is_active or cohort.program not in config.programs:
         return
     roles = await uow.cohorts.roles(cohort_id=cohort.id, person_id=person.id)
     if Role.PARTICIPANT not in roles or is_away(person, local_day(task.now, person.time_zone)):

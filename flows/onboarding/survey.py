@@ -1,7 +1,7 @@
 """Onboarding: welcome, the profile survey, a self-assessment, consent, and follow-ups.
 
 Consent is to share an end-of-program summary with one's manager; only those who say
-yes are then asked who their manager is (`flows.manager_contact`).
+yes are then asked who their manager is (`flows.onboarding.manager_contact`).
 
 Built from the program template in app.yaml: its questions, its target skills (rated
 1-5 before and after the program) and its onboarding timings. The same survey, without

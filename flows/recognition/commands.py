@@ -43,7 +43,7 @@ async def run_check(task: TaskContext, *, config: AppConfig) -> None:
     """One badge pass over the cohort's log."""
     cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
     program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None or cohort.status != "active":
+    if cohort is None or program is None or not cohort.is_active:
         return
     await evaluate(task.effects, cohort, program)
 

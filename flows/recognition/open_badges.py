@@ -2,7 +2,7 @@
 
 Verification is `hosted`: the assertion, badge class and issuer ids are URLs under
 `server.public_url` (`/badges/assertions/<award id>`, `/badges/classes/<program>/<badge>`,
-`/badges/issuers/<program>`), which the bot serves (flows.badge_hosting), so a verifier
+`/badges/issuers/<program>`), which the bot serves (flows.recognition.hosting), so a verifier
 can fetch and compare them. Without a public URL the ids are stable `urn:uuid:` names and
 the badges cannot be verified. The recipient is the person's email, hashed with SHA-256
 and a salt fixed per award, so the hosted copy and every export of it are identical.

@@ -76,7 +76,7 @@ async def send_digest(task: TaskContext, *, config: AppConfig) -> None:
     """DM this week's report to every owner of the cohort (to date when it has no weeks)."""
     cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
     program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None or cohort.status != "active":
+    if cohort is None or program is None or not cohort.is_active:
         return
     week = current_week(cohort, task.now)
     report = await cohort_report(task.uow, cohort=cohort, program=program, week=week, now=task.now)

@@ -10,7 +10,7 @@ from bot.commands.router import CommandContext
 from bot.model.messages import Context, Section
 from bot.model.roles import Role
 from storage.models import OutboxMessage
-from storage.repositories.outbox import DEAD, PENDING, SENDING, SENT, SUPERSEDED
+from storage.statuses import OutboxStatus
 
 SHOWN = 10
 EXCERPT = 60
@@ -33,17 +33,17 @@ def status_text(row: OutboxMessage, zone: ZoneInfo) -> str:
     """Sent, retried, waiting for a retry, or dead-lettered, with the error where there is one."""
     retries = max(0, row.attempts - 1)
     again = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-    if row.status == SENT:
+    if row.status == OutboxStatus.SENT:
         when = f" at {row.sent_at.astimezone(zone):%d %b %H:%M}" if row.sent_at else ""
         return f"sent{when}{again}"
-    if row.status == DEAD:
+    if row.status == OutboxStatus.DEAD:
         return f"dead-lettered after {row.attempts} attempt(s): {row.last_error or 'no error'}"
-    if row.status == SUPERSEDED:
+    if row.status == OutboxStatus.SUPERSEDED:
         return "replaced by a newer version before it was sent"
-    if row.status in (PENDING, SENDING) and row.last_error:
+    if row.status in (OutboxStatus.PENDING, OutboxStatus.SENDING) and row.last_error:
         retry = row.next_attempt_at.astimezone(zone)
         return f"failed {row.attempts} time(s), retrying {retry:%d %b %H:%M}: {row.last_error}"
-    return "sending now" if row.status == SENDING else "waiting to be sent"
+    return "sending now" if row.status == OutboxStatus.SENDING else "waiting to be sent"
 
 
 def _excerpt(row: OutboxMessage) -> str:

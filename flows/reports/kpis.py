@@ -1,6 +1,6 @@
 """The KPI report of a cohort or a program: figures, traffic lights, trends, who needs a nudge.
 
-Every KPI comes from the activity log (see `flows.kpi_tally`), per program week: week 1
+Every KPI comes from the activity log (see `flows.reports.tally`), per program week: week 1
 is the week of the cohort's start date, in the cohort's time zone. A report covers one
 week (with the week before for trends) or the whole program so far. The chat card, the
 weekly digest, the dashboard and `cohortbot export` all render the same `KpiReport`.

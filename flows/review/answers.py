@@ -27,13 +27,7 @@ from flows.review.view import (
     score_field,
 )
 from storage.models import Cohort, Person, ReviewAssignment, ReviewRequest
-from storage.repositories.reviews import (
-    CANCELLED,
-    COMPLETE,
-    DECLINED,
-    OPEN,
-    SUBMITTED,
-)
+from storage.statuses import AssignmentStatus, ReviewStatus, move
 
 
 @dataclass(frozen=True)
@@ -66,13 +60,13 @@ async def _load(
     if request is None or cohort is None or review is None:
         await ctx.reply("That review request no longer exists.")
         return None
-    if assignment.status == SUBMITTED:
+    if assignment.status == AssignmentStatus.SUBMITTED:
         await ctx.reply("You've already submitted this review. Thank you!")
         return None
-    if assignment.status == DECLINED:
+    if assignment.status == AssignmentStatus.DECLINED:
         await ctx.reply("You declined this review; someone else is on it.")
         return None
-    if request.status != OPEN:
+    if request.status != ReviewStatus.OPEN:
         await ctx.reply("That review request is closed; there is nothing left to do.")
         return None
     return _Task(assignment, request, cohort, review)
@@ -123,7 +117,8 @@ def decline_form_handler(config: AppConfig) -> FormHandler:
             return
         effects, assignment, request = ctx.effects, task.assignment, task.request
         reason = ctx.values.get("reason", "").strip()[:MAX_COMMENT] or None
-        assignment.status, assignment.declined_at = DECLINED, effects.now
+        move(assignment, AssignmentStatus.DECLINED)
+        assignment.declined_at = effects.now
         assignment.decline_reason = reason
         await cancel_reminders(effects, assignment)
         effects.log(
@@ -170,7 +165,7 @@ async def _replace(effects: Effects, *, task: _Task, decliner: str) -> None:
     # Nobody else is free: the request goes on with fewer reviewers rather than waiting forever.
     request.reviewers_wanted = max(0, request.reviewers_wanted - 1)
     if request.reviewers_wanted == 0:
-        request.status = CANCELLED
+        move(request, ReviewStatus.CANCELLED)
         await _tell(
             effects,
             request.author_id,
@@ -235,7 +230,8 @@ def review_form_handler(config: AppConfig) -> FormHandler:
             return
         effects, assignment, request = ctx.effects, task.assignment, task.request
         assignment.scores, assignment.comments = parsed
-        assignment.status, assignment.submitted_at = SUBMITTED, effects.now
+        move(assignment, AssignmentStatus.SUBMITTED)
+        assignment.submitted_at = effects.now
         await cancel_reminders(effects, assignment)
         turnaround = (effects.now - assignment.assigned_at).total_seconds() / 3600
         effects.log(
@@ -252,7 +248,7 @@ def review_form_handler(config: AppConfig) -> FormHandler:
             },
         )
         if await effects.uow.participation.mark_answered(request.cohort_id, ctx.person.id):
-            # Any answer ends an inactivity (see flows.availability).
+            # Any answer ends an inactivity (see flows.common.availability).
             effects.log(
                 "participant.reactivated", person_id=ctx.person.id, cohort_id=request.cohort_id
             )
@@ -266,13 +262,18 @@ async def complete_if_done(
     effects: Effects, *, request: ReviewRequest, review: ReviewConfig
 ) -> bool:
     """When the wanted number of reviews is in, send the author all of them in one DM."""
-    if request.status != OPEN:
+    if request.status != ReviewStatus.OPEN:
         return False
     uow = effects.uow
-    done = [a for a in await uow.reviews.assignments(request.id) if a.status == SUBMITTED]
+    done = [
+        a
+        for a in await uow.reviews.assignments(request.id)
+        if a.status == AssignmentStatus.SUBMITTED
+    ]
     if len(done) < request.reviewers_wanted or not done:
         return False
-    request.status, request.completed_at = COMPLETE, effects.now
+    move(request, ReviewStatus.COMPLETE)
+    request.completed_at = effects.now
     people = await uow.people.by_ids([a.reviewer_id for a in done])
     reviews = [(a, people[a.reviewer_id]) for a in done if a.reviewer_id in people]
     await effects.dm(
@@ -297,7 +298,7 @@ async def rate(ctx: ActionContext) -> None:
     if assignment is None or request is None or request.author_id != ctx.person.id:
         await ctx.reply("Only the author can rate this review.")
         return
-    if assignment.status != SUBMITTED:
+    if assignment.status != AssignmentStatus.SUBMITTED:
         await ctx.reply("That review hasn't been submitted.")
         return
     if not ctx.value.isdigit() or not 1 <= int(ctx.value) <= USEFULNESS_SCALE:

@@ -11,7 +11,7 @@ from flows.common.availability import local_day
 from flows.review.pick import pick_reviewers
 from flows.review.view import invitation, reminder
 from storage.models import Cohort, ReviewAssignment, ReviewRequest
-from storage.repositories.reviews import ASSIGNED
+from storage.statuses import AssignmentStatus
 
 REMIND_TASK = "review.remind"
 MIN_TIME_FOR_REPLACEMENT = timedelta(days=2)
@@ -122,7 +122,7 @@ async def remind(task: TaskContext) -> None:
     """A reminder falls due: DM the reviewer unless the review is already in or declined."""
     uow = task.uow
     assignment = await uow.reviews.assignment(int(task.payload["assignment_id"]), lock=True)
-    if assignment is None or assignment.status != ASSIGNED:
+    if assignment is None or assignment.status != AssignmentStatus.ASSIGNED:
         return
     request = await uow.reviews.request(assignment.request_id)
     if request is None:

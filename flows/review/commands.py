@@ -10,7 +10,7 @@ from bot.model.messages import Context, Section
 from flows.review.assign import assign, available_reviewers, choose, object_ref, review_config
 from flows.review.view import local_time, short
 from storage.models import Cohort, Person
-from storage.repositories.reviews import ASSIGNED, DECLINED, SUBMITTED
+from storage.statuses import AssignmentStatus
 
 MAX_REVIEWERS = 10
 MAX_ARTIFACT = 2000
@@ -163,7 +163,7 @@ async def reviews_command(ctx: CommandContext) -> None:
         assignments = await uow.reviews.assignments(request.id)
         people = await uow.people.by_ids([a.reviewer_id for a in assignments])
         states = [
-            f"{people[a.reviewer_id].display_name} {_STATE[a.status]}"
+            f"{people[a.reviewer_id].display_name} {_STATE[AssignmentStatus(a.status)]}"
             for a in assignments
             if a.reviewer_id in people
         ]
@@ -190,4 +190,8 @@ async def reviews_command(ctx: CommandContext) -> None:
     await ctx.reply("\n".join(lines), blocks=[Section(text="\n".join(lines))])
 
 
-_STATE = {ASSIGNED: "to do", DECLINED: "declined", SUBMITTED: "reviewed"}
+_STATE = {
+    AssignmentStatus.ASSIGNED: "to do",
+    AssignmentStatus.DECLINED: "declined",
+    AssignmentStatus.SUBMITTED: "reviewed",
+}

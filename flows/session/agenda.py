@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.config import ProgramConfig
 from bot.model.messages import Block, Button, Buttons, Context, Fields, Message, Section
 from storage.models import CohortSession
-from storage.repositories.sessions import ENDED, PAUSED
+from storage.statuses import SessionStatus
 
 HERE_ACTION = "session.here"
 
@@ -56,17 +56,17 @@ def agenda_message(
     title = f"Session {session.number} · {view.cohort_name}"
     lines = []
     for index, item in enumerate(program.agenda):
-        if session.status == ENDED or index < session.item:
+        if session.status == SessionStatus.ENDED or index < session.item:
             lines.append(f"✓ ~{item.name}~ ({item.minutes} min)")
         elif index == session.item:
             left = minutes_text(time_left(session, program, now))
-            state = "paused, " if session.status == PAUSED else ""
+            state = "paused, " if session.status == SessionStatus.PAUSED else ""
             lines.append(f"▶ *{item.name}* ({state}{left} left)")
         else:
             lines.append(f"○ {item.name} ({item.minutes} min)")
-    if session.status == ENDED:
+    if session.status == SessionStatus.ENDED:
         status = f"Ended. {view.attendance} attended. Thank you all!"
-    elif session.status == PAUSED:
+    elif session.status == SessionStatus.PAUSED:
         status = "Paused by the facilitator."
     else:
         status = f"Now: {program.agenda[session.item].name}."
@@ -81,7 +81,7 @@ def agenda_message(
             ]
         ),
     ]
-    if session.status != ENDED:
+    if session.status != SessionStatus.ENDED:
         blocks.append(
             Buttons(
                 buttons=[

@@ -9,7 +9,7 @@ from flows.session.roles import rotating_facilitator
 from flows.session.runner import SessionRunner
 from storage.models import Cohort, CohortSession
 from storage.repositories.people import IdentityFacts
-from storage.repositories.sessions import ENDED, PAUSED
+from storage.statuses import SessionStatus
 
 STAFF = frozenset({Role.FACILITATOR, Role.OWNER})
 
@@ -42,17 +42,19 @@ async def session_command(ctx: CommandContext, runner: SessionRunner) -> None:
     if action == "next":
         await runner.advance(effects, current, cohort)
         await ctx.reply(
-            "Moved on." if current.status != ENDED else "That was the last item; the session ended."
+            "Moved on."
+            if current.status != SessionStatus.ENDED
+            else "That was the last item; the session ended."
         )
     elif action == "pause":
-        if current.status == PAUSED:
+        if current.status == SessionStatus.PAUSED:
             await ctx.reply("The session is already paused. `/cohort session resume` continues it.")
             return
         await runner.pause(effects, current, cohort)
         left = agenda.minutes_text(agenda.time_left(current, runner.program(cohort), effects.now))
         await ctx.reply(f"Paused with {left} left. `/cohort session resume` continues.")
     elif action == "resume":
-        if current.status != PAUSED:
+        if current.status != SessionStatus.PAUSED:
             await ctx.reply("The session isn't paused.")
             return
         await runner.resume(effects, current, cohort)

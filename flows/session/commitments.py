@@ -15,6 +15,7 @@ from bot.runtime.engine import Ask, Do, Flow, FlowContext, Goto, Tell, answer_bu
 from bot.support.durations import DurationError, parse_duration
 from flows.common.availability import local_day
 from storage.models import Commitment
+from storage.statuses import CommitmentStatus
 
 COMMITMENT_FLOW = "session.commitment"
 DEFAULT = "default"
@@ -130,7 +131,7 @@ async def _save(ctx: FlowContext) -> Goto | None:
         text=str(ctx.data["action"]),
         due_on=due,
         peer_id=peer_id or None,
-        status="open",
+        status=CommitmentStatus.OPEN,
         created_at=ctx.effects.now,
     )
     ctx.effects.uow.sessions.add_commitment(commitment)

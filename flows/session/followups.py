@@ -16,6 +16,7 @@ from flows.poll.votes import Outcome, cast
 from storage.models import Cohort, CohortSession
 from storage.repositories.polls import RATING
 from storage.repositories.sessions import session_ref
+from storage.statuses import CommitmentStatus, move
 
 KEPT_ACTION = "session.kept"
 RATE_ACTION = "session.rate"
@@ -59,11 +60,11 @@ async def commitment_answered(ctx: ActionContext) -> None:
     if commitment is None or commitment.person_id != ctx.person.id or answer not in ("yes", "no"):
         await ctx.reply("That button isn't for you.")
         return
-    if commitment.status != "open":
+    if commitment.status != CommitmentStatus.OPEN:
         await ctx.reply("You've already told me about that commitment. Thanks!")
         return
     kept = answer == "yes"
-    commitment.status = "kept" if kept else "not_kept"
+    move(commitment, CommitmentStatus.KEPT if kept else CommitmentStatus.NOT_KEPT)
     commitment.checked_at = ctx.effects.now
     ctx.effects.log(
         "commitment.kept" if kept else "commitment.not_kept",

@@ -52,7 +52,7 @@ async def kickoff(task: TaskContext, *, config: AppConfig, runner: SessionRunner
     """Post the kickoff (and start the session, if automatic) on a program day."""
     cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
     program = config.programs.get(cohort.program) if cohort else None
-    if cohort is None or program is None or cohort.status != "active":
+    if cohort is None or program is None or not cohort.is_active:
         return
     day = local_day(task.occurrence_at, cohort.time_zone)
     week = program_week(cohort, day)

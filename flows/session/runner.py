@@ -25,7 +25,8 @@ from flows.session.followups import ask_about_commitments, ask_for_ratings
 from flows.session.pairs import partner_of, practice_groups, send_role_play
 from flows.session.roles import choose_note_taker
 from storage.models import Cohort, CohortSession, Person
-from storage.repositories.sessions import ENDED, PAUSED, RUNNING, session_ref
+from storage.repositories.sessions import session_ref
+from storage.statuses import SessionStatus, move
 
 ADVANCE_TASK = "session.advance"
 
@@ -130,7 +131,7 @@ class SessionRunner:
         session.item += 1
         session.item_started_at = at or effects.now
         session.paused_at = None
-        session.status = RUNNING
+        move(session, SessionStatus.RUNNING)
         effects.log(
             "session.item",
             cohort_id=cohort.id,
@@ -151,7 +152,7 @@ class SessionRunner:
             await self._commitments(effects, session, cohort)
 
     async def pause(self, effects: Effects, session: CohortSession, cohort: Cohort) -> None:
-        session.status = PAUSED
+        move(session, SessionStatus.PAUSED)
         session.paused_at = effects.now
         await Timers(effects.uow, effects.now).cancel_prefix(_timer_prefix(session.id))
         effects.log("session.paused", cohort_id=cohort.id, object_ref=session_ref(session.id))
@@ -162,13 +163,13 @@ class SessionRunner:
         if session.paused_at is not None:
             session.item_started_at += effects.now - session.paused_at
         session.paused_at = None
-        session.status = RUNNING
+        move(session, SessionStatus.RUNNING)
         effects.log("session.resumed", cohort_id=cohort.id, object_ref=session_ref(session.id))
         await self._schedule(effects, session, self.program(cohort))
         await self.refresh(effects, session, cohort)
 
     async def end(self, effects: Effects, session: CohortSession, cohort: Cohort) -> None:
-        session.status = ENDED
+        move(session, SessionStatus.ENDED)
         session.ended_at = effects.now
         session.paused_at = None
         await Timers(effects.uow, effects.now).cancel_prefix(_timer_prefix(session.id))
@@ -223,7 +224,11 @@ class SessionRunner:
     async def on_timer(self, task: TaskContext) -> None:
         """An item's minutes are up: move on, unless the session moved on already."""
         session = await task.uow.sessions.get(int(task.payload["session_id"]), lock=True)
-        if session is None or session.status != RUNNING or session.item != task.payload["item"]:
+        if (
+            session is None
+            or session.status != SessionStatus.RUNNING
+            or session.item != task.payload["item"]
+        ):
             return
         cohort = await task.uow.cohorts.get(session.cohort_id)
         if cohort is not None and cohort.program in self.config.programs:
@@ -236,7 +241,7 @@ class SessionRunner:
         uow = ctx.effects.uow
         session = await uow.sessions.get(int(ctx.value), lock=True) if ctx.value.isdigit() else None
         cohort = await uow.cohorts.get(session.cohort_id) if session else None
-        if session is None or cohort is None or session.status == ENDED:
+        if session is None or cohort is None or session.status == SessionStatus.ENDED:
             await ctx.reply("That session has ended.")
             return
         if not await uow.sessions.attend(

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Cohort, CohortChannel, Identity, Membership, Person, Workspace
+from storage.statuses import CohortStatus, MembershipStatus
 from storage.upsert import insert_ignoring_conflict
 
 
@@ -33,7 +34,7 @@ class CohortRepository:
                 name=name,
                 program=program,
                 time_zone=time_zone,
-                status="active",
+                status=CohortStatus.ACTIVE,
                 start_date=start_date,
                 created_at=now,
             )
@@ -89,7 +90,7 @@ class CohortRepository:
                 "cohort_id": cohort_id,
                 "person_id": person_id,
                 "role": role,
-                "status": "active",
+                "status": MembershipStatus.ACTIVE,
                 "joined_at": now,
             },
             conflict_columns=("cohort_id", "person_id", "role"),
@@ -101,7 +102,7 @@ class CohortRepository:
             select(Membership.role).where(
                 Membership.cohort_id == cohort_id,
                 Membership.person_id == person_id,
-                Membership.status == "active",
+                Membership.status == MembershipStatus.ACTIVE,
             )
         )
         return set(rows)
@@ -110,7 +111,7 @@ class CohortRepository:
         rows = await self._session.execute(
             select(Cohort, Membership.role)
             .join(Membership, Membership.cohort_id == Cohort.id)
-            .where(Membership.person_id == person_id, Membership.status == "active")
+            .where(Membership.person_id == person_id, Membership.status == MembershipStatus.ACTIVE)
             .order_by(Cohort.key)
         )
         grouped: dict[int, tuple[Cohort, set[str]]] = {}
@@ -122,7 +123,7 @@ class CohortRepository:
         rows = await self._session.execute(
             select(Person, Membership.role)
             .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.cohort_id == cohort_id, Membership.status == "active")
+            .where(Membership.cohort_id == cohort_id, Membership.status == MembershipStatus.ACTIVE)
             .order_by(Membership.role, Person.display_name)
         )
         return [(person, role) for person, role in rows]
@@ -136,7 +137,7 @@ class CohortRepository:
             .where(
                 Workspace.platform == platform,
                 Workspace.tenant_id == workspace,
-                Membership.status == "active",
+                Membership.status == MembershipStatus.ACTIVE,
             )
         )
         roles: dict[str, set[str]] = {}

@@ -18,9 +18,14 @@ from storage.models import (
     ReviewAssignment,
     ReviewRequest,
 )
+from storage.statuses import (
+    AssignmentStatus,
+    EscalationStatus,
+    MembershipStatus,
+    OutboxStatus,
+    ReviewStatus,
+)
 from storage.upsert import insert_ignoring_conflict
-
-OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class EscalationRepository:
                 "kind": new.kind,
                 "tag": new.tag,
                 "dedup_key": new.dedup_key[:200],
-                "status": OPEN,
+                "status": EscalationStatus.OPEN,
                 "tier": 1,
                 "reporter_id": new.reporter_id,
                 "subject_id": new.subject_id,
@@ -96,7 +101,9 @@ class EscalationRepository:
         """Open and acknowledged escalations of a cohort, oldest first."""
         rows = await self._session.scalars(
             select(Escalation)
-            .where(Escalation.cohort_id == cohort_id, Escalation.status != RESOLVED)
+            .where(
+                Escalation.cohort_id == cohort_id, Escalation.status != EscalationStatus.RESOLVED
+            )
             .order_by(Escalation.created_at, Escalation.id)
         )
         return list(rows)
@@ -133,8 +140,8 @@ class EscalationRepository:
             .join(ReviewRequest, ReviewRequest.id == ReviewAssignment.request_id)
             .where(
                 ReviewRequest.cohort_id == cohort_id,
-                ReviewRequest.status == "open",
-                ReviewAssignment.status == "assigned",
+                ReviewRequest.status == ReviewStatus.OPEN,
+                ReviewAssignment.status == AssignmentStatus.ASSIGNED,
                 ReviewAssignment.due_at <= due_before,
             )
             .order_by(ReviewAssignment.id)
@@ -148,7 +155,7 @@ class EscalationRepository:
             .where(
                 Membership.cohort_id == cohort_id,
                 Membership.role == "participant",
-                Membership.status == "active",
+                Membership.status == MembershipStatus.ACTIVE,
                 Membership.inactive_since.is_not(None),
                 Membership.inactive_since <= before,
             )
@@ -174,15 +181,15 @@ class EscalationRepository:
         rows = await self._session.scalars(
             select(OutboxMessage)
             .where(
-                OutboxMessage.status == "dead",
+                OutboxMessage.status == OutboxStatus.DEAD,
                 ~raised,
                 or_(
                     OutboxMessage.ref_key.is_(None),
-                    ~OutboxMessage.ref_key.startswith(skip_ref_prefix),
+                    ~OutboxMessage.ref_key.startswith(skip_ref_prefix, autoescape=True),
                 ),
                 or_(
                     OutboxMessage.update_of_key.is_(None),
-                    ~OutboxMessage.update_of_key.startswith(skip_ref_prefix),
+                    ~OutboxMessage.update_of_key.startswith(skip_ref_prefix, autoescape=True),
                 ),
             )
             .order_by(OutboxMessage.id)

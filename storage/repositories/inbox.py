@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxEvent
+from storage.statuses import InboxStatus
 from storage.upsert import insert_ignoring_conflict
 
 
@@ -28,7 +29,7 @@ class InboxRepository:
                 "platform": platform,
                 "event_id": event_id,
                 "payload": payload,
-                "status": "pending",
+                "status": InboxStatus.PENDING,
                 "attempts": 0,
                 "received_at": now,
             },
@@ -51,7 +52,7 @@ class InboxRepository:
                         "platform": platform,
                         "event_id": event_id,
                         "payload": payload,
-                        "status": "pending",
+                        "status": InboxStatus.PENDING,
                         "attempts": 0,
                         "received_at": now,
                     }
@@ -75,7 +76,7 @@ class InboxRepository:
         """The pending event, row-locked on PostgreSQL so two replicas never process it twice."""
         return await self._session.scalar(
             select(InboxEvent)
-            .where(InboxEvent.id == inbox_id, InboxEvent.status == "pending")
+            .where(InboxEvent.id == inbox_id, InboxEvent.status == InboxStatus.PENDING)
             .with_for_update(skip_locked=True)
         )
 
@@ -84,12 +85,12 @@ class InboxRepository:
         status = await self._session.scalar(
             select(InboxEvent.status).where(InboxEvent.id == inbox_id)
         )
-        return status == "pending"
+        return status == InboxStatus.PENDING
 
     async def pending_ids(self, limit: int = 1000) -> list[int]:
         rows = await self._session.scalars(
             select(InboxEvent.id)
-            .where(InboxEvent.status == "pending")
+            .where(InboxEvent.status == InboxStatus.PENDING)
             .order_by(InboxEvent.id)
             .limit(limit)
         )

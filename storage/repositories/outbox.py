@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage
+from storage.statuses import OutboxStatus
 from storage.upsert import insert_ignoring_conflict
-
-PENDING, SENDING, SENT, DEAD, SUPERSEDED = "pending", "sending", "sent", "dead", "superseded"
 
 
 class OutboxRepository:
@@ -48,7 +47,7 @@ class OutboxRepository:
                 "message": message,
                 "ref_key": ref_key,
                 "update_of_key": update_of_key,
-                "status": PENDING,
+                "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
@@ -60,7 +59,7 @@ class OutboxRepository:
         """Pending rows in queue order (due or not: a waiting row holds its lane)."""
         rows = await self._session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.status == PENDING)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
@@ -79,11 +78,11 @@ class OutboxRepository:
         statement = (
             select(OutboxMessage)
             .where(
-                OutboxMessage.status == PENDING,
+                OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.next_attempt_at <= now,
                 ~exists().where(
                     waiting.lane == OutboxMessage.lane,
-                    waiting.status == PENDING,
+                    waiting.status == OutboxStatus.PENDING,
                     waiting.id < OutboxMessage.id,
                     waiting.next_attempt_at > now,
                 ),
@@ -100,7 +99,9 @@ class OutboxRepository:
     async def next_retry(self) -> datetime | None:
         """When the earliest waiting row becomes due."""
         return await self._session.scalar(
-            select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == PENDING)
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.status == OutboxStatus.PENDING
+            )
         )
 
     async def settle(self, changes: list[dict[str, Any]]) -> None:
@@ -141,8 +142,11 @@ class OutboxRepository:
         """Return rows left 'sending' by a process that died to the queue."""
         result = await self._session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == SENDING, OutboxMessage.next_attempt_at < older_than)
-            .values(status=PENDING)
+            .where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.next_attempt_at < older_than,
+            )
+            .values(status=OutboxStatus.PENDING)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
 
@@ -175,7 +179,7 @@ class OutboxRepository:
     async def dead_letters(self, limit: int = 50) -> list[OutboxMessage]:
         rows = await self._session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.status == DEAD)
+            .where(OutboxMessage.status == OutboxStatus.DEAD)
             .order_by(OutboxMessage.id.desc())
             .limit(limit)
         )

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Membership, Person
+from storage.statuses import MembershipStatus
 
 PARTICIPANT = "participant"
 
@@ -24,7 +25,7 @@ class ParticipationRepository:
             .where(
                 Membership.cohort_id == cohort_id,
                 Membership.role == PARTICIPANT,
-                Membership.status == "active",
+                Membership.status == MembershipStatus.ACTIVE,
             )
             .order_by(Person.display_name, Person.id)
         )
@@ -44,7 +45,7 @@ class ParticipationRepository:
                 Membership.cohort_id == cohort_id,
                 Membership.person_id == person_id,
                 Membership.role == PARTICIPANT,
-                Membership.status == "active",
+                Membership.status == MembershipStatus.ACTIVE,
             )
         )
 

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Identity, Person, Workspace
+from storage.statuses import PersonStatus
 from storage.upsert import insert_ignoring_conflict
 
 
@@ -86,7 +87,7 @@ class PeopleRepository:
             display_name=facts.display_name or facts.user_id,
             email=facts.email.lower() if facts.email else None,
             time_zone=facts.time_zone or "UTC",
-            status="active",
+            status=PersonStatus.ACTIVE,
             created_at=now,
         )
         self._session.add(person)

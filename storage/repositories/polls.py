@@ -89,7 +89,7 @@ class PollRepository:
         """How many distinct series starting with `prefix` the cohort has had."""
         found = await self._session.scalar(
             select(func.count(func.distinct(Poll.series))).where(
-                Poll.cohort_id == cohort_id, Poll.series.startswith(prefix)
+                Poll.cohort_id == cohort_id, Poll.series.startswith(prefix, autoescape=True)
             )
         )
         return int(found or 0)

@@ -9,13 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ReviewAssignment, ReviewRequest
-
-OPEN = "open"
-COMPLETE = "complete"
-CANCELLED = "cancelled"
-ASSIGNED = "assigned"
-DECLINED = "declined"
-SUBMITTED = "submitted"
+from storage.statuses import AssignmentStatus, ReviewStatus
 
 
 class ReviewRepository:
@@ -38,7 +32,7 @@ class ReviewRepository:
             artifact=artifact,
             reviewers_wanted=reviewers_wanted,
             due_at=due_at,
-            status=OPEN,
+            status=ReviewStatus.OPEN,
             created_at=now,
         )
         self._session.add(request)
@@ -51,7 +45,7 @@ class ReviewRepository:
         assignment = ReviewAssignment(
             request_id=request_id,
             reviewer_id=reviewer_id,
-            status=ASSIGNED,
+            status=AssignmentStatus.ASSIGNED,
             assigned_at=now,
             due_at=due_at,
             reminders_sent=0,
@@ -93,7 +87,10 @@ class ReviewRepository:
             return {}
         rows = await self._session.execute(
             select(ReviewAssignment.reviewer_id, func.count())
-            .where(ReviewAssignment.reviewer_id.in_(ids), ReviewAssignment.status == ASSIGNED)
+            .where(
+                ReviewAssignment.reviewer_id.in_(ids),
+                ReviewAssignment.status == AssignmentStatus.ASSIGNED,
+            )
             .group_by(ReviewAssignment.reviewer_id)
         )
         found = {int(reviewer): int(count) for reviewer, count in rows}
@@ -111,7 +108,11 @@ class ReviewRepository:
         previous = await self._session.scalar(query.order_by(ReviewRequest.id.desc()).limit(1))
         if previous is None:
             return set()
-        return {a.reviewer_id for a in await self.assignments(previous) if a.status != DECLINED}
+        return {
+            a.reviewer_id
+            for a in await self.assignments(previous)
+            if a.status != AssignmentStatus.DECLINED
+        }
 
     async def requests_by(self, author_id: int) -> list[ReviewRequest]:
         """The author's requests, newest first."""
@@ -130,7 +131,7 @@ class ReviewRepository:
             .join(ReviewRequest, ReviewRequest.id == ReviewAssignment.request_id)
             .where(
                 ReviewAssignment.reviewer_id == reviewer_id,
-                ReviewAssignment.status == ASSIGNED,
+                ReviewAssignment.status == AssignmentStatus.ASSIGNED,
             )
             .order_by(ReviewAssignment.due_at, ReviewAssignment.id)
         )

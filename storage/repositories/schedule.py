@@ -9,9 +9,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OccurrenceClaim, ScheduledItem
+from storage.statuses import TimerStatus, move
 from storage.upsert import insert_ignoring_conflict
-
-ACTIVE, DONE, CANCELLED = "active", "done", "cancelled"
 
 
 class ScheduleRepository:
@@ -35,7 +34,8 @@ class ScheduleRepository:
             item = ScheduledItem(key=key, created_at=now)
             self._session.add(item)
         item.task, item.due_at, item.payload = task, due_at, payload
-        item.recurrence, item.time_zone, item.status = recurrence, time_zone, ACTIVE
+        item.recurrence, item.time_zone = recurrence, time_zone
+        move(item, TimerStatus.ACTIVE)
         await self._session.flush()
         return item
 
@@ -57,7 +57,7 @@ class ScheduleRepository:
                 "payload": payload,
                 "recurrence": None,
                 "time_zone": "UTC",
-                "status": ACTIVE,
+                "status": TimerStatus.ACTIVE,
                 "created_at": now,
             },
             conflict_columns=("key",),
@@ -70,23 +70,26 @@ class ScheduleRepository:
     async def cancel(self, key: str) -> bool:
         result = await self._session.execute(
             update(ScheduledItem)
-            .where(ScheduledItem.key == key, ScheduledItem.status == ACTIVE)
-            .values(status=CANCELLED)
+            .where(ScheduledItem.key == key, ScheduledItem.status == TimerStatus.ACTIVE)
+            .values(status=TimerStatus.CANCELLED)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult
 
     async def cancel_prefix(self, prefix: str) -> int:
         result = await self._session.execute(
             update(ScheduledItem)
-            .where(ScheduledItem.key.startswith(prefix), ScheduledItem.status == ACTIVE)
-            .values(status=CANCELLED)
+            .where(
+                ScheduledItem.key.startswith(prefix, autoescape=True),
+                ScheduledItem.status == TimerStatus.ACTIVE,
+            )
+            .values(status=TimerStatus.CANCELLED)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
 
     async def due(self, now: datetime, limit: int = 200) -> list[ScheduledItem]:
         rows = await self._session.scalars(
             select(ScheduledItem)
-            .where(ScheduledItem.status == ACTIVE, ScheduledItem.due_at <= now)
+            .where(ScheduledItem.status == TimerStatus.ACTIVE, ScheduledItem.due_at <= now)
             .order_by(ScheduledItem.due_at, ScheduledItem.id)
             .limit(limit)
         )
@@ -95,7 +98,7 @@ class ScheduleRepository:
     async def lock(self, item_id: int) -> ScheduledItem | None:
         return await self._session.scalar(
             select(ScheduledItem)
-            .where(ScheduledItem.id == item_id, ScheduledItem.status == ACTIVE)
+            .where(ScheduledItem.id == item_id, ScheduledItem.status == TimerStatus.ACTIVE)
             .with_for_update(skip_locked=True)
         )
 
@@ -133,5 +136,5 @@ class ScheduleRepository:
 
     async def next_due(self) -> datetime | None:
         return await self._session.scalar(
-            select(func.min(ScheduledItem.due_at)).where(ScheduledItem.status == ACTIVE)
+            select(func.min(ScheduledItem.due_at)).where(ScheduledItem.status == TimerStatus.ACTIVE)
         )

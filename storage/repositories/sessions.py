@@ -8,11 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Activity, Attendance, CohortSession, Commitment, MatchGroup
+from storage.statuses import CommitmentStatus, SessionStatus
 from storage.upsert import insert_ignoring_conflict
-
-RUNNING = "running"
-PAUSED = "paused"
-ENDED = "ended"
 
 
 class SessionRepository:
@@ -29,7 +26,9 @@ class SessionRepository:
         """The cohort's session that has not ended (running or paused), if any."""
         query = (
             select(CohortSession)
-            .where(CohortSession.cohort_id == cohort_id, CohortSession.status != ENDED)
+            .where(
+                CohortSession.cohort_id == cohort_id, CohortSession.status != SessionStatus.ENDED
+            )
             .order_by(CohortSession.number.desc())
             .limit(1)
         )
@@ -66,7 +65,7 @@ class SessionRepository:
         row = CohortSession(
             cohort_id=cohort_id,
             number=int(last or 0) + 1,
-            status=RUNNING,
+            status=SessionStatus.RUNNING,
             item=0,
             item_started_at=now,
             paused_at=None,
@@ -140,7 +139,7 @@ class SessionRepository:
     async def open_commitments(self, cohort_id: int) -> list[Commitment]:
         rows = await self._session.scalars(
             select(Commitment)
-            .where(Commitment.cohort_id == cohort_id, Commitment.status == "open")
+            .where(Commitment.cohort_id == cohort_id, Commitment.status == CommitmentStatus.OPEN)
             .order_by(Commitment.id)
         )
         return list(rows)

@@ -19,9 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Activity, XapiStatement
-
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-STATUSES = (PENDING, SENDING, SENT, FAILED)
+from storage.statuses import StatementStatus, move
 
 
 class XapiRepository:
@@ -71,7 +69,7 @@ class XapiRepository:
         values = [
             {
                 **row,
-                "status": PENDING,
+                "status": StatementStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
@@ -94,7 +92,10 @@ class XapiRepository:
         A leased row is `sending` until `lease_until`; if its sender dies it becomes due
         again then. Rows another transaction is claiming are skipped (PostgreSQL).
         """
-        due = or_(XapiStatement.status == PENDING, XapiStatement.status == SENDING)
+        due = or_(
+            XapiStatement.status == StatementStatus.PENDING,
+            XapiStatement.status == StatementStatus.SENDING,
+        )
         rows = list(
             await self._session.scalars(
                 select(XapiStatement)
@@ -105,7 +106,8 @@ class XapiRepository:
             )
         )
         for row in rows:
-            row.status, row.next_attempt_at = SENDING, lease_until
+            move(row, StatementStatus.SENDING)
+            row.next_attempt_at = lease_until
         await self._session.flush()
         return rows
 
@@ -125,7 +127,7 @@ class XapiRepository:
     async def failed(self, limit: int = 50) -> list[XapiStatement]:
         rows = await self._session.scalars(
             select(XapiStatement)
-            .where(XapiStatement.status == FAILED)
+            .where(XapiStatement.status == StatementStatus.FAILED)
             .order_by(XapiStatement.id.desc())
             .limit(limit)
         )
