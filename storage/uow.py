@@ -11,6 +11,7 @@ from storage.db import SessionFactory
 from storage.repositories.activity import ActivityRepository
 from storage.repositories.badges import BadgeRepository
 from storage.repositories.checkins import CheckinRepository
+from storage.repositories.cohort_sessions import CohortSessionRepository
 from storage.repositories.cohorts import CohortRepository
 from storage.repositories.escalations import EscalationRepository
 from storage.repositories.flow_runs import FlowRunRepository
@@ -23,7 +24,6 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.polls import PollRepository
 from storage.repositories.reviews import ReviewRepository
 from storage.repositories.schedule import ScheduleRepository
-from storage.repositories.sessions import SessionRepository
 from storage.repositories.settings import SettingsRepository
 from storage.repositories.xapi import XapiRepository
 
@@ -42,7 +42,7 @@ class UnitOfWork:
         self.activity = ActivityRepository(session)
         self.participation = ParticipationRepository(session)
         self.checkins = CheckinRepository(session)
-        self.sessions = SessionRepository(session)
+        self.cohort_sessions = CohortSessionRepository(session)
         self.matching = MatchingRepository(session)
         self.reviews = ReviewRepository(session)
         self.settings = SettingsRepository(session)

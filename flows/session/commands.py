@@ -23,7 +23,7 @@ async def session_command(ctx: CommandContext, runner: SessionRunner) -> None:
         return
     action = ctx.command.args[0]
     uow = ctx.effects.uow
-    current = await uow.sessions.current(cohort.id, lock=True)
+    current = await uow.cohort_sessions.current(cohort.id, lock=True)
     staff = not STAFF.isdisjoint(ctx.roles)
     if action == "start":
         await _start(ctx, runner, cohort, current, staff=staff)
@@ -76,7 +76,11 @@ async def _start(
     program = runner.program(cohort)
     if not staff:
         named = await rotating_facilitator(
-            uow, cohort, program, number=await uow.sessions.count(cohort.id) + 1, now=effects.now
+            uow,
+            cohort,
+            program,
+            number=await uow.cohort_sessions.count(cohort.id) + 1,
+            now=effects.now,
         )
         if named is None or named.id != ctx.person.id:
             await ctx.reply(

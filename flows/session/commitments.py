@@ -134,7 +134,7 @@ async def _save(ctx: FlowContext) -> Goto | None:
         status=CommitmentStatus.OPEN,
         created_at=ctx.effects.now,
     )
-    ctx.effects.uow.sessions.add_commitment(commitment)
+    ctx.effects.uow.cohort_sessions.add_commitment(commitment)
     ctx.effects.log(
         "commitment.made",
         person_id=ctx.person.id,

@@ -14,8 +14,8 @@ from flows.poll import live as poll_live
 from flows.poll.view import poll_ref
 from flows.poll.votes import Outcome, cast
 from storage.models import Cohort, CohortSession
+from storage.repositories.cohort_sessions import session_ref
 from storage.repositories.polls import RATING
-from storage.repositories.sessions import session_ref
 from storage.statuses import CommitmentStatus, move
 
 KEPT_ACTION = "session.kept"
@@ -28,7 +28,7 @@ RATING_OPEN = timedelta(days=7)
 async def ask_about_commitments(effects: Effects, cohort: Cohort) -> int:
     """DM everyone with an open commitment in the cohort; returns how many were asked."""
     asked = 0
-    for commitment in await effects.uow.sessions.open_commitments(cohort.id):
+    for commitment in await effects.uow.cohort_sessions.open_commitments(cohort.id):
         text = (
             f"Before today's session: last time you committed to “{commitment.text}” "
             f"by {commitment.due_on:%A %d %B}. Did you do it?"
@@ -53,7 +53,7 @@ async def commitment_answered(ctx: ActionContext) -> None:
     """Yes/No on a commitment: kept or not kept, once, by its owner only."""
     raw_id, _, answer = ctx.value.partition(":")
     commitment = (
-        await ctx.effects.uow.sessions.commitment(int(raw_id), lock=True)
+        await ctx.effects.uow.cohort_sessions.commitment(int(raw_id), lock=True)
         if raw_id.isdigit()
         else None
     )
@@ -86,7 +86,7 @@ def rating_series(session_id: int) -> str:
 
 async def ask_for_ratings(effects: Effects, session: CohortSession, cohort: Cohort) -> int:
     """Open the session's rating poll (attendees only, one vote each) and DM each attendee."""
-    attendees = await effects.uow.sessions.attendees(session.id)
+    attendees = await effects.uow.cohort_sessions.attendees(session.id)
     if not attendees:
         return 0
     text = f"How useful was today's session of {cohort.name}?"
@@ -132,13 +132,13 @@ async def session_rated(ctx: ActionContext) -> None:
     """A satisfaction rating from an attendee: a vote in the session's rating poll, once."""
     uow = ctx.effects.uow
     raw_id = ctx.action_id.partition(":")[2]
-    session = await uow.sessions.get(int(raw_id)) if raw_id.isdigit() else None
+    session = await uow.cohort_sessions.get(int(raw_id)) if raw_id.isdigit() else None
     found = await uow.polls.series(rating_series(session.id)) if session else []
     poll = await uow.polls.get(found[0].id, share=True) if found else None
     if (
         session is None
         or poll is None
-        or ctx.person.id not in await uow.sessions.attendees(session.id)
+        or ctx.person.id not in await uow.cohort_sessions.attendees(session.id)
     ):
         await ctx.reply("That rating isn't for you.")
         return

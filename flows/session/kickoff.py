@@ -60,12 +60,12 @@ async def kickoff(task: TaskContext, *, config: AppConfig, runner: SessionRunner
     if outside or not is_program_day(program, day):
         return
     uow, effects = task.uow, task.effects
-    number = await uow.sessions.count(cohort.id) + 1
+    number = await uow.cohort_sessions.count(cohort.id) + 1
     named = await rotating_facilitator(uow, cohort, program, number=number, now=task.now)
     lines = [f"*Session {number} of {cohort.name} starts now* ({program.session_minutes} min)."]
     if named is not None:
         lines.append(f"Today's facilitator: {named.display_name}.")
-    running = await uow.sessions.current(cohort.id) is not None
+    running = await uow.cohort_sessions.current(cohort.id) is not None
     if program.session.auto_start and not running:
         lines.append("The agenda follows below.")
     else:

@@ -17,11 +17,11 @@ async def choose_note_taker(uow: UnitOfWork, cohort_id: int) -> int | None:
     the choice is the same however often it is computed.
     """
     participants = [person for person, _m in await uow.participation.participants(cohort_id)]
-    attended = await uow.sessions.attended_ever(cohort_id)
+    attended = await uow.cohort_sessions.attended_ever(cohort_id)
     candidates = [p for p in participants if p.id in attended] or participants
     if not candidates:
         return None
-    turns = await uow.sessions.note_taker_turns(cohort_id)
+    turns = await uow.cohort_sessions.note_taker_turns(cohort_id)
     return min(candidates, key=lambda p: (turns.get(p.id, 0), p.display_name, p.id)).id
 
 

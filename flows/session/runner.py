@@ -25,7 +25,7 @@ from flows.session.followups import ask_about_commitments, ask_for_ratings
 from flows.session.pairs import partner_of, practice_groups, send_role_play
 from flows.session.roles import choose_note_taker
 from storage.models import Cohort, CohortSession, Person
-from storage.repositories.sessions import session_ref
+from storage.repositories.cohort_sessions import session_ref
 from storage.statuses import SessionStatus, move
 
 ADVANCE_TASK = "session.advance"
@@ -62,7 +62,7 @@ class SessionRunner:
         program = self.program(cohort)
         if note_taker_id is None:
             note_taker_id = await choose_note_taker(effects.uow, cohort.id)
-        session = await effects.uow.sessions.create(
+        session = await effects.uow.cohort_sessions.create(
             cohort_id=cohort.id,
             facilitator_id=facilitator_id,
             note_taker_id=note_taker_id,
@@ -107,7 +107,7 @@ class SessionRunner:
             cohort_name=cohort.name,
             facilitator=_name(people, session.facilitator_id),
             note_taker=_name(people, session.note_taker_id),
-            attendance=len(await effects.uow.sessions.attendees(session.id)),
+            attendance=len(await effects.uow.cohort_sessions.attendees(session.id)),
         )
         return agenda.agenda_message(session, self.program(cohort), view, effects.now)
 
@@ -173,7 +173,7 @@ class SessionRunner:
         session.ended_at = effects.now
         session.paused_at = None
         await Timers(effects.uow, effects.now).cancel_prefix(_timer_prefix(session.id))
-        attendees = await effects.uow.sessions.attendees(session.id)
+        attendees = await effects.uow.cohort_sessions.attendees(session.id)
         effects.log(
             "session.ended",
             person_id=session.facilitator_id,
@@ -185,8 +185,10 @@ class SessionRunner:
         await ask_for_ratings(effects, session, cohort)
 
     async def _practice(self, effects: Effects, session: CohortSession, cohort: Cohort) -> None:
-        present = await effects.uow.sessions.attendees(session.id)
-        groups = practice_groups(await effects.uow.sessions.latest_groups(cohort.id), present)
+        present = await effects.uow.cohort_sessions.attendees(session.id)
+        groups = practice_groups(
+            await effects.uow.cohort_sessions.latest_groups(cohort.id), present
+        )
         # The groups go to the activity log: the commitments step reads partners from it.
         effects.log(
             "session.practice",
@@ -198,8 +200,10 @@ class SessionRunner:
         await send_role_play(effects, program=self.program(cohort), groups=groups, people=people)
 
     async def _commitments(self, effects: Effects, session: CohortSession, cohort: Cohort) -> None:
-        present = await effects.uow.sessions.attendees(session.id)
-        logged = await effects.uow.sessions.logged(session_id=session.id, verb="session.practice")
+        present = await effects.uow.cohort_sessions.attendees(session.id)
+        logged = await effects.uow.cohort_sessions.logged(
+            session_id=session.id, verb="session.practice"
+        )
         groups: list[list[int]] = logged[-1].data["groups"] if logged else []
         people = await effects.uow.people.by_ids(present)
         days = self.program(cohort).session.commitment_days
@@ -223,7 +227,7 @@ class SessionRunner:
 
     async def on_timer(self, task: TaskContext) -> None:
         """An item's minutes are up: move on, unless the session moved on already."""
-        session = await task.uow.sessions.get(int(task.payload["session_id"]), lock=True)
+        session = await task.uow.cohort_sessions.get(int(task.payload["session_id"]), lock=True)
         if (
             session is None
             or session.status != SessionStatus.RUNNING
@@ -239,12 +243,16 @@ class SessionRunner:
     async def here(self, ctx: ActionContext) -> None:
         """The "I'm here" button: attendance, recorded once per person and session."""
         uow = ctx.effects.uow
-        session = await uow.sessions.get(int(ctx.value), lock=True) if ctx.value.isdigit() else None
+        session = (
+            await uow.cohort_sessions.get(int(ctx.value), lock=True)
+            if ctx.value.isdigit()
+            else None
+        )
         cohort = await uow.cohorts.get(session.cohort_id) if session else None
         if session is None or cohort is None or session.status == SessionStatus.ENDED:
             await ctx.reply("That session has ended.")
             return
-        if not await uow.sessions.attend(
+        if not await uow.cohort_sessions.attend(
             session_id=session.id, person_id=ctx.person.id, now=ctx.effects.now
         ):
             await ctx.reply("You're already marked as here.")

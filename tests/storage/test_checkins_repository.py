@@ -159,17 +159,17 @@ async def test_present_is_who_arrived_at_the_cohorts_session_in_progress(
         cohort = (await add_cohort(uow)).id
         alex, sam, kim = await add_people(uow, "Alex", "Sam", "Kim")
         assert await uow.checkins.present(cohort) is None
-        ended = await uow.sessions.create(
+        ended = await uow.cohort_sessions.create(
             cohort_id=cohort, facilitator_id=None, note_taker_id=None, now=NOW
         )
-        await uow.sessions.attend(session_id=ended.id, person_id=kim, now=NOW)
+        await uow.cohort_sessions.attend(session_id=ended.id, person_id=kim, now=NOW)
         ended.status = SessionStatus.ENDED
         assert await uow.checkins.present(cohort) is None
-        running = await uow.sessions.create(
+        running = await uow.cohort_sessions.create(
             cohort_id=cohort, facilitator_id=None, note_taker_id=None, now=NOW + DAY
         )
-        await uow.sessions.attend(session_id=running.id, person_id=sam, now=NOW + DAY)
-        await uow.sessions.attend(
+        await uow.cohort_sessions.attend(session_id=running.id, person_id=sam, now=NOW + DAY)
+        await uow.cohort_sessions.attend(
             session_id=running.id, person_id=alex, now=NOW + DAY + timedelta(minutes=1)
         )
 

@@ -12,7 +12,7 @@ from storage.statuses import CommitmentStatus, SessionStatus
 from storage.upsert import insert_ignoring_conflict
 
 
-class SessionRepository:
+class CohortSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 

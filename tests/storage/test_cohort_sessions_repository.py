@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from storage.db import SessionFactory
 from storage.models import CohortSession, Commitment
+from storage.repositories.cohort_sessions import session_ref
 from storage.repositories.matching import NewGroup
-from storage.repositories.sessions import session_ref
 from storage.statuses import CommitmentStatus, SessionStatus
 from storage.uow import UnitOfWork, unit_of_work
 from tests.storage.conftest import NOW, add_cohort, add_people
@@ -18,7 +18,7 @@ DAY = timedelta(days=1)
 async def _session(
     uow: UnitOfWork, cohort_id: int, *, note_taker: int | None = None, days: int = 0
 ) -> CohortSession:
-    return await uow.sessions.create(
+    return await uow.cohort_sessions.create(
         cohort_id=cohort_id, facilitator_id=None, note_taker_id=note_taker, now=NOW + days * DAY
     )
 
@@ -29,16 +29,16 @@ async def test_sessions_are_numbered_per_cohort_and_start_running_at_the_first_i
     async with unit_of_work(sessions) as uow:
         a, b = (await add_cohort(uow, "a")).id, (await add_cohort(uow, "b")).id
         fran, nora = await add_people(uow, "Fran", "Nora")
-        first = await uow.sessions.create(
+        first = await uow.cohort_sessions.create(
             cohort_id=a, facilitator_id=fran, note_taker_id=nora, now=NOW
         )
     async with unit_of_work(sessions) as uow:
         second = await _session(uow, a, days=7)
         elsewhere = await _session(uow, b)
-        assert await uow.sessions.count(a) == 2
-        assert await uow.sessions.count(b) == 1
-        stored = await uow.sessions.get(first.id, lock=True)
-        assert await uow.sessions.get(second.id + elsewhere.id) is None
+        assert await uow.cohort_sessions.count(a) == 2
+        assert await uow.cohort_sessions.count(b) == 1
+        stored = await uow.cohort_sessions.get(first.id, lock=True)
+        assert await uow.cohort_sessions.get(second.id + elsewhere.id) is None
 
     assert (first.number, second.number, elsewhere.number) == (1, 2, 1)
     assert stored is not None
@@ -50,20 +50,20 @@ async def test_sessions_are_numbered_per_cohort_and_start_running_at_the_first_i
 async def test_current_is_the_latest_session_that_has_not_ended(sessions: SessionFactory) -> None:
     async with unit_of_work(sessions) as uow:
         cohort = (await add_cohort(uow)).id
-        assert await uow.sessions.current(cohort) is None
-        assert await uow.sessions.latest(cohort) is None
+        assert await uow.cohort_sessions.current(cohort) is None
+        assert await uow.cohort_sessions.latest(cohort) is None
         first = await _session(uow, cohort)
         paused = await _session(uow, cohort, days=7)
         paused.status, paused.paused_at = SessionStatus.PAUSED, NOW + 7 * DAY
 
     async with unit_of_work(sessions) as uow:
-        current = await uow.sessions.current(cohort, lock=True)
+        current = await uow.cohort_sessions.current(cohort, lock=True)
         assert current is not None
         assert current.id == paused.id, "a paused session is still the current one"
         current.status = SessionStatus.ENDED
     async with unit_of_work(sessions) as uow:
-        after_end = await uow.sessions.current(cohort)
-        latest = await uow.sessions.latest(cohort)
+        after_end = await uow.cohort_sessions.current(cohort)
+        latest = await uow.cohort_sessions.latest(cohort)
 
     assert after_end is not None
     assert after_end.id == first.id
@@ -81,15 +81,19 @@ async def test_a_person_attends_once_and_attendees_are_in_order_of_arrival(
         first, second = await _session(uow, cohort), await _session(uow, cohort, days=7)
         elsewhere = await _session(uow, other)
         arrived = [
-            await uow.sessions.attend(session_id=first.id, person_id=sam, now=NOW),
-            await uow.sessions.attend(session_id=first.id, person_id=alex, now=NOW + DAY / 24),
-            await uow.sessions.attend(session_id=second.id, person_id=alex, now=NOW + 7 * DAY),
-            await uow.sessions.attend(session_id=elsewhere.id, person_id=kim, now=NOW),
+            await uow.cohort_sessions.attend(session_id=first.id, person_id=sam, now=NOW),
+            await uow.cohort_sessions.attend(
+                session_id=first.id, person_id=alex, now=NOW + DAY / 24
+            ),
+            await uow.cohort_sessions.attend(
+                session_id=second.id, person_id=alex, now=NOW + 7 * DAY
+            ),
+            await uow.cohort_sessions.attend(session_id=elsewhere.id, person_id=kim, now=NOW),
         ]
     async with unit_of_work(sessions) as uow:
-        again = await uow.sessions.attend(session_id=first.id, person_id=sam, now=NOW + DAY)
-        attendees = await uow.sessions.attendees(first.id)
-        ever = await uow.sessions.attended_ever(cohort)
+        again = await uow.cohort_sessions.attend(session_id=first.id, person_id=sam, now=NOW + DAY)
+        attendees = await uow.cohort_sessions.attendees(first.id)
+        ever = await uow.cohort_sessions.attended_ever(cohort)
 
     assert arrived == [True, True, True, True]
     assert again is False
@@ -109,7 +113,7 @@ async def test_note_taker_turns_count_the_sessions_each_person_took_notes_in(
         await _session(uow, other, note_taker=sam)
 
     async with unit_of_work(sessions) as uow:
-        assert await uow.sessions.note_taker_turns(cohort) == {alex: 2, sam: 1}
+        assert await uow.cohort_sessions.note_taker_turns(cohort) == {alex: 2, sam: 1}
 
 
 async def test_latest_groups_are_the_members_of_the_latest_matching_cycle(
@@ -118,7 +122,7 @@ async def test_latest_groups_are_the_members_of_the_latest_matching_cycle(
     async with unit_of_work(sessions) as uow:
         cohort = (await add_cohort(uow)).id
         a, b, c, d = await add_people(uow, "A", "B", "C", "D")
-        assert await uow.sessions.latest_groups(cohort) == []
+        assert await uow.cohort_sessions.latest_groups(cohort) == []
         for cycle, groups in ((2, [(a, c), (b, d)]), (1, [(a, b), (c, d)])):
             await uow.matching.save_cycle(
                 cohort_id=cohort,
@@ -129,7 +133,7 @@ async def test_latest_groups_are_the_members_of_the_latest_matching_cycle(
             )
 
     async with unit_of_work(sessions) as uow:
-        assert await uow.sessions.latest_groups(cohort) == [[a, c], [b, d]]
+        assert await uow.cohort_sessions.latest_groups(cohort) == [[a, c], [b, d]]
 
 
 async def test_commitments_are_read_per_session_and_while_open_per_cohort(
@@ -142,7 +146,7 @@ async def test_commitments_are_read_per_session_and_while_open_per_cohort(
         first, second = await _session(uow, cohort), await _session(uow, cohort, days=7)
 
         def commit(session_id: int | None, person: int, text: str, cohort_id: int = cohort) -> None:
-            uow.sessions.add_commitment(
+            uow.cohort_sessions.add_commitment(
                 Commitment(
                     cohort_id=cohort_id,
                     session_id=session_id,
@@ -160,16 +164,16 @@ async def test_commitments_are_read_per_session_and_while_open_per_cohort(
         commit(second.id, alex, "demo it")
         commit(None, sam, "elsewhere", cohort_id=other)
         await uow.session.flush()
-        kept = (await uow.sessions.commitments_of_session(first.id))[1]
+        kept = (await uow.cohort_sessions.commitments_of_session(first.id))[1]
 
     async with unit_of_work(sessions) as uow:
-        row = await uow.sessions.commitment(kept.id, lock=True)
+        row = await uow.cohort_sessions.commitment(kept.id, lock=True)
         assert row is not None
         row.status, row.checked_at = CommitmentStatus.KEPT, NOW + 8 * DAY
-        assert await uow.sessions.commitment(kept.id + 100) is None
+        assert await uow.cohort_sessions.commitment(kept.id + 100) is None
     async with unit_of_work(sessions) as uow:
-        of_first = await uow.sessions.commitments_of_session(first.id)
-        still_open = await uow.sessions.open_commitments(cohort)
+        of_first = await uow.cohort_sessions.commitments_of_session(first.id)
+        still_open = await uow.cohort_sessions.open_commitments(cohort)
 
     assert [(c.text, c.peer_id) for c in of_first] == [
         ("write the doc", sam),
@@ -199,8 +203,10 @@ async def test_logged_reads_the_activity_about_one_session_oldest_first(
         )
 
     async with unit_of_work(sessions) as uow:
-        rated = await uow.sessions.logged(session_id=first.id, verb="session.rated")
-        by_sam = await uow.sessions.logged(session_id=first.id, verb="session.rated", person_id=sam)
+        rated = await uow.cohort_sessions.logged(session_id=first.id, verb="session.rated")
+        by_sam = await uow.cohort_sessions.logged(
+            session_id=first.id, verb="session.rated", person_id=sam
+        )
 
     assert ref == f"session:{first.id}"
     assert [row.person_id for row in rated] == [alex, sam]
