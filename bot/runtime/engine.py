@@ -16,9 +16,9 @@ on. Flows change a run only through the engine: `start`, `answer`, `fill`, `resu
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.model.messages import Button, Buttons, Context, Message, Section
@@ -128,6 +128,9 @@ class Wait:
     name: str
     timeout: Callable[[FlowContext], timedelta | None] = lambda _ctx: None
     on_timeout: Callable[[FlowContext], Awaitable[None]] | None = None
+    remind_at: Callable[[FlowContext], Sequence[datetime]] = lambda _ctx: ()
+    """When to nudge while waiting; `on_remind` says what (the run keeps waiting)."""
+    on_remind: Callable[[FlowContext], Awaitable[None]] | None = None
 
 
 Step = Tell | Do | Ask | Wait
@@ -138,6 +141,11 @@ class Flow:
     name: str
     steps: tuple[Step, ...]
     on_give_up: Callable[[FlowContext], Awaitable[None]] | None = None
+    one_at_a_time: bool = True
+    """Starting a run cancels the person's unfinished run of this flow in the cohort.
+
+    False for flows a person may be in several times at once (one run per review task).
+    """
 
     def index(self, step_name: str) -> int:
         for position, step in enumerate(self.steps):
@@ -195,10 +203,11 @@ class FlowEngine:
         flow = self.flows[flow_name]
         uow = effects.uow
         cohort_id = cohort.id if cohort else None
-        for stale in await uow.flow_runs.active(
-            flow=flow_name, person_id=person.id, cohort_id=cohort_id
-        ):
-            await cancel_run(stale, effects)
+        if flow.one_at_a_time:
+            for stale in await uow.flow_runs.active(
+                flow=flow_name, person_id=person.id, cohort_id=cohort_id
+            ):
+                await cancel_run(stale, effects)
         run = await uow.flow_runs.create(
             flow=flow_name,
             person_id=person.id,
@@ -271,11 +280,16 @@ class FlowEngine:
     async def _wait(self, step: Wait, ctx: FlowContext) -> None:
         move(ctx.run, RunStatus.WAITING)
         ctx.run.updated_at = ctx.effects.now
-        await self._arm_timeout(step, ctx)
+        await self._arm_timers(step, ctx)
 
-    async def _arm_timeout(self, step: Wait, ctx: FlowContext) -> None:
+    async def _arm_timers(self, step: Wait, ctx: FlowContext) -> None:
         prefix = _timers_of(ctx.run.id)
         await ctx.timers.cancel_prefix(prefix)
+        payload = {"run_id": ctx.run.id, "step": step.name}
+        for index, at in enumerate(step.remind_at(ctx)):
+            await ctx.timers.run_once(
+                key=f"{prefix}{step.name}:remind:{index}", task=REMIND_TASK, at=at, payload=payload
+            )
         timeout = step.timeout(ctx)
         if timeout is not None:
             await ctx.timers.run_once(
@@ -405,7 +419,12 @@ class FlowEngine:
         return True
 
     async def _waiting_at(
-        self, run: FlowRun, effects: Effects, *, step: str, kind: type[Ask] | type[Wait]
+        self,
+        run: FlowRun,
+        effects: Effects,
+        *,
+        step: str,
+        kind: type[Ask] | type[Wait] | tuple[type[Ask], type[Wait]],
     ) -> tuple[Flow, FlowContext] | None:
         flow = self.flows.get(run.flow)
         if flow is None or run.status != RunStatus.WAITING or run.step != step:
@@ -445,10 +464,22 @@ class FlowEngine:
         await self.resume(run=run, effects=task.effects, step=step_name)
 
     async def _remind(self, task: TaskContext) -> None:
-        loaded = await self._load(task)
+        """A reminder falls due: an Ask's question again, or what a Wait's `on_remind` does."""
+        run = await task.uow.flow_runs.get(int(task.payload["run_id"]), lock=True)
+        if run is None:
+            return
+        loaded = await self._waiting_at(
+            run, task.effects, step=str(task.payload["step"]), kind=(Ask, Wait)
+        )
         if loaded is None:
             return
-        _flow, ctx, step = loaded
+        flow, ctx = loaded
+        step = flow.steps[flow.index(run.step)]
+        if isinstance(step, Wait):
+            if step.on_remind is not None:
+                await step.on_remind(ctx)
+            return
+        assert isinstance(step, Ask)
         prompt = step.prompt(ctx)
         await ctx.effects.dm(
             ctx.person.id,

@@ -13,7 +13,7 @@ from bot.commands.router import CommandContext
 from bot.model.roles import Role
 from flows.common.wiring import Wiring
 from flows.review import answers as review_answers
-from flows.review.assign import REMIND_TASK, remind
+from flows.review.assign import review_flow
 from flows.review.commands import request_review, reviews_command
 from flows.review.view import DECLINE_ACTION, DECLINE_FORM, FORM, RATE_ACTION, START_ACTION
 
@@ -45,7 +45,8 @@ REVIEWS = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, tasks, config = wiring.router, wiring.tasks, wiring.config
+    router, config = wiring.router, wiring.config
+    wiring.engine.register(review_flow())
 
     async def review_command(ctx: CommandContext) -> None:
         await request_review(ctx, config=config)
@@ -57,4 +58,3 @@ def register(wiring: Wiring) -> None:
     router.register_action(RATE_ACTION, review_answers.rate)
     router.register_form(FORM, review_answers.review_form_handler(config))
     router.register_form(DECLINE_FORM, review_answers.decline_form_handler(config))
-    tasks.register(REMIND_TASK, remind)

@@ -8,13 +8,15 @@ from bot.commands.router import ActionContext, ActionHandler, FormContext, FormH
 from bot.config import AppConfig, ReviewConfig
 from bot.model.messages import AudienceKind, Message, Section
 from bot.runtime.effects import Effects
+from bot.runtime.engine import FlowEngine, cancel_run
 from flows.review.assign import (
+    DECIDE,
     assign,
-    cancel_reminders,
     choose,
     object_ref,
     replacement_due,
     review_config,
+    task_run,
 )
 from flows.review.view import (
     MAX_COMMENT,
@@ -120,7 +122,9 @@ def decline_form_handler(config: AppConfig) -> FormHandler:
         move(assignment, AssignmentStatus.DECLINED)
         assignment.declined_at = effects.now
         assignment.decline_reason = reason
-        await cancel_reminders(effects, assignment)
+        run = await task_run(effects, assignment, task.cohort)
+        if run is not None:
+            await cancel_run(run, effects)
         effects.log(
             "review.declined",
             person_id=ctx.person.id,
@@ -129,12 +133,12 @@ def decline_form_handler(config: AppConfig) -> FormHandler:
             data={"assignment_id": assignment.id},
         )
         await ctx.reply("Thanks for letting me know. I'll ask someone else.")
-        await _replace(effects, task=task, decliner=ctx.person.display_name)
+        await _replace(effects, ctx.engine, task=task, decliner=ctx.person.display_name)
 
     return declined
 
 
-async def _replace(effects: Effects, *, task: _Task, decliner: str) -> None:
+async def _replace(effects: Effects, engine: FlowEngine, *, task: _Task, decliner: str) -> None:
     uow, request = effects.uow, task.request
     everyone = {a.reviewer_id for a in await uow.reviews.assignments(request.id)}
     picked = await choose(
@@ -145,17 +149,17 @@ async def _replace(effects: Effects, *, task: _Task, decliner: str) -> None:
         exclude=everyone,
         before_request_id=request.id,
     )
-    if picked:
+    newcomer = await uow.people.get(picked[0]) if picked else None
+    if newcomer is not None:
         await assign(
             effects,
+            engine=engine,
             request=request,
-            reviewer_id=picked[0],
+            reviewer=newcomer,
             cohort=task.cohort,
-            review=task.review,
             due_at=replacement_due(request, effects.now),
         )
-        newcomer = await uow.people.get(picked[0])
-        name = newcomer.display_name if newcomer else "another peer"
+        name = newcomer.display_name
         await _tell(
             effects,
             request.author_id,
@@ -232,7 +236,9 @@ def review_form_handler(config: AppConfig) -> FormHandler:
         assignment.scores, assignment.comments = parsed
         move(assignment, AssignmentStatus.SUBMITTED)
         assignment.submitted_at = effects.now
-        await cancel_reminders(effects, assignment)
+        run = await task_run(effects, assignment, task.cohort)
+        if run is not None:
+            await ctx.engine.resume(run=run, effects=effects, step=DECIDE)
         turnaround = (effects.now - assignment.assigned_at).total_seconds() / 3600
         effects.log(
             "review.given",

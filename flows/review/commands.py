@@ -127,16 +127,16 @@ async def _record(
         object_ref=object_ref(request),
         data={"reviewers": len(reviewer_ids), "due_at": due_at.isoformat()},
     )
+    people = await effects.uow.people.by_ids(reviewer_ids)
     for reviewer_id in reviewer_ids:
         await assign(
             effects,
+            engine=ctx.engine,
             request=request,
-            reviewer_id=reviewer_id,
+            reviewer=people[reviewer_id],
             cohort=cohort,
-            review=review,
             due_at=due_at,
         )
-    people = await effects.uow.people.by_ids(reviewer_ids)
     names = [people[pid].display_name for pid in reviewer_ids if pid in people]
     who = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
     await ctx.reply(

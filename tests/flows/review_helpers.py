@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from storage.models import Activity, ReviewAssignment, ReviewRequest, ScheduledItem
+from flows.review.assign import REVIEW_FLOW
+from storage.models import Activity, FlowRun, ReviewAssignment, ReviewRequest, ScheduledItem
+from storage.statuses import TimerStatus
 from storage.uow import unit_of_work
 from tests.flows.checkin_helpers import person_id
 from tests.harness import CHANNEL, Playground
@@ -110,15 +112,23 @@ async def logged(playground: Playground, verb: str) -> list[Activity]:
         )
 
 
-async def active_timers(playground: Playground, prefix: str = "review:") -> list[ScheduledItem]:
+async def active_timers(
+    playground: Playground, assignment_id: int | None = None
+) -> list[ScheduledItem]:
+    """Active timers of the reviewers' task runs (of one assignment, when given)."""
     async with unit_of_work(playground.bot.sessions) as uow:
-        return list(
-            await uow.session.scalars(
-                select(ScheduledItem)
-                .where(ScheduledItem.key.startswith(prefix), ScheduledItem.status == "active")
-                .order_by(ScheduledItem.key)
-            )
+        runs = await uow.session.scalars(select(FlowRun).where(FlowRun.flow == REVIEW_FLOW))
+        prefixes = [
+            f"flow:{run.id}:"
+            for run in runs
+            if assignment_id is None or run.data.get("assignment_id") == assignment_id
+        ]
+        timers = await uow.session.scalars(
+            select(ScheduledItem)
+            .where(ScheduledItem.status == TimerStatus.ACTIVE)
+            .order_by(ScheduledItem.key)
         )
+        return [t for t in timers if any(t.key.startswith(p) for p in prefixes)]
 
 
 async def review_rows(playground: Playground) -> int:
