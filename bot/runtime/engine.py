@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from typing_extensions import TypedDict
+
 from bot.model.messages import Button, Buttons, Context, Message, Section
 from bot.runtime.answers import AnswerKind, InvalidAnswer
 from bot.runtime.effects import Effects
-from bot.runtime.scheduler import TaskContext, TaskRegistry, Timers
+from bot.runtime.scheduler import Payload, TaskContext, TaskRegistry, Timers, checked
 from storage.models import Cohort, FlowRun, Person
 from storage.statuses import RunStatus, move
 
@@ -39,6 +41,13 @@ SELECT_ACTION = "flow.select"
 REMIND_TASK = "flow.remind"
 GIVE_UP_TASK = "flow.give_up"
 TIMEOUT_TASK = "flow.timeout"
+
+
+class RunTimer(TypedDict):
+    """The payload of a run's reminder, give-up and time-out timers."""
+
+    run_id: int
+    step: str
 
 
 def _timers_of(run_id: int) -> str:
@@ -60,6 +69,10 @@ class FlowContext:
     @property
     def data(self) -> Mapping[str, Any]:
         return self.run.data
+
+    def data_as(self, shape: type[Payload]) -> Payload:
+        """The run's data as the TypedDict its flow keeps (checked, so a bad row fails here)."""
+        return checked(shape, self.run.data)
 
     def remember(self, **values: Any) -> None:
         """Store values in the run's data (a new dict, so the change is saved)."""
@@ -285,7 +298,7 @@ class FlowEngine:
     async def _arm_timers(self, step: Wait, ctx: FlowContext) -> None:
         prefix = _timers_of(ctx.run.id)
         await ctx.timers.cancel_prefix(prefix)
-        payload = {"run_id": ctx.run.id, "step": step.name}
+        payload = RunTimer(run_id=ctx.run.id, step=step.name)
         for index, at in enumerate(step.remind_at(ctx)):
             await ctx.timers.run_once(
                 key=f"{prefix}{step.name}:remind:{index}", task=REMIND_TASK, at=at, payload=payload
@@ -296,13 +309,13 @@ class FlowEngine:
                 key=f"{prefix}{step.name}:timeout",
                 task=TIMEOUT_TASK,
                 at=ctx.effects.now + timeout,
-                payload={"run_id": ctx.run.id, "step": step.name},
+                payload=RunTimer(run_id=ctx.run.id, step=step.name),
             )
 
     async def _schedule_follow_ups(self, step: Ask, ctx: FlowContext) -> None:
         prefix = _timers_of(ctx.run.id)
         await ctx.timers.cancel_prefix(prefix)
-        payload = {"run_id": ctx.run.id, "step": step.name}
+        payload = RunTimer(run_id=ctx.run.id, step=step.name)
         remind = step.remind_after(ctx)
         if remind is not None:
             await ctx.timers.run_once(
@@ -438,10 +451,11 @@ class FlowEngine:
         return flow, self._context(run, person, cohort, effects)
 
     async def _load(self, task: TaskContext) -> tuple[Flow, FlowContext, Ask] | None:
-        run = await task.uow.flow_runs.get(int(task.payload["run_id"]), lock=True)
+        timer = task.payload_as(RunTimer)
+        run = await task.uow.flow_runs.get(timer["run_id"], lock=True)
         if run is None:
             return None
-        loaded = await self._waiting_at(run, task.effects, step=task.payload["step"], kind=Ask)
+        loaded = await self._waiting_at(run, task.effects, step=timer["step"], kind=Ask)
         if loaded is None:
             return None
         flow, ctx = loaded
@@ -450,10 +464,11 @@ class FlowEngine:
         return flow, ctx, step
 
     async def _time_out(self, task: TaskContext) -> None:
-        run = await task.uow.flow_runs.get(int(task.payload["run_id"]), lock=True)
+        timer = task.payload_as(RunTimer)
+        run = await task.uow.flow_runs.get(timer["run_id"], lock=True)
         if run is None:
             return
-        step_name = str(task.payload["step"])
+        step_name = timer["step"]
         loaded = await self._waiting_at(run, task.effects, step=step_name, kind=Wait)
         if loaded is None:
             return
@@ -465,12 +480,11 @@ class FlowEngine:
 
     async def _remind(self, task: TaskContext) -> None:
         """A reminder falls due: an Ask's question again, or what a Wait's `on_remind` does."""
-        run = await task.uow.flow_runs.get(int(task.payload["run_id"]), lock=True)
+        timer = task.payload_as(RunTimer)
+        run = await task.uow.flow_runs.get(timer["run_id"], lock=True)
         if run is None:
             return
-        loaded = await self._waiting_at(
-            run, task.effects, step=str(task.payload["step"]), kind=(Ask, Wait)
-        )
+        loaded = await self._waiting_at(run, task.effects, step=timer["step"], kind=(Ask, Wait))
         if loaded is None:
             return
         flow, ctx = loaded

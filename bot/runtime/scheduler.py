@@ -8,13 +8,16 @@ process on the same PostgreSQL database never run it twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
 
 from bot.runtime.clock import Clock
 from bot.runtime.effects import Effects
@@ -27,6 +30,29 @@ from storage.uow import UnitOfWork, unit_of_work
 log = logging.getLogger(__name__)
 
 
+Payload = TypeVar("Payload", bound=Mapping[str, Any])
+
+
+class CohortTimer(TypedDict):
+    """The payload of a timer about one cohort (its cadences and sweeps)."""
+
+    cohort_id: int
+
+
+@cache
+def _adapter(shape: type[Any]) -> TypeAdapter[Any]:
+    return TypeAdapter(shape)
+
+
+def checked(shape: type[Payload], data: Mapping[str, Any]) -> Payload:
+    """Stored JSON read as the TypedDict it was written as; raises when it does not fit.
+
+    The shapes are `typing_extensions.TypedDict`s: pydantic reads only those on Python 3.11.
+    """
+    value: Payload = _adapter(shape).validate_python(data)
+    return value
+
+
 @dataclass
 class TaskContext:
     uow: UnitOfWork
@@ -35,6 +61,10 @@ class TaskContext:
     item_key: str
     occurrence_at: datetime
     now: datetime
+
+    def payload_as(self, shape: type[Payload]) -> Payload:
+        """The payload as the TypedDict its timer was set with."""
+        return checked(shape, self.payload)
 
 
 TaskHandler = Callable[[TaskContext], Awaitable[None]]
@@ -60,18 +90,18 @@ class Timers:
         self._now = now
 
     async def run_once(
-        self, *, key: str, task: str, at: datetime, payload: dict[str, Any] | None = None
+        self, *, key: str, task: str, at: datetime, payload: Mapping[str, Any] | None = None
     ) -> None:
         await self._uow.schedule.put(
-            key=key, task=task, due_at=at, payload=payload or {}, now=self._now
+            key=key, task=task, due_at=at, payload=dict(payload or {}), now=self._now
         )
 
     async def run_once_unless_set(
-        self, *, key: str, task: str, at: datetime, payload: dict[str, Any] | None = None
+        self, *, key: str, task: str, at: datetime, payload: Mapping[str, Any] | None = None
     ) -> bool:
         """A one-off timer that an existing one of the same key (even a past one) stands for."""
         return await self._uow.schedule.add_if_absent(
-            key=key, task=task, due_at=at, payload=payload or {}, now=self._now
+            key=key, task=task, due_at=at, payload=dict(payload or {}), now=self._now
         )
 
     async def run_repeating(
@@ -81,7 +111,7 @@ class Timers:
         task: str,
         rule: dict[str, Any],
         time_zone: str,
-        payload: dict[str, Any] | None = None,
+        payload: Mapping[str, Any] | None = None,
     ) -> datetime | None:
         """Start (or replace) a recurring timer; returns its first occurrence."""
         first = next_after(rule, time_zone, self._now)
@@ -91,7 +121,7 @@ class Timers:
             key=key,
             task=task,
             due_at=first.astimezone(UTC),
-            payload=payload or {},
+            payload=dict(payload or {}),
             now=self._now,
             recurrence=rule,
             time_zone=time_zone,
@@ -105,7 +135,7 @@ class Timers:
         task: str,
         rule: dict[str, Any],
         time_zone: str,
-        payload: dict[str, Any] | None = None,
+        payload: Mapping[str, Any] | None = None,
     ) -> None:
         """Start a recurring timer unless it already runs with this rule, zone and payload.
 

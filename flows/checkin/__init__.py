@@ -61,33 +61,10 @@ def register(wiring: Wiring) -> None:
     engine.register(checkin_live.live_flow())
 
     async def open_task(task: TaskContext) -> None:
-        cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
-        program = config.programs.get(cohort.program) if cohort else None
-        if cohort is None or program is None or not cohort.is_active:
-            return
-        when = checkin_rounds.cadence_of(config, cohort, program).checkin
-        if when is not None:
-            await checkin_rounds.open_round(
-                task.effects, engine=engine, cohort=cohort, program=program, when=when
-            )
+        await checkin_rounds.open_on_cadence(task, engine=engine, config=config)
 
     async def prompt_task(task: TaskContext) -> None:
-        round_ = await task.uow.checkins.round(int(task.payload["round_id"]))
-        if round_ is None:
-            return
-        for person_id in task.payload["person_ids"]:
-            await checkin_rounds.prompt(
-                task.effects, engine=engine, round_=round_, person_id=int(person_id)
-            )
-
-    async def nudge_task(task: TaskContext) -> None:
-        for person_id in task.payload["person_ids"]:
-            await checkin_rounds.nudge(
-                task.effects, round_id=int(task.payload["round_id"]), person_id=int(person_id)
-            )
-
-    async def close_task(task: TaskContext) -> None:
-        await checkin_rounds.close_round(task.effects, round_id=int(task.payload["round_id"]))
+        await checkin_rounds.prompt_due(task, engine=engine)
 
     async def pulse_task(task: TaskContext) -> None:
         await pulse.open_pulse(task, engine=engine, config=config)
@@ -97,8 +74,8 @@ def register(wiring: Wiring) -> None:
 
     tasks.register(checkin_rounds.OPEN_TASK, open_task)
     tasks.register(checkin_rounds.PROMPT_TASK, prompt_task)
-    tasks.register(checkin_rounds.NUDGE_TASK, nudge_task)
-    tasks.register(checkin_rounds.CLOSE_TASK, close_task)
+    tasks.register(checkin_rounds.NUDGE_TASK, checkin_rounds.nudge_due)
+    tasks.register(checkin_rounds.CLOSE_TASK, checkin_rounds.close_due)
     tasks.register(pulse.PULSE_TASK, pulse_task)
     setup.register(install_cadence)
     setup.register(pulse.install_pulses)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from bot.commands.router import ActionContext, FormContext
 from bot.config import ProgramConfig
 from bot.model.messages import Button, Buttons, Context, Message, Section, TextInput
@@ -27,6 +29,14 @@ WANT_HELP_ACTION = "checkin.want_help"
 """The asker marks their challenge "I'd like help"; the value is the answer id."""
 MAX_ANSWER = 1000
 _TEXT = FreeText(max_len=MAX_ANSWER)
+
+
+class CheckinAnswers(TypedDict):
+    """A check-in run's data once both answers are in."""
+
+    round_id: int
+    success: str
+    challenge: str
 
 
 def _cohort_name(ctx: FlowContext) -> str:
@@ -63,12 +73,13 @@ def _second_question(program: ProgramConfig) -> Any:
 
 
 async def _save_typed(ctx: FlowContext) -> None:
+    answers = ctx.data_as(CheckinAnswers)
     await record_answer(
         ctx.effects,
         person=ctx.person,
-        round_id=int(ctx.data["round_id"]),
-        success=str(ctx.data["success"]),
-        challenge=str(ctx.data["challenge"]),
+        round_id=answers["round_id"],
+        success=answers["success"],
+        challenge=answers["challenge"],
     )
 
 

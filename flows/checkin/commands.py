@@ -9,6 +9,7 @@ from bot.commands.router import WHICH_COHORT, CommandContext
 from bot.config import AppConfig
 from bot.model.messages import Context, Section
 from bot.runtime.cohort_setup import CohortSetupContext
+from bot.runtime.scheduler import CohortTimer
 from flows.checkin import live as checkin_live
 from flows.checkin import rounds as checkin_rounds
 from storage.models import Cohort
@@ -31,7 +32,7 @@ async def install_cadence(ctx: CohortSetupContext) -> None:
         task=checkin_rounds.OPEN_TASK,
         rule=dict(rule),
         time_zone=checkin_rounds.EARLIEST_ZONE,
-        payload={"cohort_id": ctx.cohort.id},
+        payload=CohortTimer(cohort_id=ctx.cohort.id),
     )
 
 

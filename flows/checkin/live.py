@@ -11,7 +11,9 @@ data, so a restart carries on.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, TypedDict, cast
+from typing import Any, cast
+
+from typing_extensions import TypedDict
 
 from bot.commands.router import ActionContext, CommandContext
 from bot.config import ProgramConfig

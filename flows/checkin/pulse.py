@@ -9,8 +9,10 @@ activity log, with the rating.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, NotRequired
 from zoneinfo import ZoneInfo
+
+from typing_extensions import TypedDict
 
 from bot.config import AppConfig, ProgramConfig
 from bot.model.messages import Context, Message, Rating, Section
@@ -46,8 +48,17 @@ class OptionalComment:
         return "Type a comment, or `skip`."
 
 
+class PulseAnswers(TypedDict):
+    """A pulse run's data: its round and day, then the rating and the comment."""
+
+    round_id: int
+    day: int
+    rating: NotRequired[int]
+    comment: NotRequired[str]
+
+
 def _rating_prompt(ctx: FlowContext) -> Message:
-    day = ctx.data.get("day", "")
+    day = ctx.data_as(PulseAnswers)["day"]
     text = f"Pulse check (day {day}): how is the program going for you so far?"
     return Message(
         text=f"{text} Rate it 1-5.",
@@ -71,13 +82,13 @@ def _comment_prompt(_ctx: FlowContext) -> Message:
 
 
 async def _save(ctx: FlowContext) -> None:
-    uow = ctx.effects.uow
-    round_id = int(ctx.data["round_id"])
+    uow, answers = ctx.effects.uow, ctx.data_as(PulseAnswers)
+    round_id = answers["round_id"]
     answer = await uow.checkins.answer(round_id, ctx.person.id, lock=True)
     if answer is None or answer.answered_at is not None:
         return
-    answer.rating = int(ctx.data["rating"])
-    answer.comment = str(ctx.data["comment"]) or None
+    answer.rating = answers["rating"]
+    answer.comment = answers["comment"] or None
     answer.answered_at = ctx.effects.now
     cohort_id = ctx.cohort.id if ctx.cohort else None
     if cohort_id is not None:
@@ -89,7 +100,7 @@ async def _save(ctx: FlowContext) -> None:
         object_ref=f"checkin_round:{round_id}",
         data={
             "rating": answer.rating,
-            "day": ctx.data.get("day"),
+            "day": answers["day"],
             "commented": bool(answer.comment),
         },
     )
@@ -126,6 +137,14 @@ def pulse_times(ctx: CohortSetupContext) -> list[tuple[int, int, datetime]]:
     return found
 
 
+class PulseTimer(TypedDict):
+    """One pulse check-in of a cohort: its number and its day after the start."""
+
+    cohort_id: int
+    number: int
+    day: int
+
+
 async def install_pulses(ctx: CohortSetupContext) -> None:
     """One timer per pulse day still ahead (a pulse that has run is never set again)."""
     for number, days, when in pulse_times(ctx):
@@ -135,18 +154,18 @@ async def install_pulses(ctx: CohortSetupContext) -> None:
             key=f"pulse:{ctx.cohort.id}:{number}",
             task=PULSE_TASK,
             at=when,
-            payload={"cohort_id": ctx.cohort.id, "number": number, "day": days},
+            payload=PulseTimer(cohort_id=ctx.cohort.id, number=number, day=days),
         )
 
 
 async def open_pulse(task: TaskContext, *, engine: FlowEngine, config: AppConfig) -> None:
     """Ask every promptable participant for the pulse rating."""
-    uow, effects = task.uow, task.effects
-    cohort = await uow.cohorts.get(int(task.payload["cohort_id"]))
+    uow, effects, timer = task.uow, task.effects, task.payload_as(PulseTimer)
+    cohort = await uow.cohorts.get(timer["cohort_id"])
     program = config.programs.get(cohort.program) if cohort else None
     if cohort is None or program is None or not cohort.is_active:
         return
-    number, days = int(task.payload["number"]), int(task.payload["day"])
+    number, days = timer["number"], timer["day"]
     people = await uow.participation.promptable(cohort.id, local_day(effects.now, cohort.time_zone))
     round_ = await uow.checkins.open_round(
         cohort_id=cohort.id,

@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from typing_extensions import TypedDict
+
 from bot.config import AppConfig, CadenceConfig, ProgramConfig, WeeklyTime
 from bot.model.messages import Message, Section
 from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine, cancel_run
 from bot.runtime.recurrence import next_after, weekly
-from bot.runtime.scheduler import Timers
+from bot.runtime.scheduler import CohortTimer, TaskContext, Timers
 from flows.checkin.digest import post_digest
 from flows.common.availability import is_program_day, local_day, note_unanswered
 from storage.models import CheckinRound, Cohort, Person
@@ -31,6 +33,19 @@ CLOSE_TASK = "checkin.close"
 EARLIEST_ZONE = "Etc/GMT-14"
 """UTC+14 (POSIX signs are inverted): where the cadence time arrives first each week."""
 _TINY = timedelta(microseconds=1)
+
+
+class RoundTimer(TypedDict):
+    """A check-in round's close."""
+
+    round_id: int
+
+
+class PromptTimer(TypedDict):
+    """The people of a round whose local cadence time is one instant: prompt, or nudge."""
+
+    round_id: int
+    person_ids: list[int]
 
 
 def flow_name(program_key: str) -> str:
@@ -147,7 +162,7 @@ async def open_round(
     # nudge timer: a cohort spread over four zones needs four of each, not one per person.
     for at, person_ids in _by_instant(planned).items():
         stamp = f"{at.astimezone(UTC):%Y%m%dT%H%MZ}"
-        payload = {"round_id": round_.id, "person_ids": person_ids}
+        payload = PromptTimer(round_id=round_.id, person_ids=person_ids)
         if at <= effects.now:
             for person_id in person_ids:
                 await prompt(effects, engine=engine, round_=round_, person_id=person_id)
@@ -164,7 +179,7 @@ async def open_round(
         key=f"checkin:{round_.id}:close",
         task=CLOSE_TASK,
         at=closes_at,
-        payload={"round_id": round_.id},
+        payload=RoundTimer(round_id=round_.id),
     )
     effects.log(
         "checkin.round_opened",
@@ -180,6 +195,38 @@ def _by_instant(planned: dict[int, datetime]) -> dict[datetime, list[int]]:
     for person_id, at in sorted(planned.items(), key=lambda item: (item[1], item[0])):
         grouped.setdefault(at, []).append(person_id)
     return grouped
+
+
+async def open_on_cadence(task: TaskContext, *, engine: FlowEngine, config: AppConfig) -> None:
+    """The cohort's cadence time arrived somewhere: open this week's round."""
+    cohort = await task.uow.cohorts.get(task.payload_as(CohortTimer)["cohort_id"])
+    program = config.programs.get(cohort.program) if cohort else None
+    if cohort is None or program is None or not cohort.is_active:
+        return
+    when = cadence_of(config, cohort, program).checkin
+    if when is not None:
+        await open_round(task.effects, engine=engine, cohort=cohort, program=program, when=when)
+
+
+async def prompt_due(task: TaskContext, *, engine: FlowEngine) -> None:
+    """These people's local cadence time arrived: ask each of them."""
+    timer = task.payload_as(PromptTimer)
+    round_ = await task.uow.checkins.round(timer["round_id"])
+    if round_ is None:
+        return
+    for person_id in timer["person_ids"]:
+        await prompt(task.effects, engine=engine, round_=round_, person_id=person_id)
+
+
+async def nudge_due(task: TaskContext) -> None:
+    """Some hours after their prompt: remind those who have not answered."""
+    timer = task.payload_as(PromptTimer)
+    for person_id in timer["person_ids"]:
+        await nudge(task.effects, round_id=timer["round_id"], person_id=person_id)
+
+
+async def close_due(task: TaskContext) -> None:
+    await close_round(task.effects, round_id=task.payload_as(RoundTimer)["round_id"])
 
 
 async def prompt(

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from typing_extensions import TypedDict
+
 from bot.config import AppConfig, EscalationConfig, EscalationRoute
 from bot.model.messages import Message, Section
 from bot.model.roles import Role
@@ -41,6 +43,12 @@ STAFF = frozenset({Role.MODERATOR.value, Role.FACILITATOR.value, Role.OWNER.valu
 REPORTED_KINDS = frozenset({"flag", "help"})
 """Kinds raised by a person, who is told what happens; the others are automatic."""
 _DEFAULT = EscalationConfig()
+
+
+class EscalationTimer(TypedDict):
+    """An escalation's deadline for a moderator to react."""
+
+    escalation_id: int
 
 
 def ref_key(escalation_id: int) -> str:
@@ -81,7 +89,7 @@ async def raise_escalation(
         key=_sla_key(escalation.id),
         task=SLA_TASK,
         at=escalation.ack_due_at,
-        payload={"escalation_id": escalation.id},
+        payload=EscalationTimer(escalation_id=escalation.id),
     )
     where = await _ping(effects, escalation, cohort, config=config)
     uow.escalations.record(
@@ -227,7 +235,9 @@ async def _name(effects: Effects, person_id: int | None) -> str:
 async def tier_two(task: TaskContext) -> None:
     """The SLA passed: an escalation nobody acknowledged goes to the program owners, once."""
     effects = task.effects
-    escalation = await task.uow.escalations.get(int(task.payload["escalation_id"]), lock=True)
+    escalation = await task.uow.escalations.get(
+        task.payload_as(EscalationTimer)["escalation_id"], lock=True
+    )
     if escalation is None or escalation.status != EscalationStatus.OPEN or escalation.tier != 1:
         return
     escalation.tier = 2

@@ -15,7 +15,7 @@ from bot.config import AppConfig
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.effects import Effects
 from bot.runtime.recurrence import every
-from bot.runtime.scheduler import TaskContext
+from bot.runtime.scheduler import CohortTimer, TaskContext
 from flows.escalation.core import raise_escalation
 from storage.models import Cohort, OutboxMessage, Person
 from storage.repositories.escalations import NewEscalation
@@ -37,13 +37,13 @@ async def install_sweep(setup: CohortSetupContext) -> None:
         task=SWEEP_TASK,
         rule=every(minutes=setup.program.escalation.sweep_minutes),
         time_zone=setup.cohort.time_zone,
-        payload={"cohort_id": setup.cohort.id},
+        payload=CohortTimer(cohort_id=setup.cohort.id),
     )
 
 
 async def sweep(task: TaskContext, *, config: AppConfig) -> int:
     """Raise every automatic escalation due for one cohort; returns how many were new."""
-    cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
+    cohort = await task.uow.cohorts.get(task.payload_as(CohortTimer)["cohort_id"])
     if cohort is None or not cohort.is_active:
         return 0
     program = config.programs.get(cohort.program)

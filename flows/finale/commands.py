@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from bot.commands.router import CommandContext
 from bot.config import AppConfig, ProgramConfig
 from bot.runtime.cohort_setup import CohortSetupContext
-from bot.runtime.scheduler import TaskContext
+from bot.runtime.scheduler import CohortTimer, TaskContext
 from flows.finale import run as finale_run
 from flows.finale.schedule import finale_at
 from flows.finale.survey import COMPLETED
@@ -25,14 +25,14 @@ async def install_finale(ctx: CohortSetupContext) -> None:
     if when <= ctx.now:
         return  # past: an unclaimed timer still catches up; a new one would be late
     await ctx.timers.run_once(
-        key=key, task=finale_run.START_TASK, at=when, payload={"cohort_id": ctx.cohort.id}
+        key=key, task=finale_run.START_TASK, at=when, payload=CohortTimer(cohort_id=ctx.cohort.id)
     )
 
 
 async def _cohort_and_program(
     task: TaskContext, config: AppConfig
 ) -> tuple[Cohort, ProgramConfig] | None:
-    cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
+    cohort = await task.uow.cohorts.get(task.payload_as(CohortTimer)["cohort_id"])
     program = config.programs.get(cohort.program) if cohort else None
     if cohort is None or program is None or not cohort.is_active:
         return None

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from typing_extensions import TypedDict
+
 from bot.model.messages import Buttons, Context, Message, Rating, Section
 from bot.runtime.answers import Scale
 from bot.runtime.engine import Ask, FlowContext
@@ -83,6 +85,14 @@ def evaluation_steps(*, remind_after: FollowUpAfter) -> list[Ask]:
     ]
 
 
+class Evaluation(TypedDict):
+    """The evaluation's answers, as its steps store them."""
+
+    value: int
+    recommend: int
+    change: str
+
+
 async def log_evaluation(ctx: FlowContext) -> None:
     """Log the evaluation answers of this run."""
     ctx.effects.log(
@@ -90,9 +100,5 @@ async def log_evaluation(ctx: FlowContext) -> None:
         person_id=ctx.person.id,
         cohort_id=ctx.cohort.id if ctx.cohort else None,
         object_ref=f"run:{ctx.run.id}",
-        data={
-            "value": int(ctx.data["value"]),
-            "recommend": int(ctx.data["recommend"]),
-            "change": str(ctx.data["change"]),
-        },
+        data=dict(ctx.data_as(Evaluation)),
     )

@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.config import ProgramConfig
 from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine
-from bot.runtime.scheduler import Timers
+from bot.runtime.scheduler import CohortTimer, Timers
 from flows.common.availability import local_day
 from flows.finale.celebration import achievements, celebration_message
 from flows.finale.manager_summary import send_manager_summaries
@@ -76,7 +76,7 @@ async def start_finale(
             key=celebrate_key(cohort.id),
             task=CELEBRATE_TASK,
             at=effects.now + timedelta(hours=program.finale.celebrate_after_hours),
-            payload={"cohort_id": cohort.id},
+            payload=CohortTimer(cohort_id=cohort.id),
         )
     return Started(invited=invited, first_time=first_time)
 

@@ -18,7 +18,7 @@ from bot.model.roles import Role
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.effects import Effects
 from bot.runtime.recurrence import weekly
-from bot.runtime.scheduler import TaskContext, Timers
+from bot.runtime.scheduler import CohortTimer, TaskContext, Timers
 from flows.common.availability import (
     is_program_day,
     local_day,
@@ -282,13 +282,13 @@ async def install_cadence(ctx: CohortSetupContext) -> None:
             start=cohort.start_date,
         ),
         time_zone=cohort.time_zone,
-        payload={"cohort_id": cohort.id},
+        payload=CohortTimer(cohort_id=cohort.id),
     )
 
 
 async def cadenced_cycle(task: TaskContext, config: AppConfig) -> None:
     """A scheduled cycle; on a holiday or skipped weekend it moves to the next program day."""
-    cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
+    cohort = await task.uow.cohorts.get(task.payload_as(CohortTimer)["cohort_id"])
     if cohort is None or not cohort.is_active or cohort.program not in config.programs:
         return
     program = config.programs[cohort.program]
@@ -302,7 +302,7 @@ async def cadenced_cycle(task: TaskContext, config: AppConfig) -> None:
             key=f"matching:{cohort.id}:moved:{moved.isoformat()}",
             task=CYCLE_TASK,
             at=at,
-            payload={"cohort_id": cohort.id},
+            payload=CohortTimer(cohort_id=cohort.id),
         )
         task.effects.log(
             "pairing.moved",

@@ -9,7 +9,10 @@ as a missed one (three in a row make someone inactive, see flows.common.availabi
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import NotRequired
 from zoneinfo import ZoneInfo
+
+from typing_extensions import TypedDict
 
 from bot.config import AppConfig, ProgramConfig
 from bot.model.messages import Context, Message, Section
@@ -41,6 +44,13 @@ def meet_check_at(program: ProgramConfig, cohort: Cohort, formed: datetime) -> d
     return datetime.combine(moved, program.matching.pair_on.time, tzinfo=zone)
 
 
+class MeetCheckTimer(TypedDict):
+    """One peer's "did you meet?" for one group."""
+
+    group_id: int
+    person_id: int
+
+
 async def schedule_meet_checks(
     *, timers: Timers, program: ProgramConfig, cohort: Cohort, group: MatchGroup
 ) -> None:
@@ -51,12 +61,20 @@ async def schedule_meet_checks(
             key=meet_check_key(group.id, person_id),
             task=MEET_CHECK_TASK,
             at=at,
-            payload={"group_id": group.id, "person_id": person_id},
+            payload=MeetCheckTimer(group_id=group.id, person_id=person_id),
         )
 
 
+class MeetCheckRun(TypedDict):
+    """A "did you meet?" run: the group, the others' names, then the answer."""
+
+    group_id: int
+    others: list[str]
+    met: NotRequired[str]
+
+
 def _prompt(ctx: FlowContext) -> Message:
-    others = ", ".join(ctx.data.get("others", [])) or "your group"
+    others = ", ".join(ctx.data_as(MeetCheckRun)["others"]) or "your group"
     text = f"Did you meet with {others} this cycle?"
     return Message(
         text=text,
@@ -75,9 +93,9 @@ def _give_up(ctx: FlowContext) -> timedelta:
 
 
 async def _record(ctx: FlowContext) -> None:
-    answer = str(ctx.data["met"])
+    run = ctx.data_as(MeetCheckRun)
+    answer, group_id = run["met"], run["group_id"]
     met = answer == "yes"
-    group_id = int(ctx.data["group_id"])
     group = await ctx.effects.uow.matching.record_met(group_id, ctx.person.id, met=met)
     if ctx.cohort is None or group is None:
         return
@@ -133,9 +151,9 @@ def meet_check_flow() -> Flow:
 
 async def ask_if_met(task: TaskContext, *, engine: FlowEngine, config: AppConfig) -> None:
     """The scheduled check: start the question for one peer, unless it no longer applies."""
-    uow = task.uow
-    group = await uow.matching.get(int(task.payload["group_id"]))
-    person = await uow.people.get(int(task.payload["person_id"]))
+    uow, timer = task.uow, task.payload_as(MeetCheckTimer)
+    group = await uow.matching.get(timer["group_id"])
+    person = await uow.people.get(timer["person_id"])
     if group is None or person is None or str(person.id) in group.met:
         return
     cohort = await uow.cohorts.get(group.cohort_id)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from bot.config import AppConfig, ProgramConfig, Question
 from bot.model.messages import Block, Context, Fields, Message, Option, Rating, Section, Select
 from bot.model.roles import Role
@@ -240,6 +242,14 @@ async def _save_profile(ctx: FlowContext) -> None:
         ctx.effects.log("profile.updated", person_id=ctx.person.id, cohort_id=cohort_id)
 
 
+class FollowUpTimer(TypedDict):
+    """One onboarding follow-up DM: to whom, in which cohort, which message."""
+
+    person_id: int
+    cohort_id: int | None
+    step: int
+
+
 async def _schedule_follow_ups(ctx: FlowContext) -> None:
     program = _program(ctx)
     for step, days in enumerate(program.onboarding.follow_up_days, 2):
@@ -247,11 +257,11 @@ async def _schedule_follow_ups(ctx: FlowContext) -> None:
             key=f"onboarding:{ctx.run.id}:day{days}",
             task=FOLLOW_UP_TASK,
             at=ctx.run.created_at + timedelta(days=days),
-            payload={
-                "person_id": ctx.person.id,
-                "cohort_id": ctx.cohort.id if ctx.cohort else None,
-                "step": step,
-            },
+            payload=FollowUpTimer(
+                person_id=ctx.person.id,
+                cohort_id=ctx.cohort.id if ctx.cohort else None,
+                step=step,
+            ),
         )
 
 
@@ -340,16 +350,16 @@ def follow_up_message(program: ProgramConfig, step: int, cohort_name: str) -> Me
 
 
 async def follow_up(task: TaskContext, config: AppConfig) -> None:
-    person_id = int(task.payload["person_id"])
-    cohort_id = task.payload.get("cohort_id")
-    cohort = await task.uow.cohorts.get(int(cohort_id)) if cohort_id else None
+    timer = task.payload_as(FollowUpTimer)
+    person_id, cohort_id = timer["person_id"], timer["cohort_id"]
+    cohort = await task.uow.cohorts.get(cohort_id) if cohort_id else None
     if cohort is None or cohort.program not in config.programs:
         return
     roles = await task.uow.cohorts.roles(cohort_id=cohort.id, person_id=person_id)
     if Role.PARTICIPANT not in roles:
         return  # left the cohort meanwhile
     program = config.programs[cohort.program]
-    step = int(task.payload["step"])
+    step = timer["step"]
     await task.effects.dm(person_id, follow_up_message(program, step, cohort.name))
     task.effects.log(
         "onboarding.follow_up", person_id=person_id, cohort_id=cohort.id, data={"step": step}

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+from typing_extensions import TypedDict
+
 from bot.runtime.effects import Effects
 from bot.runtime.scheduler import TaskContext, Timers
 from flows.poll.view import live_message, poll_ref, results_message
@@ -23,6 +25,12 @@ WINDOW = timedelta(seconds=1)
 SETTLE = timedelta(seconds=1)
 """A refresh runs at least this long after the votes it stands for began, so that they
 have committed (a transaction of a vote takes milliseconds) before the totals are read."""
+
+
+class PollTimer(TypedDict):
+    """A poll's refresh or close."""
+
+    poll_id: int
 
 
 def timer_prefix(poll_id: int) -> str:
@@ -50,7 +58,7 @@ async def request_refresh(effects: Effects, poll: Poll) -> None:
         key=f"{timer_prefix(poll.id)}refresh:{window}",
         task=REFRESH_TASK,
         at=due,
-        payload={"poll_id": poll.id},
+        payload=PollTimer(poll_id=poll.id),
     )
 
 
@@ -67,7 +75,7 @@ async def render_live(effects: Effects, poll: Poll) -> None:
 async def on_refresh(task: TaskContext) -> None:
     # Shared with votes, exclusive with a close: a refresh never queues an "open" picture
     # after the close queued its final one.
-    poll = await task.uow.polls.get(int(task.payload["poll_id"]), share=True)
+    poll = await task.uow.polls.get(task.payload_as(PollTimer)["poll_id"], share=True)
     if poll is not None and poll.closed_at is None:
         await render_live(task.effects, poll)
 
@@ -75,7 +83,10 @@ async def on_refresh(task: TaskContext) -> None:
 async def schedule_close(effects: Effects, poll: Poll) -> None:
     if poll.closes_at is not None:
         await Timers(effects.uow, effects.now).run_once(
-            key=close_key(poll.id), task=CLOSE_TASK, at=poll.closes_at, payload={"poll_id": poll.id}
+            key=close_key(poll.id),
+            task=CLOSE_TASK,
+            at=poll.closes_at,
+            payload=PollTimer(poll_id=poll.id),
         )
 
 
@@ -103,6 +114,6 @@ async def close(effects: Effects, poll: Poll, *, announce: bool = True) -> tuple
 
 async def on_close(task: TaskContext) -> None:
     """The closing time came: close the poll unless it was closed already."""
-    poll = await task.uow.polls.get(int(task.payload["poll_id"]), lock=True)
+    poll = await task.uow.polls.get(task.payload_as(PollTimer)["poll_id"], lock=True)
     if poll is not None and poll.closed_at is None:
         await close(task.effects, poll)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
+from typing_extensions import TypedDict
+
 from bot.commands.parser import CommandSpec, Option
 from bot.commands.router import CommandContext, CommandRouter
 from bot.config import AppConfig, QuizConfig
@@ -44,6 +46,12 @@ QUIZ_COMMAND = CommandSpec(
         "are shown and a leaderboard is posted. `/cohort quiz` lists the quizzes."
     ),
 )
+
+
+class QuizTimer(TypedDict):
+    """The close of one posted question bank."""
+
+    series: str
 
 
 def series_close_key(series: str) -> str:
@@ -129,7 +137,10 @@ async def start_quiz(
             data={"kind": QUIZ, "anonymous": False},
         )
     await Timers(uow, effects.now).run_once(
-        key=series_close_key(series), task=CLOSE_TASK, at=closes_at, payload={"series": series}
+        key=series_close_key(series),
+        task=CLOSE_TASK,
+        at=closes_at,
+        payload=QuizTimer(series=series),
     )
     return True
 
@@ -217,7 +228,7 @@ def register(*, router: CommandRouter, tasks: TaskRegistry, config: AppConfig) -
         await quiz_command(ctx, config)
 
     async def on_close(task: TaskContext) -> None:
-        await close_quiz(task.effects, str(task.payload["series"]), config)
+        await close_quiz(task.effects, task.payload_as(QuizTimer)["series"], config)
 
     router.register(QUIZ_COMMAND, command)
     tasks.register(CLOSE_TASK, on_close)

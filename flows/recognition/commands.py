@@ -7,7 +7,7 @@ from bot.config import AppConfig, BadgeConfig, ProgramConfig
 from bot.model.messages import Context, Message, Section
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.recurrence import every
-from bot.runtime.scheduler import TaskContext
+from bot.runtime.scheduler import CohortTimer, TaskContext
 from flows.common.mentioned import mentioned_member
 from flows.recognition.awards import NewAward, announce, evaluate, record
 from flows.recognition.rules import rule_of
@@ -35,13 +35,13 @@ async def install_check(ctx: CohortSetupContext) -> None:
         task=CHECK_TASK,
         rule=every(minutes=ctx.program.recognition.check_every_minutes),
         time_zone=ctx.cohort.time_zone,
-        payload={"cohort_id": ctx.cohort.id},
+        payload=CohortTimer(cohort_id=ctx.cohort.id),
     )
 
 
 async def run_check(task: TaskContext, *, config: AppConfig) -> None:
     """One badge pass over the cohort's log."""
-    cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
+    cohort = await task.uow.cohorts.get(task.payload_as(CohortTimer)["cohort_id"])
     program = config.programs.get(cohort.program) if cohort else None
     if cohort is None or program is None or not cohort.is_active:
         return

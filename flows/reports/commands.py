@@ -7,7 +7,7 @@ from bot.config import AppConfig
 from bot.model.roles import Role
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.recurrence import weekly
-from bot.runtime.scheduler import TaskContext
+from bot.runtime.scheduler import CohortTimer, TaskContext
 from flows.checkin.rounds import cadence_of
 from flows.common.availability import tell_role
 from flows.reports.kpis import ReportError, cohort_report, current_week, program_report
@@ -68,13 +68,13 @@ async def install_digest(ctx: CohortSetupContext) -> None:
             minute=int(fields["minute"]),
         ),
         time_zone=ctx.cohort.time_zone,
-        payload={"cohort_id": ctx.cohort.id},
+        payload=CohortTimer(cohort_id=ctx.cohort.id),
     )
 
 
 async def send_digest(task: TaskContext, *, config: AppConfig) -> None:
     """DM this week's report to every owner of the cohort (to date when it has no weeks)."""
-    cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
+    cohort = await task.uow.cohorts.get(task.payload_as(CohortTimer)["cohort_id"])
     program = config.programs.get(cohort.program) if cohort else None
     if cohort is None or program is None or not cohort.is_active:
         return

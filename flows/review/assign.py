@@ -8,7 +8,9 @@ deadline. The review form or the decline form ends the wait (see `answers`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypedDict, cast
+from typing import cast
+
+from typing_extensions import TypedDict
 
 from bot.config import AppConfig, ReviewConfig
 from bot.runtime.effects import Effects

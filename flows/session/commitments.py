@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NotRequired
+
+from typing_extensions import TypedDict
 
 from bot.model.messages import Context, Message, Section
 from bot.runtime.answers import FreeText, InvalidAnswer
@@ -20,6 +23,19 @@ from storage.statuses import CommitmentStatus
 COMMITMENT_FLOW = "session.commitment"
 DEFAULT = "default"
 NO_PEER = 0
+
+
+class CommitmentRun(TypedDict):
+    """A commitment run's data: set when it starts, then the answers as they come."""
+
+    session_id: int
+    peers: list[tuple[int, str]]
+    """(person id, name) of the peers who may hold the person to it."""
+    default_due: date
+    action: NotRequired[str]
+    due: NotRequired[str]
+    due_on: NotRequired[date]
+    peer: NotRequired[int]
 
 
 @dataclass(frozen=True)
@@ -79,7 +95,7 @@ def _ask_action(ctx: FlowContext) -> Message:
 
 
 def _ask_due(ctx: FlowContext) -> Message:
-    default = date.fromisoformat(ctx.data["default_due"])
+    default = ctx.data_as(CommitmentRun)["default_due"]
     text = f"By when? I suggest {default:%A %d %B}."
     return Message(
         text=text,
@@ -92,7 +108,7 @@ def _ask_due(ctx: FlowContext) -> Message:
 
 
 def _ask_peer(ctx: FlowContext) -> Message:
-    peers: list[list[int | str]] = ctx.data["peers"]
+    peers = ctx.data_as(CommitmentRun)["peers"]
     text = "Who will hold you to it? Your practice partner is the first choice."
     options = [(str(name), str(pid)) for pid, name in peers] + [("No one", "none")]
     return Message(text=text, blocks=[Section(text=text), answer_buttons(ctx, options)])
@@ -100,10 +116,8 @@ def _ask_peer(ctx: FlowContext) -> Message:
 
 async def _check_due(ctx: FlowContext) -> Goto | None:
     """A deadline in the past is asked again, with the reason."""
-    today = local_day(ctx.effects.now, ctx.person.time_zone)
-    due = resolve_due(
-        str(ctx.data["due"]), today=today, default=date.fromisoformat(ctx.data["default_due"])
-    )
+    today, run = local_day(ctx.effects.now, ctx.person.time_zone), ctx.data_as(CommitmentRun)
+    due = resolve_due(run["due"], today=today, default=run["default_due"])
     if due < today:
         await ctx.effects.dm(
             ctx.person.id, Message(text=f"{due:%d %B %Y} has passed already; pick a later day.")
@@ -115,9 +129,9 @@ async def _check_due(ctx: FlowContext) -> Goto | None:
 
 async def _save(ctx: FlowContext) -> Goto | None:
     """Check the peer, then record the commitment and tell the peer."""
-    due = date.fromisoformat(ctx.data["due_on"])
-    allowed = {int(pid) for pid, _name in ctx.data["peers"]}
-    peer_id = int(ctx.data["peer"])
+    run = ctx.data_as(CommitmentRun)
+    due, peer_id = run["due_on"], run["peer"]
+    allowed = {pid for pid, _name in run["peers"]}
     if peer_id != NO_PEER and peer_id not in allowed:
         await ctx.effects.dm(ctx.person.id, Message(text="Please pick one of the people shown."))
         return Goto("peer")
@@ -126,9 +140,9 @@ async def _save(ctx: FlowContext) -> Goto | None:
         raise LookupError("a commitment needs its cohort")
     commitment = Commitment(
         cohort_id=cohort_id,
-        session_id=int(ctx.data["session_id"]),
+        session_id=run["session_id"],
         person_id=ctx.person.id,
-        text=str(ctx.data["action"]),
+        text=run["action"],
         due_on=due,
         peer_id=peer_id or None,
         status=CommitmentStatus.OPEN,
@@ -139,12 +153,12 @@ async def _save(ctx: FlowContext) -> Goto | None:
         "commitment.made",
         person_id=ctx.person.id,
         cohort_id=cohort_id,
-        object_ref=f"session:{ctx.data['session_id']}",
+        object_ref=f"session:{run['session_id']}",
         data={"due_on": due.isoformat(), "peer_id": peer_id or None},
     )
     if peer_id:
         note = (
-            f"{ctx.person.display_name} committed to: “{ctx.data['action']}” by "
+            f"{ctx.person.display_name} committed to: “{run['action']}” by "
             f"{due:%A %d %B}, and asked you to hold them to it. A friendly check-in helps!"
         )
         await ctx.effects.dm(peer_id, Message(text=note, blocks=[Section(text=note)]))
@@ -152,10 +166,10 @@ async def _save(ctx: FlowContext) -> Goto | None:
 
 
 def _confirm(ctx: FlowContext) -> Message:
-    due = date.fromisoformat(ctx.data["due_on"])
+    run = ctx.data_as(CommitmentRun)
+    due = run["due_on"]
     text = (
-        f"Noted: “{ctx.data['action']}” by {due:%A %d %B}. "
-        "I'll ask you how it went at the next session."
+        f"Noted: “{run['action']}” by {due:%A %d %B}. I'll ask you how it went at the next session."
     )
     return Message(text=text, blocks=[Section(text=text)])
 

@@ -11,7 +11,7 @@ from bot.config import AppConfig
 from bot.model.messages import Context, Message, Section
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.recurrence import weekly
-from bot.runtime.scheduler import TaskContext
+from bot.runtime.scheduler import CohortTimer, TaskContext
 from flows.common.availability import is_program_day, local_day, program_week
 from flows.session.calendar import calendar_url
 from flows.session.roles import rotating_facilitator
@@ -44,13 +44,13 @@ async def install_kickoff(ctx: CohortSetupContext) -> None:
         task=KICKOFF_TASK,
         rule=rule,
         time_zone=ctx.cohort.time_zone,
-        payload={"cohort_id": ctx.cohort.id},
+        payload=CohortTimer(cohort_id=ctx.cohort.id),
     )
 
 
 async def kickoff(task: TaskContext, *, config: AppConfig, runner: SessionRunner) -> None:
     """Post the kickoff (and start the session, if automatic) on a program day."""
-    cohort = await task.uow.cohorts.get(int(task.payload["cohort_id"]))
+    cohort = await task.uow.cohorts.get(task.payload_as(CohortTimer)["cohort_id"])
     program = config.programs.get(cohort.program) if cohort else None
     if cohort is None or program is None or not cohort.is_active:
         return

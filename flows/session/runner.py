@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from typing_extensions import TypedDict
+
 from bot.commands.router import ActionContext
 from bot.config import AppConfig, ProgramConfig
 from bot.model.messages import Message, Section
@@ -29,6 +31,13 @@ from storage.repositories.cohort_sessions import session_ref
 from storage.statuses import SessionStatus, move
 
 ADVANCE_TASK = "session.advance"
+
+
+class AgendaTimer(TypedDict):
+    """The end of one agenda item of a running session."""
+
+    session_id: int
+    item: int
 
 
 def agenda_key(session_id: int) -> str:
@@ -97,7 +106,7 @@ class SessionRunner:
             key=f"{_timer_prefix(session.id)}{session.item}",
             task=ADVANCE_TASK,
             at=agenda.item_due(session, program),
-            payload={"session_id": session.id, "item": session.item},
+            payload=AgendaTimer(session_id=session.id, item=session.item),
         )
 
     async def _render(self, effects: Effects, session: CohortSession, cohort: Cohort) -> Message:
@@ -227,11 +236,12 @@ class SessionRunner:
 
     async def on_timer(self, task: TaskContext) -> None:
         """An item's minutes are up: move on, unless the session moved on already."""
-        session = await task.uow.cohort_sessions.get(int(task.payload["session_id"]), lock=True)
+        timer = task.payload_as(AgendaTimer)
+        session = await task.uow.cohort_sessions.get(timer["session_id"], lock=True)
         if (
             session is None
             or session.status != SessionStatus.RUNNING
-            or session.item != task.payload["item"]
+            or session.item != timer["item"]
         ):
             return
         cohort = await task.uow.cohorts.get(session.cohort_id)
