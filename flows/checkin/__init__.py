@@ -17,7 +17,7 @@ from flows.checkin import digest as checkin_digest
 from flows.checkin import live as checkin_live
 from flows.checkin import pulse
 from flows.checkin import rounds as checkin_rounds
-from flows.checkin.commands import _checkin_command, install_cadence, nudges_command
+from flows.checkin.commands import checkin_command, install_cadence, nudges_command
 from flows.common.wiring import Wiring
 
 STAFF = frozenset({Role.FACILITATOR, Role.OWNER})
@@ -69,8 +69,8 @@ def register(wiring: Wiring) -> None:
     async def pulse_task(task: TaskContext) -> None:
         await pulse.open_pulse(task, engine=engine, config=config)
 
-    async def checkin_command(ctx: CommandContext) -> None:
-        await _checkin_command(ctx, config=config)
+    async def checkin(ctx: CommandContext) -> None:
+        await checkin_command(ctx, config=config)
 
     tasks.register(checkin_rounds.OPEN_TASK, open_task)
     tasks.register(checkin_rounds.PROMPT_TASK, prompt_task)
@@ -79,7 +79,7 @@ def register(wiring: Wiring) -> None:
     tasks.register(pulse.PULSE_TASK, pulse_task)
     setup.register(install_cadence)
     setup.register(pulse.install_pulses)
-    router.register(CHECKIN, checkin_command)
+    router.register(CHECKIN, checkin)
     router.register(NUDGES, nudges_command)
     router.register_action(checkin_live.DONE_ACTION, checkin_live.turn_done)
     router.register_form(checkin_answers.FORM, checkin_answers.submit_form)

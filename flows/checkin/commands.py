@@ -36,7 +36,7 @@ async def install_cadence(ctx: CohortSetupContext) -> None:
     )
 
 
-async def _checkin_command(ctx: CommandContext, *, config: AppConfig) -> None:
+async def checkin_command(ctx: CommandContext, *, config: AppConfig) -> None:
     resolved = await ctx.cohort_and_program(config)
     if resolved is None:
         return

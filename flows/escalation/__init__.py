@@ -19,7 +19,13 @@ from bot.model.events import FLAG_ACTION
 from bot.model.roles import Role
 from bot.runtime.scheduler import TaskContext
 from flows.common.wiring import Wiring
-from flows.escalation.commands import _button, _flag, _help_me, _list_command, _step_command
+from flows.escalation.commands import (
+    ack_or_resolve_button,
+    escalation_command,
+    escalations_command,
+    flag_action,
+    help_me_command,
+)
 from flows.escalation.core import ACK_ACTION, RESOLVE_ACTION, SLA_TASK, tier_two
 from flows.escalation.sweep import SWEEP_TASK, install_sweep, sweep
 
@@ -58,20 +64,20 @@ def register(wiring: Wiring) -> None:
     router, tasks, config, setup = wiring.router, wiring.tasks, wiring.config, wiring.setup
 
     async def help_me(ctx: CommandContext) -> None:
-        await _help_me(ctx, config)
+        await help_me_command(ctx, config)
 
     async def flag(ctx: ActionContext) -> None:
-        await _flag(ctx, config)
+        await flag_action(ctx, config)
 
     async def sweep_cohort(task: TaskContext) -> None:
         await sweep(task, config=config)
 
     router.register(HELP_ME, help_me)
-    router.register(ESCALATIONS, _list_command)
-    router.register(ESCALATION, _step_command)
+    router.register(ESCALATIONS, escalations_command)
+    router.register(ESCALATION, escalation_command)
     router.register_action(FLAG_ACTION, flag)
-    router.register_action(ACK_ACTION, _button)
-    router.register_action(RESOLVE_ACTION, _button)
+    router.register_action(ACK_ACTION, ack_or_resolve_button)
+    router.register_action(RESOLVE_ACTION, ack_or_resolve_button)
     tasks.register(SLA_TASK, tier_two)
     tasks.register(SWEEP_TASK, sweep_cohort)
     setup.register(install_sweep)

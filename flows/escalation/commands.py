@@ -60,7 +60,7 @@ async def _cohort_for(effects: Effects, person: Person, named: object) -> Cohort
     return f"You are in several cohorts ({keys}); name one, e.g. `--cohort {mine[0][0].key}`."
 
 
-async def _help_me(ctx: CommandContext, config: AppConfig) -> None:
+async def help_me_command(ctx: CommandContext, config: AppConfig) -> None:
     text = " ".join(ctx.command.args).strip()
     cohort = await _cohort_for(ctx.effects, ctx.person, ctx.command.options.get("cohort"))
     tags = settings(config, cohort if isinstance(cohort, Cohort) else None).tags
@@ -94,7 +94,7 @@ async def _help_me(ctx: CommandContext, config: AppConfig) -> None:
     )
 
 
-async def _flag(ctx: ActionContext, config: AppConfig) -> None:
+async def flag_action(ctx: ActionContext, config: AppConfig) -> None:
     try:
         flagged = FlaggedMessage.model_validate_json(ctx.value)
     except ValidationError:
@@ -168,21 +168,21 @@ async def _act(effects: Effects, person: Person, raw_id: str, step: str, note: s
     return await resolve(effects, escalation, person=person, note=note)
 
 
-async def _button(ctx: ActionContext) -> None:
+async def ack_or_resolve_button(ctx: ActionContext) -> None:
     step = "ack" if ctx.action_id == ACK_ACTION else "resolve"
     problem = await _act(ctx.effects, ctx.person, ctx.value, step, "")
     if problem is not None:
         await ctx.reply(problem)
 
 
-async def _step_command(ctx: CommandContext) -> None:
+async def escalation_command(ctx: CommandContext) -> None:
     step, raw_id, *note = ctx.command.args
     problem = await _act(ctx.effects, ctx.person, raw_id, step.lower(), " ".join(note))
     done = "acknowledged" if step.lower() == "ack" else "resolved"
     await ctx.reply(problem or f"#{raw_id.lstrip('#')} is {done}.")
 
 
-async def _list_command(ctx: CommandContext) -> None:
+async def escalations_command(ctx: CommandContext) -> None:
     cohort = ctx.cohort
     if cohort is None:
         return  # the router answered already: a role-restricted command needs a cohort

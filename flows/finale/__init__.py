@@ -19,7 +19,7 @@ from bot.model.roles import Role
 from bot.runtime.scheduler import TaskContext
 from flows.common.wiring import Wiring
 from flows.finale import run as finale_run
-from flows.finale.commands import _cohort_and_program, finale_command, install_finale
+from flows.finale.commands import cohort_and_program_of_timer, finale_command, install_finale
 from flows.finale.survey import finale_flow
 
 STAFF = frozenset({Role.FACILITATOR, Role.OWNER})
@@ -53,7 +53,7 @@ def register(wiring: Wiring) -> None:
         engine.register(finale_flow(key, program))
 
     async def start_task(task: TaskContext) -> None:
-        found = await _cohort_and_program(task, config)
+        found = await cohort_and_program_of_timer(task, config)
         if found is not None:
             cohort, program = found
             await finale_run.start_finale(
@@ -61,7 +61,7 @@ def register(wiring: Wiring) -> None:
             )
 
     async def celebrate_task(task: TaskContext) -> None:
-        found = await _cohort_and_program(task, config)
+        found = await cohort_and_program_of_timer(task, config)
         if found is not None:
             cohort, program = found
             await finale_run.celebrate(task.effects, cohort=cohort, program=program)

@@ -29,9 +29,10 @@ async def install_finale(ctx: CohortSetupContext) -> None:
     )
 
 
-async def _cohort_and_program(
+async def cohort_and_program_of_timer(
     task: TaskContext, config: AppConfig
 ) -> tuple[Cohort, ProgramConfig] | None:
+    """The cohort a finale timer is for, with its program; None once it is not active."""
     cohort = await task.uow.cohorts.get(task.payload_as(CohortTimer)["cohort_id"])
     program = config.programs.get(cohort.program) if cohort else None
     if cohort is None or program is None or not cohort.is_active:

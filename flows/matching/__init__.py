@@ -7,8 +7,8 @@ group (a group DM where the platform can open one, else a DM each) with why they
 matched and a first task, and schedules the "did you meet?" check (`meet_check`). The
 facilitator sees every group and everyone left out, with the reason.
 
-This module holds the command spec and `register()`; the cycle, the command and the
-cadence live in `commands`.
+This module holds the command spec and `register()`; the command lives in `commands`,
+the cycle and the cadence that runs it in `cycle`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from bot.model.roles import Role
 from bot.runtime.scheduler import TaskContext
 from flows.common.wiring import Wiring
 from flows.matching import meet_check
-from flows.matching.commands import CYCLE_TASK, cadenced_cycle, install_cadence, pair_command
+from flows.matching.commands import pair_command
+from flows.matching.cycle import CYCLE_TASK, cadenced_cycle, install_cadence
 
 MODES = ("pairs", "triads")
 

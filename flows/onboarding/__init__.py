@@ -13,10 +13,6 @@ from bot.model.roles import Role
 from bot.runtime.scheduler import TaskContext
 from flows.common.wiring import Wiring
 from flows.onboarding import survey as onboarding
-
-# Re-exported only because roster_import still imports it from here; it should import
-# `flows.onboarding.commands.enrol` instead, and then this line goes.
-from flows.onboarding.commands import enrol as enrol
 from flows.onboarding.commands import invite_command, join_command, profile_command
 
 JOIN = CommandSpec(

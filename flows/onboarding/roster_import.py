@@ -18,7 +18,7 @@ from bot.model.ports import DirectoryUnavailable, PlatformUser, UserDirectory, U
 from bot.model.roles import Role
 from bot.runtime.effects import Effects, Origin
 from bot.runtime.engine import FlowEngine
-from flows.onboarding import enrol
+from flows.onboarding.commands import enrol
 from flows.onboarding.roster_csv import RosterRow, RowProblem
 from storage.db import SessionFactory
 from storage.models import Cohort, Identity, Person

@@ -15,8 +15,6 @@ from storage.models import BadgeAward, Cohort
 from storage.repositories.badges import MANUAL
 
 CHECK_TASK = "badges.check"
-
-"""The badge pass alternates between two timer keys: the running one books the other."""
 MAX_REASON = 500
 
 

@@ -14,7 +14,7 @@ from bot.model.roles import Role
 from bot.runtime.scheduler import TaskContext
 from flows.common.wiring import Wiring
 from flows.reports import dashboard_link, deliveries
-from flows.reports.commands import DIGEST_TASK, _report_command, install_digest, send_digest
+from flows.reports.commands import DIGEST_TASK, install_digest, report_command, send_digest
 
 STAFF = frozenset({Role.FACILITATOR, Role.OWNER})
 """Who reads the KPIs: the figures name participants who need a nudge, so not peers."""
@@ -43,13 +43,13 @@ REPORT = CommandSpec(
 def register(wiring: Wiring) -> None:
     router, tasks, config, setup = wiring.router, wiring.tasks, wiring.config, wiring.setup
 
-    async def report_command(ctx: CommandContext) -> None:
-        await _report_command(ctx, config=config)
+    async def report(ctx: CommandContext) -> None:
+        await report_command(ctx, config=config)
 
     async def digest_task(task: TaskContext) -> None:
         await send_digest(task, config=config)
 
-    router.register(REPORT, report_command, cohort_arg=0)
+    router.register(REPORT, report, cohort_arg=0)
     router.register(deliveries.DELIVERIES, deliveries.deliveries_command)
     tasks.register(DIGEST_TASK, digest_task)
     setup.register(install_digest)

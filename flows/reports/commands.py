@@ -20,7 +20,7 @@ def digest_key(cohort_id: int) -> str:
     return f"kpi:cohort:{cohort_id}:digest"
 
 
-async def _report_command(ctx: CommandContext, *, config: AppConfig) -> None:
+async def report_command(ctx: CommandContext, *, config: AppConfig) -> None:
     resolved = await ctx.cohort_and_program(config)
     if resolved is None:
         return
