@@ -10,7 +10,7 @@ from sqlalchemy import select
 from storage.models import MatchGroup
 from storage.uow import unit_of_work
 from tests.adapters.slack.conftest import SlackRig, slack_rig_for
-from tests.flows.test_matching import config_with
+from tests.flows.matching.test_matching import config_with
 
 
 @pytest.fixture
