@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format typecheck browser bench clean
+.PHONY: install run test coverage lint format typecheck browser bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cohortbot needs Python 3.11 or newer")'
@@ -37,8 +37,12 @@ browser:
 	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; \
 	  fi; }
 
+# Tests run on every core: each worker has its own SQLite files and PostgreSQL database.
 test: lint typecheck browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
+
+coverage: install browser
+	$(BIN)/pytest -n auto --cov=bot --cov=adapters --cov=flows --cov=storage --cov-report=term:skip-covered
 
 format: install
 	$(BIN)/ruff format bot adapters flows storage tests benchmarks

@@ -7,10 +7,6 @@ from bot.config import AppConfig
 from bot.model.messages import Context, Section
 from flows.matching.cycle import NotEnoughPeople, run_cycle, summary
 
-# Imported from here by tests/flows/matching/test_matching.py only; once that imports it
-# from flows.matching.cycle, this line goes.
-from flows.matching.cycle import cycle_seed as cycle_seed
-
 
 async def pair_command(ctx: CommandContext, config: AppConfig) -> None:
     cohort = ctx.cohort

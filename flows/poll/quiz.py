@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from typing import NotRequired
 
 from typing_extensions import TypedDict
 
@@ -52,10 +53,12 @@ class QuizTimer(TypedDict):
     """The close of one posted question bank."""
 
     series: str
+    cohort_id: NotRequired[int]
+    """Absent from timers set before quizzes were told apart per cohort."""
 
 
-def series_close_key(series: str) -> str:
-    return f"{series}:close"
+def series_close_key(series: str, cohort_id: int) -> str:
+    return f"{series}:{cohort_id}:close"
 
 
 def quiz_ref(quiz_id: str) -> str:
@@ -137,10 +140,10 @@ async def start_quiz(
             data={"kind": QUIZ, "anonymous": False},
         )
     await Timers(uow, effects.now).run_once(
-        key=series_close_key(series),
+        key=series_close_key(series, cohort.id),
         task=CLOSE_TASK,
         at=closes_at,
-        payload=QuizTimer(series=series),
+        payload=QuizTimer(series=series, cohort_id=cohort.id),
     )
     return True
 
@@ -150,19 +153,22 @@ async def _close_command(ctx: CommandContext, cohort: Cohort, config: AppConfig)
     if latest is None or latest.series is None:
         await ctx.reply(f"{cohort.name} has no open quiz.")
         return
-    people = await close_quiz(ctx.effects, latest.series, config)
+    people = await close_quiz(ctx.effects, latest.series, config, cohort_id=cohort.id)
     await ctx.reply(f"The quiz is closed; {people} took part. The leaderboard is posted.")
 
 
-async def close_quiz(effects: Effects, series: str, config: AppConfig) -> int:
+async def close_quiz(
+    effects: Effects, series: str, config: AppConfig, *, cohort_id: int | None
+) -> int:
     """Close every question, log each person's score, post the leaderboard; returns how
     many people answered. Closing a closed quiz again does nothing."""
     uow = effects.uow
-    polls = await uow.polls.series(series, lock=True)
+    polls = await uow.polls.series(series, cohort_id=cohort_id, lock=True)
     open_polls = [p for p in polls if p.closed_at is None]
     if not polls or not open_polls:
         return 0
-    await Timers(uow, effects.now).cancel(series_close_key(series))
+    if cohort_id is not None:
+        await Timers(uow, effects.now).cancel(series_close_key(series, cohort_id))
     for poll in open_polls:
         await poll_live.close(effects, poll, announce=False)
     scores = await _scores(effects, polls)
@@ -228,7 +234,8 @@ def register(*, router: CommandRouter, tasks: TaskRegistry, config: AppConfig) -
         await quiz_command(ctx, config)
 
     async def on_close(task: TaskContext) -> None:
-        await close_quiz(task.effects, task.payload_as(QuizTimer)["series"], config)
+        timer = task.payload_as(QuizTimer)
+        await close_quiz(task.effects, timer["series"], config, cohort_id=timer.get("cohort_id"))
 
     router.register(QUIZ_COMMAND, command)
     tasks.register(CLOSE_TASK, on_close)

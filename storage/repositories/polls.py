@@ -78,9 +78,16 @@ class PollRepository:
             .limit(1)
         )
 
-    async def series(self, series: str, *, lock: bool = False) -> list[Poll]:
-        """The polls of one series (a quiz run's questions) in order."""
+    async def series(
+        self, series: str, *, cohort_id: int | None = None, lock: bool = False
+    ) -> list[Poll]:
+        """The polls of one series (a quiz run's questions) in order, in one cohort if given.
+
+        Quiz series are numbered per cohort, so two cohorts' runs of a quiz share a name.
+        """
         query = select(Poll).where(Poll.series == series).order_by(Poll.position, Poll.id)
+        if cohort_id is not None:
+            query = query.where(Poll.cohort_id == cohort_id)
         if lock:
             query = query.with_for_update()
         return list(await self._session.scalars(query))

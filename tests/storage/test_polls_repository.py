@@ -159,10 +159,14 @@ async def test_a_series_is_read_in_position_order_and_counted_by_prefix(
         locked = await uow.polls.series("quiz:basics:1", lock=True)
         count = await uow.polls.series_count(cohort, "quiz:basics:")
         assert await uow.polls.series("quiz:none") == []
+        elsewhere = await uow.polls.series("quiz:basics:3", cohort_id=other)
+        not_here = await uow.polls.series("quiz:basics:3", cohort_id=cohort)
 
     assert [poll.id for poll in series] == [first.id, second.id, third.id]
     assert [poll.question for poll in locked] == ["Q1", "Q2", "Q3"]
     assert count == 2, "this cohort's basics runs; not the advanced one, nor another cohort's"
+    assert [poll.question for poll in elsewhere] == ["elsewhere"]
+    assert not_here == [], "a cohort's series never includes another cohort's polls"
 
 
 async def test_deleting_a_poll_deletes_its_votes(sessions: SessionFactory) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.config import AppConfig, parse_config
 from bot.runtime.clock import ManualClock
-from flows.matching.commands import cycle_seed
+from flows.matching.cycle import cycle_seed
 from storage.models import Activity, MatchGroup, Membership
 from storage.uow import unit_of_work
 from tests.conftest import PILOT_CONFIG
