@@ -48,40 +48,33 @@ NUDGES = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, engine, tasks, config, setup = (
-        wiring.router,
-        wiring.engine,
-        wiring.tasks,
-        wiring.config,
-        wiring.setup,
-    )
-    for key, program in config.programs.items():
-        engine.register(checkin_answers.checkin_flow(key, program))
-        engine.register(pulse.pulse_flow(key, program))
-    engine.register(checkin_live.live_flow())
+    for key, program in wiring.config.programs.items():
+        wiring.engine.register(checkin_answers.checkin_flow(key, program))
+        wiring.engine.register(pulse.pulse_flow(key, program))
+    wiring.engine.register(checkin_live.live_flow())
 
     async def open_task(task: TaskContext) -> None:
-        await checkin_rounds.open_on_cadence(task, engine=engine, config=config)
+        await checkin_rounds.open_on_cadence(task, engine=wiring.engine, config=wiring.config)
 
     async def prompt_task(task: TaskContext) -> None:
-        await checkin_rounds.prompt_due(task, engine=engine)
+        await checkin_rounds.prompt_due(task, engine=wiring.engine)
 
     async def pulse_task(task: TaskContext) -> None:
-        await pulse.open_pulse(task, engine=engine, config=config)
+        await pulse.open_pulse(task, engine=wiring.engine, config=wiring.config)
 
     async def checkin(ctx: CommandContext) -> None:
-        await checkin_command(ctx, config=config)
+        await checkin_command(ctx, config=wiring.config)
 
-    tasks.register(checkin_rounds.OPEN_TASK, open_task)
-    tasks.register(checkin_rounds.PROMPT_TASK, prompt_task)
-    tasks.register(checkin_rounds.NUDGE_TASK, checkin_rounds.nudge_due)
-    tasks.register(checkin_rounds.CLOSE_TASK, checkin_rounds.close_due)
-    tasks.register(pulse.PULSE_TASK, pulse_task)
-    setup.register(install_cadence)
-    setup.register(pulse.install_pulses)
-    router.register(CHECKIN, checkin)
-    router.register(NUDGES, nudges_command)
-    router.register_action(checkin_live.DONE_ACTION, checkin_live.turn_done)
-    router.register_form(checkin_answers.FORM, checkin_answers.submit_form)
-    router.register_action(checkin_answers.WANT_HELP_ACTION, checkin_answers.want_help)
-    router.register_action(checkin_digest.HELP_ACTION, checkin_digest.offer_help)
+    wiring.tasks.register(checkin_rounds.OPEN_TASK, open_task)
+    wiring.tasks.register(checkin_rounds.PROMPT_TASK, prompt_task)
+    wiring.tasks.register(checkin_rounds.NUDGE_TASK, checkin_rounds.nudge_due)
+    wiring.tasks.register(checkin_rounds.CLOSE_TASK, checkin_rounds.close_due)
+    wiring.tasks.register(pulse.PULSE_TASK, pulse_task)
+    wiring.setup.register(install_cadence)
+    wiring.setup.register(pulse.install_pulses)
+    wiring.router.register(CHECKIN, checkin)
+    wiring.router.register(NUDGES, nudges_command)
+    wiring.router.register_action(checkin_live.DONE_ACTION, checkin_live.turn_done)
+    wiring.router.register_form(checkin_answers.FORM, checkin_answers.submit_form)
+    wiring.router.register_action(checkin_answers.WANT_HELP_ACTION, checkin_answers.want_help)
+    wiring.router.register_action(checkin_digest.HELP_ACTION, checkin_digest.offer_help)

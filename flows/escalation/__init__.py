@@ -61,23 +61,22 @@ ESCALATION = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, tasks, config, setup = wiring.router, wiring.tasks, wiring.config, wiring.setup
 
     async def help_me(ctx: CommandContext) -> None:
-        await help_me_command(ctx, config)
+        await help_me_command(ctx, wiring.config)
 
     async def flag(ctx: ActionContext) -> None:
-        await flag_action(ctx, config)
+        await flag_action(ctx, wiring.config)
 
     async def sweep_cohort(task: TaskContext) -> None:
-        await sweep(task, config=config)
+        await sweep(task, config=wiring.config)
 
-    router.register(HELP_ME, help_me)
-    router.register(ESCALATIONS, escalations_command)
-    router.register(ESCALATION, escalation_command)
-    router.register_action(FLAG_ACTION, flag)
-    router.register_action(ACK_ACTION, ack_or_resolve_button)
-    router.register_action(RESOLVE_ACTION, ack_or_resolve_button)
-    tasks.register(SLA_TASK, tier_two)
-    tasks.register(SWEEP_TASK, sweep_cohort)
-    setup.register(install_sweep)
+    wiring.router.register(HELP_ME, help_me)
+    wiring.router.register(ESCALATIONS, escalations_command)
+    wiring.router.register(ESCALATION, escalation_command)
+    wiring.router.register_action(FLAG_ACTION, flag)
+    wiring.router.register_action(ACK_ACTION, ack_or_resolve_button)
+    wiring.router.register_action(RESOLVE_ACTION, ack_or_resolve_button)
+    wiring.tasks.register(SLA_TASK, tier_two)
+    wiring.tasks.register(SWEEP_TASK, sweep_cohort)
+    wiring.setup.register(install_sweep)

@@ -42,34 +42,27 @@ FINALE = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, engine, tasks, config, setup = (
-        wiring.router,
-        wiring.engine,
-        wiring.tasks,
-        wiring.config,
-        wiring.setup,
-    )
-    for key, program in config.programs.items():
-        engine.register(finale_flow(key, program))
+    for key, program in wiring.config.programs.items():
+        wiring.engine.register(finale_flow(key, program))
 
     async def start_task(task: TaskContext) -> None:
-        found = await cohort_and_program_of_timer(task, config)
+        found = await cohort_and_program_of_timer(task, wiring.config)
         if found is not None:
             cohort, program = found
             await finale_run.start_finale(
-                task.effects, engine=engine, cohort=cohort, program=program, by=None
+                task.effects, engine=wiring.engine, cohort=cohort, program=program, by=None
             )
 
     async def celebrate_task(task: TaskContext) -> None:
-        found = await cohort_and_program_of_timer(task, config)
+        found = await cohort_and_program_of_timer(task, wiring.config)
         if found is not None:
             cohort, program = found
             await finale_run.celebrate(task.effects, cohort=cohort, program=program)
 
     async def command(ctx: CommandContext) -> None:
-        await finale_command(ctx, config=config)
+        await finale_command(ctx, config=wiring.config)
 
-    tasks.register(finale_run.START_TASK, start_task)
-    tasks.register(finale_run.CELEBRATE_TASK, celebrate_task)
-    setup.register(install_finale)
-    router.register(FINALE, command)
+    wiring.tasks.register(finale_run.START_TASK, start_task)
+    wiring.tasks.register(finale_run.CELEBRATE_TASK, celebrate_task)
+    wiring.setup.register(install_finale)
+    wiring.router.register(FINALE, command)

@@ -43,25 +43,18 @@ PAIR = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, engine, tasks, config, setup = (
-        wiring.router,
-        wiring.engine,
-        wiring.tasks,
-        wiring.config,
-        wiring.setup,
-    )
-    engine.register(meet_check.meet_check_flow())
+    wiring.engine.register(meet_check.meet_check_flow())
 
     async def pair(ctx: CommandContext) -> None:
-        await pair_command(ctx, config)
+        await pair_command(ctx, wiring.config)
 
     async def cycle(task: TaskContext) -> None:
-        await cadenced_cycle(task, config)
+        await cadenced_cycle(task, wiring.config)
 
     async def ask(task: TaskContext) -> None:
-        await meet_check.ask_if_met(task, engine=engine, config=config)
+        await meet_check.ask_if_met(task, engine=wiring.engine, config=wiring.config)
 
-    router.register(PAIR, pair)
-    tasks.register(CYCLE_TASK, cycle)
-    tasks.register(meet_check.MEET_CHECK_TASK, ask)
-    setup.register(install_cadence)
+    wiring.router.register(PAIR, pair)
+    wiring.tasks.register(CYCLE_TASK, cycle)
+    wiring.tasks.register(meet_check.MEET_CHECK_TASK, ask)
+    wiring.setup.register(install_cadence)

@@ -39,15 +39,14 @@ PROFILE = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, engine, tasks, config = wiring.router, wiring.engine, wiring.tasks, wiring.config
-    for key, program in config.programs.items():
-        engine.register(onboarding.onboarding_flow(key, program))
-        engine.register(onboarding.profile_flow(key, program))
+    for key, program in wiring.config.programs.items():
+        wiring.engine.register(onboarding.onboarding_flow(key, program))
+        wiring.engine.register(onboarding.profile_flow(key, program))
 
     async def follow_up(task: TaskContext) -> None:
-        await onboarding.follow_up(task, config)
+        await onboarding.follow_up(task, wiring.config)
 
-    tasks.register(onboarding.FOLLOW_UP_TASK, follow_up)
-    router.register(JOIN, join_command)
-    router.register(INVITE, invite_command)
-    router.register(PROFILE, profile_command)
+    wiring.tasks.register(onboarding.FOLLOW_UP_TASK, follow_up)
+    wiring.router.register(JOIN, join_command)
+    wiring.router.register(INVITE, invite_command)
+    wiring.router.register(PROFILE, profile_command)

@@ -47,13 +47,12 @@ POLL_COMMAND = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, tasks, config = wiring.router, wiring.tasks, wiring.config
 
     async def clicked(ctx: ActionContext) -> None:
-        await vote(ctx, config)
+        await vote(ctx, wiring.config)
 
-    router.register(POLL_COMMAND, poll_command)
-    router.register_action(VOTE_ACTION, clicked)
-    tasks.register(poll_live.REFRESH_TASK, poll_live.on_refresh)
-    tasks.register(poll_live.CLOSE_TASK, poll_live.on_close)
-    quiz.register(router=router, tasks=tasks, config=config)
+    wiring.router.register(POLL_COMMAND, poll_command)
+    wiring.router.register_action(VOTE_ACTION, clicked)
+    wiring.tasks.register(poll_live.REFRESH_TASK, poll_live.on_refresh)
+    wiring.tasks.register(poll_live.CLOSE_TASK, poll_live.on_close)
+    quiz.register(router=wiring.router, tasks=wiring.tasks, config=wiring.config)

@@ -61,18 +61,17 @@ BADGES = CommandSpec(
 
 def register(wiring: Wiring) -> None:
     """Badges and kudos."""
-    router, tasks, config, setup = wiring.router, wiring.tasks, wiring.config, wiring.setup
 
     async def check_task(task: TaskContext) -> None:
-        await run_check(task, config=config)
+        await run_check(task, config=wiring.config)
 
     async def award(ctx: CommandContext) -> None:
-        await award_command(ctx, config=config)
+        await award_command(ctx, config=wiring.config)
 
     async def listing(ctx: CommandContext) -> None:
-        await badges_command(ctx, config=config)
+        await badges_command(ctx, config=wiring.config)
 
-    for key, program in config.programs.items():
+    for key, program in wiring.config.programs.items():
         for badge in program.badges:
             if rule_of(badge) is None and badge.rule != MANUAL_RULE:
                 log.warning(
@@ -83,8 +82,8 @@ def register(wiring: Wiring) -> None:
                     badge.rule,
                     ", ".join(sorted(RULES)),
                 )
-    tasks.register(CHECK_TASK, check_task)
-    setup.register(install_check)
-    router.register(BADGE, award)
-    router.register(BADGES, listing)
-    kudos.register(router=router, config=config)
+    wiring.tasks.register(CHECK_TASK, check_task)
+    wiring.setup.register(install_check)
+    wiring.router.register(BADGE, award)
+    wiring.router.register(BADGES, listing)
+    kudos.register(router=wiring.router, config=wiring.config)

@@ -41,16 +41,15 @@ REPORT = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, tasks, config, setup = wiring.router, wiring.tasks, wiring.config, wiring.setup
 
     async def report(ctx: CommandContext) -> None:
-        await report_command(ctx, config=config)
+        await report_command(ctx, config=wiring.config)
 
     async def digest_task(task: TaskContext) -> None:
-        await send_digest(task, config=config)
+        await send_digest(task, config=wiring.config)
 
-    router.register(REPORT, report, cohort_arg=0)
-    router.register(deliveries.DELIVERIES, deliveries.deliveries_command)
-    tasks.register(DIGEST_TASK, digest_task)
-    setup.register(install_digest)
-    dashboard_link.register(router=router, config=config, links=wiring.links)
+    wiring.router.register(REPORT, report, cohort_arg=0)
+    wiring.router.register(deliveries.DELIVERIES, deliveries.deliveries_command)
+    wiring.tasks.register(DIGEST_TASK, digest_task)
+    wiring.setup.register(install_digest)
+    dashboard_link.register(router=wiring.router, config=wiring.config, links=wiring.links)

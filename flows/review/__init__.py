@@ -45,16 +45,15 @@ REVIEWS = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, config = wiring.router, wiring.config
     wiring.engine.register(review_flow())
 
     async def review_command(ctx: CommandContext) -> None:
-        await request_review(ctx, config=config)
+        await request_review(ctx, config=wiring.config)
 
-    router.register(REVIEW, review_command)
-    router.register(REVIEWS, reviews_command)
-    router.register_action(START_ACTION, review_answers.start_handler(config))
-    router.register_action(DECLINE_ACTION, review_answers.decline_handler(config))
-    router.register_action(RATE_ACTION, review_answers.rate)
-    router.register_form(FORM, review_answers.review_form_handler(config))
-    router.register_form(DECLINE_FORM, review_answers.decline_form_handler(config))
+    wiring.router.register(REVIEW, review_command)
+    wiring.router.register(REVIEWS, reviews_command)
+    wiring.router.register_action(START_ACTION, review_answers.start_handler(wiring.config))
+    wiring.router.register_action(DECLINE_ACTION, review_answers.decline_handler(wiring.config))
+    wiring.router.register_action(RATE_ACTION, review_answers.rate)
+    wiring.router.register_form(FORM, review_answers.review_form_handler(wiring.config))
+    wiring.router.register_form(DECLINE_FORM, review_answers.decline_form_handler(wiring.config))

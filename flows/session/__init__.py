@@ -43,21 +43,20 @@ SESSION = CommandSpec(
 
 
 def register(wiring: Wiring) -> None:
-    router, engine, tasks, config = wiring.router, wiring.engine, wiring.tasks, wiring.config
-    runner = SessionRunner(config=config, engine=engine)
-    engine.register(commitment_flow())
+    runner = SessionRunner(config=wiring.config, engine=wiring.engine)
+    wiring.engine.register(commitment_flow())
 
     async def command(ctx: CommandContext) -> None:
         await session_command(ctx, runner)
 
-    router.register(SESSION, command, cohort_arg=1)
-    router.register_action(agenda.HERE_ACTION, runner.here)
-    router.register_action(KEPT_ACTION, commitment_answered)
-    router.register_action(RATE_ACTION, session_rated)
-    tasks.register(ADVANCE_TASK, runner.on_timer)
+    wiring.router.register(SESSION, command, cohort_arg=1)
+    wiring.router.register_action(agenda.HERE_ACTION, runner.here)
+    wiring.router.register_action(KEPT_ACTION, commitment_answered)
+    wiring.router.register_action(RATE_ACTION, session_rated)
+    wiring.tasks.register(ADVANCE_TASK, runner.on_timer)
 
     async def start_on_cadence(task: TaskContext) -> None:
-        await kickoff.kickoff(task, config=config, runner=runner)
+        await kickoff.kickoff(task, config=wiring.config, runner=runner)
 
-    tasks.register(kickoff.KICKOFF_TASK, start_on_cadence)
+    wiring.tasks.register(kickoff.KICKOFF_TASK, start_on_cadence)
     wiring.setup.register(kickoff.install_kickoff)
