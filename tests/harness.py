@@ -19,10 +19,32 @@ CHANNEL = "cohort-pilot-a"
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 
 
+SECOND_COHORT = """
+  - id: pilot-b
+    name: Pilot cohort B
+    program: pilot
+    time_zone: Europe/London
+    channels:
+      local: cohort-pilot-b
+    facilitators: [local:dana]
+    participants: [local:tom]
+"""
+"""A second cohort of the pilot program, added after pilot-a."""
+
+
 def demo_config(database_url: str, **environ: str) -> AppConfig:
     """The tests' pilot configuration (tests/pilot.yaml), on the given database."""
     text = PILOT_CONFIG.read_text(encoding="utf-8")
     return parse_config(text, environ={"DATABASE_URL": database_url, **environ})
+
+
+def two_cohorts_yaml() -> str:
+    """The tests' pilot configuration with the second cohort, as app.yaml text."""
+    return PILOT_CONFIG.read_text(encoding="utf-8") + SECOND_COHORT
+
+
+def two_cohorts_config(database_url: str) -> AppConfig:
+    return parse_config(two_cohorts_yaml(), environ={"DATABASE_URL": database_url})
 
 
 class Playground:

@@ -18,23 +18,13 @@ from storage.uow import unit_of_work
 from tests.conftest import PILOT_CONFIG
 from tests.fakes.lrs import FakeLrs
 from tests.flows.onboarding.test_onboarding import complete_onboarding
-from tests.harness import demo_config, running_bot
-
-SECOND_COHORT = """
-  - id: pilot-b
-    name: Pilot cohort B
-    program: pilot
-    time_zone: Europe/London
-    channels:
-      local: cohort-pilot-b
-    participants: [local:tom]
-"""
+from tests.harness import demo_config, running_bot, two_cohorts_yaml
 
 
 def two_cohorts(directory: Path) -> Path:
     """The tests' pilot configuration with a second cohort."""
     path = directory / "app.yaml"
-    path.write_text((PILOT_CONFIG).read_text(encoding="utf-8") + SECOND_COHORT)
+    path.write_text(two_cohorts_yaml())
     return path
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.config import parse_config
-from tests.conftest import PILOT_CONFIG
 from tests.flows.poll.poll_helpers import (
     activity,
     bars,
@@ -19,7 +17,7 @@ from tests.flows.poll.poll_helpers import (
 )
 from tests.flows.session.session_helpers import here, person_id
 from tests.flows.session.session_helpers import start as start_session
-from tests.harness import CHANNEL, Playground, demo_config, running_bot
+from tests.harness import CHANNEL, Playground, demo_config, running_bot, two_cohorts_config
 
 RIGHT = [
     ["opening story"],
@@ -222,22 +220,8 @@ async def test_the_session_rating_is_a_poll_only_attendees_vote_in_once(database
         assert closed.data == {"votes": 2, "results": [0, 0, 0, 1, 1]}
 
 
-SECOND_COHORT = """
-  - id: pilot-b
-    name: Pilot cohort B
-    program: pilot
-    time_zone: Europe/London
-    channels:
-      local: cohort-pilot-b
-    facilitators: [local:dana]
-    participants: [local:tom]
-"""
-
-
 async def test_two_cohorts_running_the_same_quiz_close_and_score_apart(database_url: str) -> None:
-    text = PILOT_CONFIG.read_text(encoding="utf-8") + SECOND_COHORT
-    config = parse_config(text, environ={"DATABASE_URL": database_url})
-    async with running_bot(config) as playground:
+    async with running_bot(two_cohorts_config(database_url)) as playground:
         await members(playground, "alex")
         await playground.say("tom", "/cohort join pilot-b")
         await command(playground, "/cohort quiz feedback-basics --cohort pilot-a")
