@@ -8,7 +8,8 @@ Facilitators and program owners can run either step now; running one twice sends
 nothing twice.
 
 This module holds the command spec and `register()`; the command and the finale timer
-live in `commands`.
+live in `commands`, and what the survey, the celebration and the manager summaries say
+(pure renderers) in `view`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""What a cohort achieved, counted from the activity log, and the celebration post.
+"""What a cohort achieved, counted from the activity log, for the celebration post.
 
 Counted per cohort: check-ins shared (`checkin.answered`), sessions held
 (`session.started`), peer reviews given (`review.given`), commitments kept
 (`commitment.kept`) of those made (`commitment.made`), badges awarded
 (`badge.awarded`), completions (`program.completed`), and the average self-rating
 before (`assessment.pre`) and after (`assessment.post`) among those who answered both.
+The celebration post that shows them is `flows.finale.view.celebration_message`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import ProgramConfig
-from bot.model.messages import Context, Fields, Message, Section
 from storage.models import Activity, Cohort
 from storage.uow import UnitOfWork
 
@@ -108,36 +108,3 @@ async def achievements(uow: UnitOfWork, cohort: Cohort, program: ProgramConfig) 
         badges=dict(sorted(badges.items(), key=lambda item: (-item[1], item[0]))),
         skills=skill_change(pre, post),
     )
-
-
-def skill_line(skills: SkillChange | None) -> str:
-    if skills is None:
-        return "no before-and-after self-ratings yet"
-    return (
-        f"{skills.before:.1f} → {skills.after:.1f} ({skills.change:+.1f}, "
-        f"{skills.relative:+.0%}) over {skills.people} "
-        f"{'person' if skills.people == 1 else 'people'}"
-    )
-
-
-def celebration_message(cohort: Cohort, found: Achievements) -> Message:
-    """The channel post: thanks, the numbers, the badges."""
-    counts = found.counts
-    title = f"🎉 {cohort.name} is complete. Thank you all!"
-    items = [
-        ("Completed", f"{counts['program.completed']} of {found.participants}"),
-        ("Check-ins shared", str(counts["checkin.answered"])),
-        ("Sessions held", str(counts["session.started"])),
-        ("Peer reviews given", str(counts["review.given"])),
-        ("Commitments kept", f"{counts['commitment.kept']} of {counts['commitment.made']}"),
-        ("Badges awarded", str(counts["badge.awarded"])),
-        ("Average self-rating", skill_line(found.skills)),
-    ]
-    badges = ", ".join(f"{name} x{n}" for name, n in found.badges.items())
-    lines = [title, *(f"{label}: {value}" for label, value in items)]
-    blocks: list[Section | Fields | Context] = [Section(text=f"*{title}*"), Fields(items=items)]
-    if badges:
-        lines.append(f"Badges earned: {badges}")
-        blocks.append(Section(text=f"*Badges earned:* {badges}"))
-    blocks.append(Context(text="Counted from the cohort's activity over the whole program."))
-    return Message(text="\n".join(lines), blocks=list(blocks))

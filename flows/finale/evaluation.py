@@ -3,6 +3,9 @@
 Asked by DM at the end of the program as part of the finale; the answers are logged as
 `evaluation.answered` with data {"value": n, "recommend": n, "change": text}. The
 recommendation is the 0-10 question behind a net promoter score.
+
+The two rating questions stay here (their rating and buttons are bound to the run); the
+free-text one's wording is `flows.finale.view.change_prompt`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from bot.model.messages import Buttons, Context, Message, Rating, Section
 from bot.runtime.answers import Scale
 from bot.runtime.engine import Ask, FlowContext
 from flows.checkin.pulse import OptionalComment
+from flows.finale import view
 
 VALUE_SCALE = Scale(1, 5)
 RECOMMEND_SCALE = Scale(0, 10)
@@ -57,14 +61,7 @@ def _recommend_prompt(ctx: FlowContext) -> Message:
 
 
 def _change_prompt(_ctx: FlowContext) -> Message:
-    text = "Last question: what is one thing we should change for the next cohort?"
-    return Message(
-        text=text,
-        blocks=[
-            Section(text=text),
-            Context(text="Type it here, or `skip`. Only the program team reads it."),
-        ],
-    )
+    return view.change_prompt()
 
 
 FollowUpAfter = Callable[[FlowContext], timedelta | None]

@@ -6,6 +6,8 @@ yes to sharing in onboarding (`manager_consent`), and named a manager the bot kn
 own activity and their skill self-ratings before and after; never check-in texts,
 review comments, evaluation answers or anything about other participants. The
 participant is told what was sent, and to whom.
+
+This module gathers the summary and sends it; what it says is in `flows.finale.view`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import ProgramConfig
-from bot.model.messages import Context, Fields, Message, Section
+from bot.model.messages import Message
 from bot.runtime.effects import Effects
+from flows.finale import view
 from flows.onboarding.manager_contact import find_manager
 from storage.models import Cohort, Person
 
@@ -37,7 +40,7 @@ async def _latest(effects: Effects, cohort_id: int, person_id: int, verb: str) -
 async def summary_message(
     effects: Effects, cohort: Cohort, program: ProgramConfig, person: Person
 ) -> Message:
-    """What the manager reads about one participant."""
+    """What the manager reads about one participant, counted from the activity log."""
     items: list[tuple[str, str]] = []
     for label, verb in PERSONAL:
         n = await effects.uow.activity.count(verb=verb, cohort_id=cohort.id, person_id=person.id)
@@ -48,27 +51,8 @@ async def summary_message(
         was = before.get(skill)
         change = f"{was} → {rating}" if was is not None else str(rating)
         items.append((f"Self-rating: {skill}", change))
-    title = f"{person.display_name} has completed {cohort.name}"
-    text = (
-        f"{title}, a peer-learning program. {person.display_name} asked me to share this "
-        "summary with you; a word of recognition goes a long way."
-    )
-    scale = (
-        f"Self-ratings run from 1 (just starting) to "
-        f"{program.onboarding.assessment_scale_max} (expert)."
-    )
-    lines = [text, *(f"{label}: {value}" for label, value in items), scale]
-    return Message(
-        text="\n".join(lines),
-        blocks=[
-            Section(text=f"*{title}* 🎓"),
-            Section(
-                text=f"{person.display_name} asked me to share this summary with you; "
-                "a word of recognition goes a long way."
-            ),
-            Fields(items=items),
-            Context(text=scale),
-        ],
+    return view.manager_summary(
+        person.display_name, cohort.name, items, program.onboarding.assessment_scale_max
     )
 
 
@@ -92,10 +76,6 @@ async def send_manager_summaries(effects: Effects, cohort: Cohort, program: Prog
             effects.log(UNREACHABLE, person_id=person.id, cohort_id=cohort.id)
             continue
         effects.log(SENT, person_id=person.id, cohort_id=cohort.id, data={"manager_id": manager.id})
-        note = (
-            f"As you agreed, I've sent {manager.display_name} a short summary of your "
-            f"progress in {cohort.name}: your activity counts and your self-ratings."
-        )
-        await effects.dm(person.id, Message(text=note, blocks=[Section(text=note)]))
+        await effects.dm(person.id, view.summary_sent_note(manager.display_name, cohort.name))
         sent += 1
     return sent

@@ -15,9 +15,10 @@ from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine
 from bot.runtime.scheduler import CohortTimer, Timers
 from flows.common.availability import local_day
-from flows.finale.celebration import achievements, celebration_message
+from flows.finale.celebration import achievements
 from flows.finale.manager_summary import send_manager_summaries
 from flows.finale.survey import finale_name
+from flows.finale.view import celebration_message
 from storage.models import Cohort
 
 STARTED = "finale.started"

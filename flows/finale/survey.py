@@ -3,7 +3,8 @@
 The post-assessment asks onboarding's self-rating again (same skills, wording and scale)
 and is logged as `assessment.post`; answering it completes the program
 (`program.completed`). The evaluation follows (`evaluation.answered`). A participant who
-stops half-way gets one reminder in all, not one per question.
+stops half-way gets one reminder in all, not one per question. What the intro, the
+step between and the thanks say is in `flows.finale.view`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.config import ProgramConfig
-from bot.model.messages import Context, Message, Section
+from bot.model.messages import Message
 from bot.runtime.engine import Do, Flow, FlowContext, Tell
+from flows.finale import view
 from flows.finale.evaluation import evaluation_steps, log_evaluation
 from flows.onboarding.survey import assessment_ratings, assessment_steps
 
@@ -42,23 +44,7 @@ def _remind_once(program: ProgramConfig) -> Callable[[FlowContext], timedelta | 
 
 
 def _intro(ctx: FlowContext) -> Message:
-    name = ctx.cohort.name if ctx.cohort else "the program"
-    first = ctx.person.display_name.split(" ")[0] or "there"
-    text = (
-        f"{name} is coming to an end. Thank you for taking part, {first}! "
-        "Two short parts, about three minutes: rate yourself again on the skills you "
-        "rated at the start, then three questions about the program."
-    )
-    return Message(
-        text=text,
-        blocks=[
-            Section(text=f"*{name} is coming to an end.* Thank you for taking part, {first}!"),
-            Context(
-                text="Two short parts, about three minutes: rate yourself again on the "
-                "skills you rated at the start, then three questions about the program."
-            ),
-        ],
-    )
+    return view.finale_intro(ctx.cohort.name if ctx.cohort else None, ctx.person.display_name)
 
 
 def _completer(program: ProgramConfig) -> Callable[[FlowContext], Awaitable[None]]:
@@ -73,15 +59,11 @@ def _completer(program: ProgramConfig) -> Callable[[FlowContext], Awaitable[None
 
 
 def _between(_ctx: FlowContext) -> Message:
-    return Message(text="Thanks! Now three quick questions about the program itself.")
+    return view.between()
 
 
-def _thanks(ctx: FlowContext) -> Message:
-    text = (
-        "Thank you! That's everything. Watch the cohort channel for the celebration "
-        "of what you all achieved."
-    )
-    return Message(text=text, blocks=[Section(text=text)])
+def _thanks(_ctx: FlowContext) -> Message:
+    return view.survey_thanks()
 
 
 def finale_flow(program_key: str, program: ProgramConfig) -> Flow:

@@ -8,7 +8,8 @@ matched and a first task, and schedules the "did you meet?" check (`meet_check`)
 facilitator sees every group and everyone left out, with the reason.
 
 This module holds the command spec and `register()`; the command lives in `commands`,
-the cycle and the cadence that runs it in `cycle`.
+the cycle and the cadence that runs it in `cycle`, the "did you meet?" check in
+`meet_check`, and what the intros, summaries and thanks say in `view`.
 """
 
 from __future__ import annotations

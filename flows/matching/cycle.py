@@ -1,18 +1,18 @@
 """A matching cycle: forming, storing and introducing the groups, and the pairing cadence
-that runs one on program days. `/cohort pair` (in commands) runs one now.
+that runs one on program days. `/cohort pair` (in commands) runs one now. What the
+intro and the facilitator's summary say is in `flows.matching.view`.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import AppConfig, ProgramConfig
-from bot.model.messages import Context, Message, Section
+from bot.model.messages import Message
 from bot.model.roles import Role
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.effects import Effects
@@ -25,7 +25,7 @@ from flows.common.availability import (
     program_week,
     tell_role,
 )
-from flows.matching import meet_check
+from flows.matching import meet_check, view
 from flows.matching.pairing import Candidate, Group, History, match
 from storage.models import Cohort, MatchGroup, Person
 from storage.repositories.matching import NewGroup
@@ -127,7 +127,7 @@ async def run_cycle(
     timers = Timers(uow, effects.now)
     for group in groups:
         _log_group(effects, cycle, group)
-        await effects.group(_everyone(group), intro(cycle, group, program))
+        await effects.group(_everyone(group), view.intro(cohort.name, group, names, program))
         await meet_check.schedule_meet_checks(
             timers=timers, program=program, cohort=cohort, group=group
         )
@@ -178,65 +178,16 @@ def _log_group(effects: Effects, cycle: Cycle, group: MatchGroup) -> None:
         )
 
 
-_KINDS = ("pair", "triad", "group of four")
-
-
-def _kind(group: MatchGroup) -> str:
-    """A pair, a triad (three peers, or two and a mentor), or a group of four."""
-    return _KINDS[min(len(_everyone(group)), 4) - 2]
-
-
-def _names(cycle: Cycle, ids: Sequence[int]) -> str:
-    names = [cycle.names.get(i, f"#{i}") for i in ids]
-    return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def intro(cycle: Cycle, group: MatchGroup, program: ProgramConfig) -> Message:
-    """The intro a group gets: who, why they were matched, a first task, the mentor."""
-    who = _names(cycle, group.members)
-    headline = f"You're a {_kind(group)} this cycle in {cycle.cohort.name}: {who}."
-    why = "\n".join(f"• {reason}" for reason in group.reasons)
-    task = program.matching.intro_task.strip()
-    blocks: list[Section | Context] = [
-        Section(text=f"*{headline}*"),
-        Section(text=f"*Why you were matched*\n{why}"),
-        Section(text=f"*Your first task*\n{task}"),
-    ]
-    text = f"{headline}\nWhy you were matched:\n{why}\nYour first task: {task}"
-    if group.mentor_id is not None:
-        mentor = cycle.names.get(group.mentor_id, "your mentor")
-        line = f"{mentor} is your mentor this cycle: bring them one question you're stuck on."
-        blocks.append(Section(text=line))
-        text += f"\n{line}"
-    days = program.matching.meet_check_days
-    blocks.append(Context(text=f"In {days} days I'll ask whether you met."))
-    return Message(text=text, blocks=list(blocks))
-
-
 def summary(cycle: Cycle) -> str:
     """For the facilitator: every group, and everyone left out with the reason."""
-    kinds = Counter(_kind(group) for group in cycle.groups)
-    counts = ", ".join(
-        f"{count} {kind}{'s' if count != 1 else ''}"
-        for kind, count in sorted(kinds.items(), key=lambda item: _KINDS.index(item[0]))
+    return view.summary(
+        cohort_name=cycle.cohort.name,
+        number=cycle.number,
+        mode=cycle.mode,
+        groups=cycle.groups,
+        names=cycle.names,
+        left_out=cycle.left_out,
     )
-    lines = [f"Cycle {cycle.number} of {cycle.cohort.name} ({cycle.mode}): {counts}."]
-    for index, group in enumerate(cycle.groups, 1):
-        mentor = (
-            f" (mentor: {cycle.names.get(group.mentor_id, '?')})"
-            if group.mentor_id is not None
-            else ""
-        )
-        lines.append(f"{index}. {_names(cycle, group.members)}{mentor}")
-    if cycle.left_out:
-        lines.append(
-            "Not paired this cycle: "
-            + "; ".join(f"{name} ({reason})" for name, reason in cycle.left_out)
-            + "."
-        )
-    else:
-        lines.append("Everyone available was paired.")
-    return "\n".join(lines)
 
 
 def cadence_key(cohort_id: int) -> str:

@@ -4,6 +4,8 @@ Each peer of a group is asked by DM (Yes / Not yet / No). The answer is stored i
 group's `met` record and logged as `pairing.met`, which the meet-rate KPI counts. An
 answer counts as an answered prompt; no answer by the program's give-up time counts
 as a missed one (three in a row make someone inactive, see flows.common.availability).
+The question stays here (its buttons are bound to the run); the thanks after it is
+`flows.matching.view.meet_thanks`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bot.runtime.answers import Choice
 from bot.runtime.engine import Ask, Do, Flow, FlowContext, FlowEngine, Tell, answer_buttons
 from bot.runtime.scheduler import TaskContext, Timers
 from flows.common.availability import local_day, next_program_day, note_answered, note_unanswered
+from flows.matching import view
 from storage.models import Cohort, MatchGroup
 from storage.repositories.participation import is_away
 
@@ -110,20 +113,7 @@ async def _record(ctx: FlowContext) -> None:
 
 
 def _thanks(ctx: FlowContext) -> Message:
-    answer = ctx.data.get("met")
-    if answer == "yes":
-        text = "Great, thanks! Glad you met. Keep the conversation going until the next pairing."
-    elif answer == "not_yet":
-        text = (
-            "Thanks for telling me. There's still time: a 15-minute call counts. "
-            "Send them a message to find a slot."
-        )
-    else:
-        text = (
-            "Thanks for telling me; I've noted it. You'll be matched with someone new "
-            "in the next cycle."
-        )
-    return Message(text=text)
+    return view.meet_thanks(ctx.data.get("met"))
 
 
 async def _missed(ctx: FlowContext) -> None:

@@ -2,8 +2,9 @@
 `/cohort profile` to revisit the survey. Each enrolment starts the program's onboarding.
 
 This module holds the command specs and `register()`. The commands and enrolment live
-in `commands`, the onboarding and profile conversations in `survey`, the manager's
-contact in `manager_contact`, and roster imports in `roster_csv` and `roster_import`.
+in `commands`, the onboarding and profile conversations in `survey`, what they say
+from plain data (welcome, summary, follow-ups) in `view`, the manager's contact in
+`manager_contact`, and roster imports in `roster_csv` and `roster_import`.
 """
 
 from __future__ import annotations

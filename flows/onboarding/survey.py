@@ -6,6 +6,10 @@ yes are then asked who their manager is (`flows.onboarding.manager_contact`).
 Built from the program template in app.yaml: its questions, its target skills (rated
 1-5 before and after the program) and its onboarding timings. The same survey, without
 the welcome and the assessment, lets people edit their profile later.
+
+This module holds the flows and what they do; what the welcome, the summary and the
+follow-ups say is in `flows.onboarding.view`. The question prompts stay here: their
+answer buttons, selects and ratings are bound to the run.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from bot.config import AppConfig, ProgramConfig, Question
-from bot.model.messages import Block, Context, Fields, Message, Option, Rating, Section, Select
+from bot.model.messages import Block, Context, Message, Option, Rating, Section, Select
 from bot.model.roles import Role
 from bot.runtime.answers import AnswerKind, Choice, Choices, FreeText, Scale, TimeZone
 from bot.runtime.engine import Ask, Do, Flow, FlowContext, Tell, answer_buttons
 from bot.runtime.scheduler import TaskContext
 from flows.common.availability import tell_role
+from flows.onboarding import view
 from flows.onboarding.manager_contact import (
     ManagerContact,
     contact_from,
@@ -50,23 +55,8 @@ def _program(ctx: FlowContext) -> ProgramConfig:
 
 
 def _welcome(ctx: FlowContext) -> Message:
-    program = _program(ctx)
-    name = ctx.cohort.name if ctx.cohort else "your cohort"
-    first = ctx.person.display_name.split(" ")[0] or "there"
-    low, high = program.task_minutes
-    about = (
-        f"{program.description.strip()} It runs for {program.weeks} weeks, with sessions of "
-        f"{program.session_minutes} minutes and short tasks of {low}-{high} minutes in between."
-    ).strip()
-    intro = "First, a few questions so I can pair you well (about 3 minutes)."
-    return Message(
-        text=f"Welcome to {name}, {first}! {about} {intro}",
-        blocks=[
-            Section(text=f"*Welcome to {name}, {first}!*"),
-            Section(text=about),
-            Context(text=intro),
-        ],
-    )
+    cohort_name = ctx.cohort.name if ctx.cohort else None
+    return view.welcome(_program(ctx), cohort_name, ctx.person.display_name)
 
 
 def _choices(question: Question, program: ProgramConfig) -> tuple[str, ...]:
@@ -266,27 +256,14 @@ async def _schedule_follow_ups(ctx: FlowContext) -> None:
 
 
 def _summary(ctx: FlowContext) -> Message:
-    profile = ctx.person.profile
-    items = [
-        ("Time zone", ctx.person.time_zone),
-        ("Strong in", ", ".join(profile.get("strengths", [])) or "-"),
-        ("Wants to learn", ", ".join(profile.get("skills_to_learn", [])) or "-"),
-    ]
-    text = (
-        "Thanks, you're all set! I'll use this to pair you. "
-        "Change it any time with `/cohort profile`."
-    )
-    return Message(text=text, blocks=[Section(text=text), Fields(items=items)])
+    return view.summary(ctx.person.time_zone, ctx.person.profile)
 
 
 async def _tell_facilitators(ctx: FlowContext) -> None:
     """After the reminder went unanswered: facilitators see the person as not onboarded."""
     if ctx.cohort is None:
         return
-    note = Message(
-        text=f"{ctx.person.display_name} has not finished onboarding for {ctx.cohort.name}: "
-        "not onboarded yet. A personal nudge may help.",
-    )
+    note = view.not_onboarded_note(ctx.person.display_name, ctx.cohort.name)
     await tell_role(ctx.effects, ctx.cohort.id, Role.FACILITATOR, note)
 
 
@@ -329,26 +306,6 @@ def profile_flow(program_key: str, program: ProgramConfig) -> Flow:
     )
 
 
-def follow_up_message(program: ProgramConfig, step: int, cohort_name: str) -> Message:
-    """Steps 2 and 3 of the onboarding sequence, from the program's own cadence and script."""
-    cadence = program.cadence
-    if step == 2:
-        when = f"every {cadence.checkin}" if cadence.checkin else "before each session"
-        text = (
-            f"Onboarding, step 2 of 3: check-ins. {when.capitalize()} (your time) I'll ask "
-            "you for one success and one challenge. Two lines are enough; your cohort reads "
-            "them in a digest and can offer help."
-        )
-    else:
-        agenda = ", ".join(f"{item.name} {item.minutes} min" for item in program.agenda)
-        text = (
-            f"Onboarding, step 3 of 3: sessions. {cohort_name} meets for "
-            f"{program.session_minutes} minutes: {agenda}. You'll be paired with a peer, "
-            "and you'll leave each session with one small commitment."
-        )
-    return Message(text=text, blocks=[Section(text=text)])
-
-
 async def follow_up(task: TaskContext, config: AppConfig) -> None:
     timer = task.payload_as(FollowUpTimer)
     person_id, cohort_id = timer["person_id"], timer["cohort_id"]
@@ -360,7 +317,7 @@ async def follow_up(task: TaskContext, config: AppConfig) -> None:
         return  # left the cohort meanwhile
     program = config.programs[cohort.program]
     step = timer["step"]
-    await task.effects.dm(person_id, follow_up_message(program, step, cohort.name))
+    await task.effects.dm(person_id, view.follow_up_message(program, step, cohort.name))
     task.effects.log(
         "onboarding.follow_up", person_id=person_id, cohort_id=cohort.id, data={"step": step}
     )
