@@ -3,7 +3,7 @@
 This module holds the command specs and `register()`. The pieces live in sibling modules:
 commands (the two commands and the cadence timer), rounds (open, prompt, nudge, close),
 answers (the DM and its form), digest (with help offers), pulse (pulse check-ins) and
-live (live mode).
+live (live mode); view renders their messages (pure functions) and holds the action ids.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from flows.checkin import digest as checkin_digest
 from flows.checkin import live as checkin_live
 from flows.checkin import pulse
 from flows.checkin import rounds as checkin_rounds
+from flows.checkin import view as checkin_view
 from flows.checkin.commands import checkin_command, install_cadence, nudges_command
 from flows.common.wiring import Wiring
 
@@ -74,7 +75,7 @@ def register(wiring: Wiring) -> None:
     wiring.setup.register(pulse.install_pulses)
     wiring.router.register(CHECKIN, checkin)
     wiring.router.register(NUDGES, nudges_command)
-    wiring.router.register_action(checkin_live.DONE_ACTION, checkin_live.turn_done)
-    wiring.router.register_form(checkin_answers.FORM, checkin_answers.submit_form)
-    wiring.router.register_action(checkin_answers.WANT_HELP_ACTION, checkin_answers.want_help)
-    wiring.router.register_action(checkin_digest.HELP_ACTION, checkin_digest.offer_help)
+    wiring.router.register_action(checkin_view.DONE_ACTION, checkin_live.turn_done)
+    wiring.router.register_form(checkin_view.FORM, checkin_answers.submit_form)
+    wiring.router.register_action(checkin_view.WANT_HELP_ACTION, checkin_answers.want_help)
+    wiring.router.register_action(checkin_view.HELP_ACTION, checkin_digest.offer_help)

@@ -3,6 +3,7 @@
 The first question carries a form with both fields (a Slack modal, a Teams card form,
 an inline form in the playground); typing the answers one after the other works too.
 Either way the answer is saved once, and the thank-you offers "I'd like help with this".
+The questions and the thank-you are rendered in `view`.
 """
 
 from __future__ import annotations
@@ -13,20 +14,17 @@ from typing_extensions import TypedDict
 
 from bot.commands.router import ActionContext, FormContext
 from bot.config import ProgramConfig
-from bot.model.messages import Button, Buttons, Context, Message, Section, TextInput
+from bot.model.messages import Message
 from bot.runtime.answers import FreeText
 from bot.runtime.effects import Effects
 from bot.runtime.engine import Ask, Do, Flow, FlowContext
+from flows.checkin import view
 from flows.checkin.digest import refresh_digest
 from flows.checkin.rounds import flow_name
 from flows.common.availability import note_answered
 from storage.models import Person
 from storage.statuses import RunStatus
 
-FORM = "checkin.form"
-"""The check-in form; its id carries the flow run: `checkin.form:<run id>`."""
-WANT_HELP_ACTION = "checkin.want_help"
-"""The asker marks their challenge "I'd like help"; the value is the answer id."""
 MAX_ANSWER = 1000
 _TEXT = FreeText(max_len=MAX_ANSWER)
 
@@ -45,20 +43,11 @@ def _cohort_name(ctx: FlowContext) -> str:
 
 def _first_question(program: ProgramConfig) -> Any:
     def render(ctx: FlowContext) -> Message:
-        first = ctx.person.display_name.split(" ")[0] or "there"
-        intro = f"Hi {first}, it's check-in time for {_cohort_name(ctx)}!"
-        how = "Fill in the form, or just reply here: your success first, then your challenge."
-        return Message(
-            text=f"{intro} {program.checkin.success_prompt}",
-            form_id=f"{FORM}:{ctx.run.id}",
-            blocks=[
-                Section(text=f"*{intro}* Share one success and one challenge with your cohort."),
-                TextInput(label=program.checkin.success_prompt, field_id="success", multiline=True),
-                TextInput(
-                    label=program.checkin.challenge_prompt, field_id="challenge", multiline=True
-                ),
-                Context(text=how),
-            ],
+        return view.first_question(
+            program.checkin,
+            display_name=ctx.person.display_name,
+            cohort_name=_cohort_name(ctx),
+            run_id=ctx.run.id,
         )
 
     return render
@@ -66,8 +55,7 @@ def _first_question(program: ProgramConfig) -> Any:
 
 def _second_question(program: ProgramConfig) -> Any:
     def render(_ctx: FlowContext) -> Message:
-        text = f"Thanks! {program.checkin.challenge_prompt}"
-        return Message(text=text, blocks=[Section(text=text)])
+        return view.second_question(program.checkin)
 
     return render
 
@@ -104,7 +92,7 @@ async def record_answer(
     if round_ is None or answer is None or answer.answered_at is not None:
         return False
     if round_.digest_posted_at is not None:
-        await effects.dm(person.id, Message(text="That check-in round has closed already."))
+        await effects.dm(person.id, view.round_closed())
         return False
     answer.success, answer.challenge, answer.answered_at = success, challenge, effects.now
     await note_answered(effects, round_.cohort_id, person.id)
@@ -115,26 +103,7 @@ async def record_answer(
         object_ref=f"checkin_round:{round_id}",
         data={"number": round_.number, "late_after_nudge": answer.nudged_at is not None},
     )
-    text = "Thanks for checking in! Your answers go into this round's digest in the channel."
-    await effects.dm(
-        person.id,
-        Message(
-            text=text,
-            blocks=[
-                Section(text=text),
-                Context(text=f"Your challenge: {challenge}"),
-                Buttons(
-                    buttons=[
-                        Button(
-                            label="I'd like help with this",
-                            action_id=WANT_HELP_ACTION,
-                            value=str(answer.id),
-                        )
-                    ]
-                ),
-            ],
-        ),
-    )
+    await effects.dm(person.id, view.thanks(challenge=challenge, answer_id=answer.id))
     return True
 
 

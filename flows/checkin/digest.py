@@ -3,17 +3,16 @@
 The digest lists every answer in the round's rotating order. A challenge marked
 "I'd like help" carries an "I can help" button; the first peer to click it is recorded
 as the helper, the asker hears about it by DM, and the digest is updated in place.
+This module gathers the round's rows; the messages themselves are rendered in `view`.
 """
 
 from __future__ import annotations
 
 from bot.commands.router import ActionContext
-from bot.model.messages import Block, Button, Buttons, Context, Divider, Message, Section
+from bot.model.messages import Message
 from bot.runtime.effects import Effects
+from flows.checkin import view
 from storage.models import CheckinAnswer, CheckinRound, Cohort, Person
-
-HELP_ACTION = "checkin.help"
-"""A peer offers help; the value is the answer id."""
 
 
 def digest_key(round_id: int) -> str:
@@ -25,38 +24,13 @@ async def render_digest(effects: Effects, *, round_: CheckinRound, cohort: Cohor
     answers = {a.person_id: a for a in await uow.checkins.answers(round_.id)}
     shared = [answers[pid] for pid in round_.order if pid in answers and answers[pid].answered_at]
     people = await uow.people.by_ids([a.person_id for a in answers.values()] + _helpers(shared))
-    title = f"Check-in round {round_.number} for {cohort.name}"
-    summary = f"{len(shared)} of {len(answers)} shared a success and a challenge."
-    blocks: list[Block] = [Section(text=f"*{title}*"), Context(text=summary)]
-    lines = [f"{title}: {summary}"]
-    for answer in shared:
-        name = people[answer.person_id].display_name if answer.person_id in people else "Someone"
-        text = f"*{name}*\nSuccess: {answer.success}\nChallenge: {answer.challenge}"
-        blocks += [Divider(), Section(text=text)]
-        lines.append(f"{name}: success: {answer.success}; challenge: {answer.challenge}")
-        if answer.helper_id is not None:
-            helper = people.get(answer.helper_id)
-            helper_name = helper.display_name if helper else "A peer"
-            blocks.append(Context(text=f"🤝 {helper_name} is helping with this."))
-            lines.append(f"{helper_name} is helping {name}.")
-        elif answer.wants_help:
-            blocks.append(Context(text=f"{name} would like help with this challenge."))
-            blocks.append(
-                Buttons(
-                    buttons=[
-                        Button(
-                            label=f"I can help {name}",
-                            action_id=HELP_ACTION,
-                            value=str(answer.id),
-                            style="primary",
-                        )
-                    ]
-                )
-            )
-            lines.append(f"{name} would like help.")
-    if not shared:
-        blocks.append(Section(text="Nobody shared this round; there is always next week."))
-    return Message(text="\n".join(lines), blocks=blocks)
+    return view.digest(
+        number=round_.number,
+        cohort_name=cohort.name,
+        shared=shared,
+        asked=len(answers),
+        people=people,
+    )
 
 
 def _helpers(answers: list[CheckinAnswer]) -> list[int]:
@@ -115,11 +89,10 @@ async def offer_help(ctx: ActionContext) -> None:
         object_ref=f"checkin_answer:{answer.id}",
         data={"asker_id": asker.id},
     )
-    text = (
-        f"{ctx.person.display_name} offered to help with your challenge: "
-        f"\u201c{answer.challenge}\u201d. Reach out to them to find a time."
+    await ctx.effects.dm(
+        asker.id,
+        view.help_offered(helper_name=ctx.person.display_name, challenge=answer.challenge),
     )
-    await ctx.effects.dm(asker.id, Message(text=text, blocks=[Section(text=text)]))
     await ctx.reply(f"Thank you! I've let {asker.display_name} know you can help.")
     await refresh_digest(ctx.effects, round_=round_)
 

@@ -5,7 +5,7 @@ round. It runs on the flow engine as the facilitator's run: call on the next per
 for their turn to end, move on. A turn ends when the person presses "Done", when the
 facilitator skips, or when the turn's time is up; pause holds the turn and resume calls
 on the same person with a fresh timer. The position (order, turn, paused) is the run's
-data, so a restart carries on.
+data, so a restart carries on. The thread's messages are rendered in `view`.
 """
 
 from __future__ import annotations
@@ -17,16 +17,14 @@ from typing_extensions import TypedDict
 
 from bot.commands.router import ActionContext, CommandContext
 from bot.config import ProgramConfig
-from bot.model.messages import Button, Buttons, Message, Section
 from bot.runtime.effects import Effects
 from bot.runtime.engine import Do, End, Flow, FlowContext, Goto, Wait, pause_run, remember
+from flows.checkin import view
 from flows.checkin.rounds import rotated
 from flows.common.availability import local_day, note_answered
 from storage.models import Cohort, FlowRun
 from storage.repositories.checkins import LIVE, LIVE_FLOW
 
-DONE_ACTION = "checkin.live_done"
-"""The called person is done; the value is `<run id>:<turn>`."""
 TURN = "turn"
 """The step that waits while someone has the floor."""
 
@@ -62,13 +60,6 @@ def data_of(run: FlowRun) -> LiveData:
     return cast(LiveData, run.data)
 
 
-def _say(text: str, *buttons: Button) -> Message:
-    blocks: list[Any] = [Section(text=text)]
-    if buttons:
-        blocks.append(Buttons(buttons=list(buttons)))
-    return Message(text=text, blocks=blocks)
-
-
 async def live_command(ctx: CommandContext, *, cohort: Cohort, program: ProgramConfig) -> None:
     """`/cohort checkin live|skip|pause|resume`."""
     word = ctx.command.args[0]
@@ -93,7 +84,7 @@ async def live_command(ctx: CommandContext, *, cohort: Cohort, program: ProgramC
             return
         remember(run, paused=True)
         await pause_run(run, ctx.effects)
-        await ctx.effects.thread(thread_key(data["round_id"]), _say("Paused for a moment."))
+        await ctx.effects.thread(thread_key(data["round_id"]), view.live_paused())
         await ctx.reply("Paused. `/cohort checkin resume` carries on with the same person.")
     else:
         if not data["paused"]:
@@ -135,12 +126,8 @@ async def _start(ctx: CommandContext, *, cohort: Cohort, program: ProgramConfig)
         return
     people = await uow.people.by_ids(order)
     names = ", ".join(people[pid].display_name for pid in order if pid in people)
-    intro = (
-        f"*Live check-in, round {number}.* I'll call on each of you in turn: {names}. "
-        f"When it's your turn, share one success and one challenge in this thread, then "
-        f"press Done. You have {minutes} minutes each."
-    )
-    if not await effects.channel(cohort.id, _say(intro), ref_key=thread_key(round_.id)):
+    intro = view.live_intro(number=number, names=names, minutes=minutes)
+    if not await effects.channel(cohort.id, intro, ref_key=thread_key(round_.id)):
         await ctx.reply("This cohort has no channel for me to run a live check-in in.")
         return
     effects.log(
@@ -184,11 +171,8 @@ async def _call(ctx: FlowContext) -> End | None:
         await uow.checkins.add_prompt(round_id=round_id, person_id=order[turn], now=effects.now)
     program = _program(ctx)
     minutes = program.checkin.live_turn_minutes if program else 0
-    text = f"*{name}*, your turn: one success and one challenge, please ({minutes} min)."
-    done = Button(
-        label="Done", action_id=DONE_ACTION, value=f"{ctx.run.id}:{turn}", style="primary"
-    )
-    await effects.thread(thread_key(round_id), _say(text, done))
+    call = view.live_turn(name=name, minutes=minutes, run_id=ctx.run.id, turn=turn)
+    await effects.thread(thread_key(round_id), call)
     return None
 
 
@@ -196,9 +180,7 @@ async def _time_is_up(ctx: FlowContext) -> None:
     ctx.effects.log(
         "checkin.live_timed_out", cohort_id=ctx.run.cohort_id, data=_turn_data(data_of(ctx.run))
     )
-    await ctx.effects.thread(
-        thread_key(data_of(ctx.run)["round_id"]), _say("Time's up; let's move on.")
-    )
+    await ctx.effects.thread(thread_key(data_of(ctx.run)["round_id"]), view.live_time_up())
 
 
 async def _next_turn(ctx: FlowContext) -> Goto:
@@ -213,8 +195,8 @@ async def _finish(effects: Effects, run: FlowRun) -> None:
     shared = sum(1 for a in answers if a.answered_at is not None)
     if round_ is not None:
         round_.digest_posted_at = effects.now
-    text = f"That's everyone: {shared} of {len(data['order'])} shared. Thank you all!"
-    await effects.thread(thread_key(data["round_id"]), _say(text))
+    finished = view.live_finished(shared=shared, called=len(data["order"]))
+    await effects.thread(thread_key(data["round_id"]), finished)
     effects.log(
         "checkin.live_finished",
         cohort_id=run.cohort_id,

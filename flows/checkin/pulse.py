@@ -3,7 +3,7 @@
 Each pulse day (counted from the cohort's start date, moved to the next program day when
 it falls on a holiday or a skipped weekend) is a one-off timer at the check-in time of day
 in the cohort's time zone. Answers are rows of a `pulse` round and `pulse.answered` in the
-activity log, with the rating.
+activity log, with the rating. The prompts are rendered in `view`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 from typing_extensions import TypedDict
 
 from bot.config import AppConfig, ProgramConfig
-from bot.model.messages import Context, Message, Rating, Section
+from bot.model.messages import Message
 from bot.runtime.answers import InvalidAnswer, Scale
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.engine import Ask, Do, Flow, FlowContext, FlowEngine, Tell
 from bot.runtime.scheduler import TaskContext
+from flows.checkin import view
 from flows.checkin.rounds import cadence_of
 from flows.common.availability import local_day, next_program_day, note_answered
 from storage.repositories.checkins import PULSE
@@ -59,26 +60,11 @@ class PulseAnswers(TypedDict):
 
 def _rating_prompt(ctx: FlowContext) -> Message:
     day = ctx.data_as(PulseAnswers)["day"]
-    text = f"Pulse check (day {day}): how is the program going for you so far?"
-    return Message(
-        text=f"{text} Rate it 1-5.",
-        blocks=[
-            Section(text=f"*{text}*"),
-            Rating(
-                label="How is it going?",
-                action_id=ctx.select_action,
-                low_label="not well",
-                high_label="very well",
-            ),
-        ],
-    )
+    return view.pulse_rating_prompt(day=day, select_action=ctx.select_action)
 
 
 def _comment_prompt(_ctx: FlowContext) -> Message:
-    text = "Thanks! Anything you'd like to add? Type a comment, or `skip`."
-    return Message(
-        text=text, blocks=[Section(text=text), Context(text="Only facilitators see it.")]
-    )
+    return view.pulse_comment_prompt()
 
 
 async def _save(ctx: FlowContext) -> None:
@@ -107,7 +93,7 @@ async def _save(ctx: FlowContext) -> None:
 
 
 def _thanks(_ctx: FlowContext) -> Message:
-    return Message(text="Thank you, that helps the facilitators shape the next weeks.")
+    return view.pulse_thanks()
 
 
 def pulse_flow(program_key: str, program: ProgramConfig) -> Flow:

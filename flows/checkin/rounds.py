@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing_extensions import TypedDict
 
 from bot.config import AppConfig, CadenceConfig, ProgramConfig, WeeklyTime
-from bot.model.messages import Message, Section
 from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine, cancel_run
 from bot.runtime.recurrence import next_after, weekly
 from bot.runtime.scheduler import CohortTimer, TaskContext, Timers
+from flows.checkin import view
 from flows.checkin.digest import post_digest
 from flows.common.availability import is_program_day, local_day, note_unanswered
 from storage.models import CheckinRound, Cohort, Person
@@ -279,12 +279,7 @@ async def nudge(effects: Effects, *, round_id: int, person_id: int) -> bool:
         return False
     answer.nudged_at = effects.now
     closes = round_.closes_at.astimezone(ZoneInfo(zone))
-    text = (
-        f"A gentle nudge: your {cohort.name} check-in is still open until "
-        f"{closes:%A %H:%M}. One success and one challenge is all it takes; "
-        "reply to my message above or fill in its form."
-    )
-    await effects.dm(person_id, Message(text=text, blocks=[Section(text=text)]))
+    await effects.dm(person_id, view.nudge(cohort_name=cohort.name, closes=closes))
     effects.log(
         "checkin.nudged",
         person_id=person_id,

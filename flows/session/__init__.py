@@ -6,7 +6,8 @@ may steer it.
 
 This module holds the command spec and `register()`. The command lives in `commands`;
 the agenda itself runs in `runner` (with `agenda`), the kickoff on the cadence in
-`kickoff`, commitments and ratings in `commitments` and `followups`.
+`kickoff`, commitments and ratings in `commitments` and `followups`; `view` renders
+their messages (pure functions) and holds the action ids.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from bot.commands.parser import CommandSpec, Option
 from bot.commands.router import CommandContext
 from bot.runtime.scheduler import TaskContext
 from flows.common.wiring import Wiring
-from flows.session import agenda, kickoff
+from flows.session import kickoff, view
 from flows.session.commands import session_command
 from flows.session.commitments import commitment_flow
-from flows.session.followups import KEPT_ACTION, RATE_ACTION, commitment_answered, session_rated
+from flows.session.followups import commitment_answered, session_rated
 from flows.session.runner import ADVANCE_TASK, SessionRunner
 
 SESSION = CommandSpec(
@@ -50,9 +51,9 @@ def register(wiring: Wiring) -> None:
         await session_command(ctx, runner)
 
     wiring.router.register(SESSION, command, cohort_arg=1)
-    wiring.router.register_action(agenda.HERE_ACTION, runner.here)
-    wiring.router.register_action(KEPT_ACTION, commitment_answered)
-    wiring.router.register_action(RATE_ACTION, session_rated)
+    wiring.router.register_action(view.HERE_ACTION, runner.here)
+    wiring.router.register_action(view.KEPT_ACTION, commitment_answered)
+    wiring.router.register_action(view.RATE_ACTION, session_rated)
     wiring.tasks.register(ADVANCE_TASK, runner.on_timer)
 
     async def start_on_cadence(task: TaskContext) -> None:

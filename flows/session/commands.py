@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands.router import CommandContext
 from bot.model.roles import Role
-from flows.session import agenda
+from flows.session import agenda, view
 from flows.session.roles import rotating_facilitator
 from flows.session.runner import SessionRunner
 from storage.models import Cohort, CohortSession
@@ -51,7 +51,7 @@ async def session_command(ctx: CommandContext, runner: SessionRunner) -> None:
             await ctx.reply("The session is already paused. `/cohort session resume` continues it.")
             return
         await runner.pause(effects, current, cohort)
-        left = agenda.minutes_text(agenda.time_left(current, runner.program(cohort), effects.now))
+        left = view.minutes_text(agenda.time_left(current, runner.program(cohort), effects.now))
         await ctx.reply(f"Paused with {left} left. `/cohort session resume` continues.")
     elif action == "resume":
         if current.status != SessionStatus.PAUSED:

@@ -2,6 +2,8 @@
 
 Asked by DM when the session reaches its commitments item; the answer becomes a
 Commitment row and the peer is told. The next session asks whether it was done.
+The messages are rendered in `view`, except the deadline and peer questions: their
+answer buttons need the run (`answer_buttons(ctx, ...)`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bot.runtime.answers import FreeText, InvalidAnswer
 from bot.runtime.engine import Ask, Do, Flow, FlowContext, Goto, Tell, answer_buttons
 from bot.support.durations import DurationError, parse_duration
 from flows.common.availability import local_day
+from flows.session import view
 from storage.models import Commitment
 from storage.statuses import CommitmentStatus
 
@@ -87,11 +90,7 @@ def resolve_due(answer: str, *, today: date, default: date) -> date:
 
 
 def _ask_action(ctx: FlowContext) -> Message:
-    text = (
-        "Commitments: what is one action you will take before we meet again? "
-        "Something small and concrete you can do in the next week."
-    )
-    return Message(text=text, blocks=[Section(text=text), Context(text="Type it here.")])
+    return view.commitment_action_prompt()
 
 
 def _ask_due(ctx: FlowContext) -> Message:
@@ -119,9 +118,7 @@ async def _check_due(ctx: FlowContext) -> Goto | None:
     today, run = local_day(ctx.effects.now, ctx.person.time_zone), ctx.data_as(CommitmentRun)
     due = resolve_due(run["due"], today=today, default=run["default_due"])
     if due < today:
-        await ctx.effects.dm(
-            ctx.person.id, Message(text=f"{due:%d %B %Y} has passed already; pick a later day.")
-        )
+        await ctx.effects.dm(ctx.person.id, view.due_passed(due))
         return Goto("due")
     ctx.remember(due_on=due.isoformat())
     return None
@@ -133,7 +130,7 @@ async def _save(ctx: FlowContext) -> Goto | None:
     due, peer_id = run["due_on"], run["peer"]
     allowed = {pid for pid, _name in run["peers"]}
     if peer_id != NO_PEER and peer_id not in allowed:
-        await ctx.effects.dm(ctx.person.id, Message(text="Please pick one of the people shown."))
+        await ctx.effects.dm(ctx.person.id, view.pick_a_shown_peer())
         return Goto("peer")
     cohort_id = ctx.cohort.id if ctx.cohort else None
     if cohort_id is None:
@@ -157,21 +154,14 @@ async def _save(ctx: FlowContext) -> Goto | None:
         data={"due_on": due.isoformat(), "peer_id": peer_id or None},
     )
     if peer_id:
-        note = (
-            f"{ctx.person.display_name} committed to: “{run['action']}” by "
-            f"{due:%A %d %B}, and asked you to hold them to it. A friendly check-in helps!"
-        )
-        await ctx.effects.dm(peer_id, Message(text=note, blocks=[Section(text=note)]))
+        note = view.peer_note(name=ctx.person.display_name, action=run["action"], due=due)
+        await ctx.effects.dm(peer_id, note)
     return None
 
 
 def _confirm(ctx: FlowContext) -> Message:
     run = ctx.data_as(CommitmentRun)
-    due = run["due_on"]
-    text = (
-        f"Noted: “{run['action']}” by {due:%A %d %B}. I'll ask you how it went at the next session."
-    )
-    return Message(text=text, blocks=[Section(text=text)])
+    return view.commitment_confirmation(action=run["action"], due=run["due_on"])
 
 
 def commitment_flow() -> Flow:

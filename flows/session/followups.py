@@ -1,6 +1,7 @@
 """After a session: "did you do it?" for last time's commitments, and a 1-5 satisfaction rating.
 
 The rating is a poll of kind `rating` (series `session:<id>`): only attendees vote, once.
+The DMs are rendered in `view`.
 """
 
 from __future__ import annotations
@@ -8,18 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.commands.router import ActionContext
-from bot.model.messages import Button, Buttons, Context, Message, Rating, Section
 from bot.runtime.effects import Effects
 from flows.poll import live as poll_live
 from flows.poll.view import poll_ref
 from flows.poll.votes import Outcome, cast
+from flows.session import view
 from storage.models import Cohort, CohortSession
 from storage.repositories.cohort_sessions import session_ref
 from storage.repositories.polls import RATING
 from storage.statuses import CommitmentStatus, move
 
-KEPT_ACTION = "session.kept"
-RATE_ACTION = "session.rate"
 RATING_MAX = 5
 RATING_OPEN = timedelta(days=7)
 """Attendees may rate a session for this long after it ends."""
@@ -29,23 +28,7 @@ async def ask_about_commitments(effects: Effects, cohort: Cohort) -> int:
     """DM everyone with an open commitment in the cohort; returns how many were asked."""
     asked = 0
     for commitment in await effects.uow.cohort_sessions.open_commitments(cohort.id):
-        text = (
-            f"Before today's session: last time you committed to “{commitment.text}” "
-            f"by {commitment.due_on:%A %d %B}. Did you do it?"
-        )
-        buttons = Buttons(
-            buttons=[
-                Button(
-                    label="Yes, done",
-                    action_id=KEPT_ACTION,
-                    value=f"{commitment.id}:yes",
-                    style="primary",
-                ),
-                Button(label="Not yet", action_id=KEPT_ACTION, value=f"{commitment.id}:no"),
-            ]
-        )
-        message = Message(text=text, blocks=[Section(text=text), buttons])
-        asked += await effects.dm(commitment.person_id, message)
+        asked += await effects.dm(commitment.person_id, view.commitment_question(commitment))
     return asked
 
 
@@ -89,7 +72,7 @@ async def ask_for_ratings(effects: Effects, session: CohortSession, cohort: Coho
     attendees = await effects.uow.cohort_sessions.attendees(session.id)
     if not attendees:
         return 0
-    text = f"How useful was today's session of {cohort.name}?"
+    text = view.rating_question(cohort.name)
     poll = await effects.uow.polls.create(
         cohort_id=cohort.id,
         kind=RATING,
@@ -110,20 +93,7 @@ async def ask_for_ratings(effects: Effects, session: CohortSession, cohort: Coho
     await poll_live.schedule_close(effects, poll)
     asked = 0
     for person_id in attendees:
-        message = Message(
-            text=text,
-            blocks=[
-                Section(text=text),
-                Rating(
-                    label="Rate the session",
-                    action_id=f"{RATE_ACTION}:{session.id}",
-                    low_label="not useful",
-                    high_label="very useful",
-                    scale=RATING_MAX,
-                ),
-                Context(text="One click; it helps the facilitators improve the next one."),
-            ],
-        )
+        message = view.rating_request(question=text, session_id=session.id, scale=RATING_MAX)
         asked += await effects.dm(person_id, message)
     return asked
 

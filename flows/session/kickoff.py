@@ -3,16 +3,17 @@
 Only on program days (no holidays, no skipped weekends) and only within the program's
 weeks. The post names the rotating facilitator when the program rotates the role, links
 the session calendar, and starts the session itself when the program says `auto_start`.
+The post is rendered in `view`.
 """
 
 from __future__ import annotations
 
 from bot.config import AppConfig
-from bot.model.messages import Context, Message, Section
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.recurrence import weekly
 from bot.runtime.scheduler import CohortTimer, TaskContext
 from flows.common.availability import is_program_day, local_day, program_week
+from flows.session import view
 from flows.session.calendar import calendar_url
 from flows.session.roles import rotating_facilitator
 from flows.session.runner import SessionRunner
@@ -62,24 +63,16 @@ async def kickoff(task: TaskContext, *, config: AppConfig, runner: SessionRunner
     uow, effects = task.uow, task.effects
     number = await uow.cohort_sessions.count(cohort.id) + 1
     named = await rotating_facilitator(uow, cohort, program, number=number, now=task.now)
-    lines = [f"*Session {number} of {cohort.name} starts now* ({program.session_minutes} min)."]
-    if named is not None:
-        lines.append(f"Today's facilitator: {named.display_name}.")
     running = await uow.cohort_sessions.current(cohort.id) is not None
-    if program.session.auto_start and not running:
-        lines.append("The agenda follows below.")
-    else:
-        lines.append("The facilitator starts it with `/cohort session start`.")
-    url = calendar_url(config, cohort)
-    text = " ".join(lines)
     await effects.channel(
         cohort.id,
-        Message(
-            text=f"{text} All sessions for your calendar: {url}",
-            blocks=[
-                Section(text=text),
-                Context(text=f"All sessions for your calendar: <{url}|sessions.ics>"),
-            ],
+        view.kickoff_message(
+            number=number,
+            cohort_name=cohort.name,
+            minutes=program.session_minutes,
+            facilitator=named.display_name if named is not None else None,
+            starts_now=program.session.auto_start and not running,
+            calendar_url=calendar_url(config, cohort),
         ),
     )
     effects.log("session.kickoff", cohort_id=cohort.id, data={"number": number})

@@ -1,12 +1,15 @@
-"""Who practises with whom during a session: this cycle's pairs, the rest paired on the spot."""
+"""Who practises with whom during a session: this cycle's pairs, the rest paired on the spot.
+
+The role-play prompts are rendered in `view`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bot.config import ProgramConfig
-from bot.model.messages import Message, Section
 from bot.runtime.effects import Effects
+from flows.session import view
 from storage.models import Person
 
 
@@ -54,22 +57,12 @@ async def send_role_play(
     for group in groups:
         for position, person_id in enumerate(group):
             others = [people[m].display_name for m in group if m != person_id and m in people]
-            if not others:
-                text = (
-                    "Practice time, but nobody else is here yet to pair with you. "
-                    f"Try role A on your own: {prompts.role_play_a}"
-                )
-            else:
-                role, prompt = (
-                    ("A", prompts.role_play_a)
-                    if position == 0
-                    else ("B", prompts.role_play_b)
-                    if position == 1
-                    else ("observer", f"Watch, then give feedback. A: {prompts.role_play_a}")
-                )
-                text = (
-                    f"Practice in pairs with {' and '.join(others)}. You play role {role}. {prompt}"
-                )
-            if await effects.dm(person_id, Message(text=text, blocks=[Section(text=text)])):
+            message = view.role_play_message(
+                position=position,
+                others=others,
+                role_play_a=prompts.role_play_a,
+                role_play_b=prompts.role_play_b,
+            )
+            if await effects.dm(person_id, message):
                 sent += 1
     return sent

@@ -4,7 +4,7 @@ Each item has a persisted timer that moves on when its minutes are up; `next` mo
 at once, `pause` freezes the time left and `resume` continues it. The one live agenda
 message is updated at every change. At the practice item each pair gets role-play
 prompts A and B; at the commitments item each attendee is asked for a commitment; after
-the end, a rating.
+the end, a rating. The messages are rendered in `view`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing_extensions import TypedDict
 
 from bot.commands.router import ActionContext
 from bot.config import AppConfig, ProgramConfig
-from bot.model.messages import Message, Section
+from bot.model.messages import Message
 from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine
 from bot.runtime.scheduler import TaskContext, Timers
 from flows.common.availability import local_day
-from flows.session import agenda
+from flows.session import agenda, view
 from flows.session.commitments import COMMITMENT_FLOW
 from flows.session.followups import ask_about_commitments, ask_for_ratings
 from flows.session.pairs import partner_of, practice_groups, send_role_play
@@ -91,8 +91,10 @@ class SessionRunner:
             ref_key=agenda_key(session.id),
         )
         if note_taker_id is not None:
-            text = f"You're the note-taker for session {session.number} of {cohort.name}. Thanks!"
-            await effects.dm(note_taker_id, Message(text=text, blocks=[Section(text=text)]))
+            await effects.dm(
+                note_taker_id,
+                view.note_taker_message(number=session.number, cohort_name=cohort.name),
+            )
         await ask_about_commitments(effects, cohort)
         await self._item_begins(effects, session, cohort)
         return session
@@ -112,13 +114,13 @@ class SessionRunner:
     async def _render(self, effects: Effects, session: CohortSession, cohort: Cohort) -> Message:
         ids = [i for i in (session.facilitator_id, session.note_taker_id) if i is not None]
         people = await effects.uow.people.by_ids(ids)
-        view = agenda.AgendaView(
+        shown = view.AgendaView(
             cohort_name=cohort.name,
             facilitator=_name(people, session.facilitator_id),
             note_taker=_name(people, session.note_taker_id),
             attendance=len(await effects.uow.cohort_sessions.attendees(session.id)),
         )
-        return agenda.agenda_message(session, self.program(cohort), view, effects.now)
+        return view.agenda_message(session, self.program(cohort), shown, effects.now)
 
     async def refresh(self, effects: Effects, session: CohortSession, cohort: Cohort) -> None:
         """Update the live agenda message everywhere it was posted."""
