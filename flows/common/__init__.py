@@ -1,6 +1,8 @@
 """What every feature shares: help and the member list, time off, `/cohort me`, mentions.
 
-Its modules are the base the other features build on; it imports none of them.
+Its modules are the base the other features build on; it imports none of them. The
+commands live in `basics`, `availability` and `me`; `view` renders their replies and
+notices (pure functions).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Nobody is prompted, paired or nudged on a program holiday, on a weekend the prog
 skips, or while away (`/cohort away until <date>`, ended by `/cohort back`). Someone
 who leaves three prompts in a row unanswered becomes inactive: the facilitators are
 told, the prompts stop, and they start again as soon as the person answers anything
-or comes back. Nobody is dropped silently.
+or comes back. Nobody is dropped silently. The pause notices are rendered in `view`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from bot.commands.parser import CommandSpec
 from bot.commands.router import CommandContext, CommandRouter
 from bot.config import ProgramConfig
-from bot.model.messages import Message, Section
+from bot.model.messages import Message
 from bot.model.roles import Role
 from bot.runtime.effects import Effects
 from bot.support.durations import DurationError, parse_duration
+from flows.common.view import paused_dm, paused_note
 from storage.models import Cohort, Person
 
 INACTIVE_AFTER_MISSED = 3
@@ -165,22 +166,12 @@ async def note_unanswered(effects: Effects, cohort: Cohort, person: Person, prom
         return False
     membership.inactive_since = effects.now
     effects.log("participant.inactive", person_id=person.id, cohort_id=cohort.id)
-    await effects.dm(
-        person.id,
-        Message(
-            text=(
-                f"I haven't heard from you in a while, so I'll pause prompts for "
-                f"{cohort.name}. Reply to any message or type `/cohort back` to pick up again."
-            )
-        ),
-    )
-    note = (
-        f"{person.display_name} has left {membership.missed_in_a_row} prompts in a row "
-        f"unanswered in {cohort.name}, so I've paused their check-ins and pairings. "
-        "A personal word may help; they restart as soon as they answer."
-    )
+    await effects.dm(person.id, paused_dm(cohort.name))
     await tell_role(
-        effects, cohort.id, Role.FACILITATOR, Message(text=note, blocks=[Section(text=note)])
+        effects,
+        cohort.id,
+        Role.FACILITATOR,
+        paused_note(person.display_name, membership.missed_in_a_row, cohort.name),
     )
     return True
 

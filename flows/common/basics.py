@@ -1,11 +1,11 @@
-"""Everyday commands: help, the list of cohorts, and a cohort's members."""
+"""Everyday commands: help, the list of cohorts, and a cohort's members; rendered in `view`."""
 
 from __future__ import annotations
 
 from bot.commands.parser import CommandSpec
 from bot.commands.router import CommandContext, CommandRouter
-from bot.model.messages import Context, Fields, Message, Section
-from bot.model.roles import ROLE_NAMES, Role
+from bot.model.roles import Role
+from flows.common.view import cohort_list, help_reply, member_list
 
 HELP = CommandSpec(
     name="help",
@@ -33,16 +33,7 @@ async def help_command(ctx: CommandContext) -> None:
     else:
         roles = await _all_roles(ctx)
         text = "Here's what you can ask me:\n" + ctx.table.help_text(roles)
-    await ctx.effects.reply(
-        Message(
-            text=text,
-            blocks=[
-                Section(text=text),
-                Context(text="In Teams, type the same words: `cohort help`."),
-            ],
-        ),
-        person_id=ctx.person.id,
-    )
+    await ctx.effects.reply(help_reply(text), person_id=ctx.person.id)
 
 
 async def _all_roles(ctx: CommandContext) -> frozenset[Role]:
@@ -55,17 +46,7 @@ async def _all_roles(ctx: CommandContext) -> frozenset[Role]:
 async def cohorts_command(ctx: CommandContext) -> None:
     uow = ctx.effects.uow
     mine = {cohort.id: names for cohort, names in await uow.cohorts.cohorts_of(ctx.person.id)}
-    lines = []
-    for cohort in await uow.cohorts.all():
-        roles = mine.get(cohort.id)
-        status = (
-            f"you: {', '.join(sorted(ROLE_NAMES[Role(r)] for r in roles))}"
-            if roles
-            else (f"join with `/cohort join {cohort.key}`")
-        )
-        lines.append(f"• *{cohort.name}* (`{cohort.key}`, {cohort.program}) — {status}")
-    text = "\n".join(lines) if lines else "There are no cohorts yet."
-    await ctx.reply(text)
+    await ctx.reply(cohort_list(await uow.cohorts.all(), mine))
 
 
 async def members_command(ctx: CommandContext) -> None:
@@ -73,20 +54,8 @@ async def members_command(ctx: CommandContext) -> None:
     if cohort is None:
         await ctx.reply("Which cohort? Use `/cohort members <cohort>`.")
         return
-    by_person: dict[int, tuple[str, list[str]]] = {}
-    for person, role in await ctx.effects.uow.cohorts.members(cohort.id):
-        by_person.setdefault(person.id, (person.display_name, []))[1].append(ROLE_NAMES[Role(role)])
-    items = [(name, ", ".join(sorted(roles))) for name, roles in sorted(by_person.values())]
-    text = f"{cohort.name}: {len(items)} members"
-    await ctx.effects.reply(
-        Message(
-            text=text + "\n" + "\n".join(f"{name}: {roles}" for name, roles in items),
-            blocks=[Section(text=f"*{text}*"), Fields(items=items)]
-            if items
-            else [Section(text=text)],
-        ),
-        person_id=ctx.person.id,
-    )
+    members = await ctx.effects.uow.cohorts.members(cohort.id)
+    await ctx.effects.reply(member_list(cohort.name, members), person_id=ctx.person.id)
 
 
 def register(router: CommandRouter) -> None:

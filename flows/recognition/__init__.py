@@ -6,7 +6,8 @@ facilitator can also award any badge by hand.
 
 This module holds the command specs and `register()`. The commands and the rule pass
 live in `commands`, recording and announcing awards in `awards`, Open Badges in
-`open_badges` and `hosting`, and peer kudos in `kudos`.
+`open_badges` and `hosting`, and peer kudos in `kudos`; `view` renders what they post
+and reply (pure functions).
 """
 
 from __future__ import annotations

@@ -2,25 +2,22 @@
 
 Rule passes and manual awards share this path. An award is inserted if absent under the
 unique (cohort, person, badge) key, so repeated or concurrent passes award once and only
-the run whose insert won announces it.
+the run whose insert won announces it. What the posts and DMs say is in `view`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.config import BadgeConfig, ProgramConfig
-from bot.model.messages import Context, Message, Section
 from bot.runtime.effects import Effects
 from flows.recognition import rules as badge_rules
+from flows.recognition.view import Awarded, announcements, congratulations
 from storage.models import Cohort
 from storage.repositories.badges import MANUAL, RULE, NewAwardRow
 
 AWARDED = "badge.awarded"
-ONE_LINE_EACH = 10
-"""Up to this many awards in a pass, each gets its own line; more are grouped by badge."""
-MAX_POST = 2800
 
 
 @dataclass(frozen=True)
@@ -76,77 +73,22 @@ async def announce(effects: Effects, cohort: Cohort, awards: list[NewAward]) -> 
         person = people.get(person_id) if person_id is not None else None
         return person.display_name if person else "someone"
 
-    if len(awards) == 1:
-        (award,) = awards
-        posts = [f"\U0001f3c5 {_line(award, name(award.person_id), name(award.awarded_by))}"]
-    elif len(awards) <= ONE_LINE_EACH:
-        lines = [f"• {_line(a, name(a.person_id), name(a.awarded_by))}" for a in awards]
-        posts = pack(f"\U0001f3c5 New badges in {cohort.name}:", lines)
-    else:
-        posts = pack(f"\U0001f3c5 New badges in {cohort.name}:", _grouped(awards, name))
-    for text in posts:
-        await effects.channel(cohort.id, Message(text=text, blocks=[Section(text=text)]))
+    def shown(award: NewAward) -> Awarded:
+        return Awarded(
+            badge=award.badge,
+            recipient=name(award.person_id),
+            giver=name(award.awarded_by),
+            by_hand=award.source == MANUAL,
+            reason=award.reason,
+        )
+
+    for message in announcements(cohort.name, [shown(a) for a in awards]):
+        await effects.channel(cohort.id, message)
     by_person: dict[int, list[NewAward]] = {}
     for award in awards:
         by_person.setdefault(award.person_id, []).append(award)
     for person_id, theirs in by_person.items():
-        await effects.dm(person_id, _congratulations(cohort, theirs))
-
-
-def _grouped(awards: list[NewAward], name: Callable[[int | None], str]) -> list[str]:
-    """One line per badge naming everyone who earned it (long lists over several lines)."""
-    by_badge: dict[str, list[NewAward]] = {}
-    for award in awards:
-        by_badge.setdefault(award.badge.id, []).append(award)
-    lines: list[str] = []
-    for group in by_badge.values():
-        head = f"• *{group[0].badge.name}* ({len(group)}): "
-        names = sorted(name(a.person_id) for a in group)
-        line = head
-        for person in names:
-            if len(line) + len(person) + 2 > MAX_POST // 2 and line != head:
-                lines.append(line.removesuffix(", "))
-                line = head
-            line += f"{person}, "
-        lines.append(line.removesuffix(", "))
-    return lines
-
-
-def pack(header: str, lines: list[str]) -> list[str]:
-    """The header and lines in as few posts as fit Slack's 3,000-character section limit."""
-    posts: list[str] = []
-    current = header
-    for line in lines:
-        if len(current) + 1 + len(line) > MAX_POST and current != header:
-            posts.append(current)
-            current = header
-        current += "\n" + line
-    posts.append(current)
-    return posts
-
-
-def _line(award: NewAward, recipient: str, giver: str) -> str:
-    badge = award.badge
-    if award.source == MANUAL:
-        why = f": {award.reason}" if award.reason else ""
-        return f"{giver} awarded {recipient} the *{badge.name}* badge{why}"
-    what = f" ({badge.description})" if badge.description else ""
-    return f"{recipient} earned the *{badge.name}* badge{what}"
-
-
-def _congratulations(cohort: Cohort, awards: list[NewAward]) -> Message:
-    names = ", ".join(f"*{a.badge.name}*" for a in awards)
-    noun = "badge" if len(awards) == 1 else "badges"
-    text = f"Congratulations! You earned the {names} {noun} in {cohort.name}."
-    details = [
-        f"{a.badge.name}: {a.reason or a.badge.description}"
-        for a in awards
-        if a.reason or a.badge.description
-    ]
-    blocks: list[Section | Context] = [Section(text=text)]
-    blocks += [Context(text=line) for line in details]
-    blocks.append(Context(text="`/cohort me` shows all your badges."))
-    return Message(text=text, blocks=list(blocks))
+        await effects.dm(person_id, congratulations(cohort.name, [shown(a) for a in theirs]))
 
 
 async def evaluate(

@@ -1,16 +1,19 @@
-"""`/cohort badge award` and `/cohort badges`, and the periodic badge pass per cohort."""
+"""`/cohort badge award` and `/cohort badges`, and the periodic badge pass per cohort.
+
+The listings they reply with are rendered in `view`.
+"""
 
 from __future__ import annotations
 
 from bot.commands.router import CommandContext
 from bot.config import AppConfig, BadgeConfig, ProgramConfig
-from bot.model.messages import Context, Message, Section
 from bot.runtime.cohort_setup import CohortSetupContext
 from bot.runtime.recurrence import every
 from bot.runtime.scheduler import CohortTimer, TaskContext
 from flows.common.mentioned import mentioned_member
 from flows.recognition.awards import NewAward, announce, evaluate, record
 from flows.recognition.rules import rule_of
+from flows.recognition.view import badge_list, badges_listing, my_badges
 from storage.models import BadgeAward, Cohort
 from storage.repositories.badges import MANUAL
 
@@ -64,10 +67,6 @@ def split_badge(program: ProgramConfig, words: list[str]) -> tuple[BadgeConfig |
     return None, words
 
 
-def badge_list(program: ProgramConfig) -> str:
-    return ", ".join(f"`{b.id}` ({b.name})" for b in program.badges) or "none"
-
-
 async def award_command(ctx: CommandContext, *, config: AppConfig) -> None:
     resolved = await ctx.cohort_and_program(config)
     if resolved is None:
@@ -76,7 +75,7 @@ async def award_command(ctx: CommandContext, *, config: AppConfig) -> None:
     if not program.badges:
         await ctx.reply(f"The program of {cohort.name} has no badges.")
         return
-    choices = f"Badges: {badge_list(program)}."
+    choices = f"Badges: {badge_list(program.badges)}."
     if len(ctx.command.args) < 2:
         await ctx.reply(f"Which badge? Usage: `{ctx.spec.usage_line()}`. {choices}")
         return
@@ -127,21 +126,8 @@ async def badges_command(ctx: CommandContext, *, config: AppConfig) -> None:
     holders: dict[str, list[str]] = {}
     for award, person in await ctx.effects.uow.badges.of_cohort(cohort.id):
         holders.setdefault(award.badge, []).append(person.display_name)
-    lines = []
-    for badge in program.badges:
-        names = holders.get(badge.id, [])
-        who = ", ".join(sorted(names)) if names else "nobody yet"
-        lines.append(f"• *{badge.name}* (`{badge.id}`): {badge.description} — {who}")
-    title = f"Badges of {cohort.name}"
     await ctx.effects.reply(
-        Message(
-            text="\n".join([title, *lines]),
-            blocks=[
-                Section(text=f"*{title}*\n" + "\n".join(lines)),
-                Context(text="`/cohort badges mine` shows yours."),
-            ],
-        ),
-        person_id=ctx.person.id,
+        badges_listing(cohort.name, program.badges, holders), person_id=ctx.person.id
     )
 
 
@@ -153,5 +139,6 @@ async def _my_badges(ctx: CommandContext, cohort: Cohort, program: ProgramConfig
             f"You have no badges in {cohort.name} yet. `/cohort badges` shows how to earn them."
         )
         return
-    lines = [f"• *{names.get(a.badge, a.badge)}* ({a.awarded_at:%d %b %Y})" for a in mine]
-    await ctx.reply("\n".join([f"Your badges in {cohort.name}:", *lines]))
+    await ctx.reply(
+        my_badges(cohort.name, [(names.get(a.badge, a.badge), a.awarded_at) for a in mine])
+    )

@@ -2,7 +2,7 @@
 
 Each member may give `recognition.kudos_per_week` kudos per cohort per calendar week
 (Monday 00:00 to Sunday 24:00 in the cohort's time zone); never to themselves, and never
-without a reason.
+without a reason. The channel post and the confirmation are rendered in `view`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.commands.parser import CommandSpec, Option
 from bot.commands.router import CommandContext, CommandRouter
 from bot.config import AppConfig
-from bot.model.messages import Message, Section
 from bot.model.roles import Role
 from flows.common.mentioned import mentioned_member
+from flows.recognition.view import kudos_announcement, kudos_sent
 
 GIVEN = "kudos.given"
 MAX_REASON = 500
@@ -96,14 +96,10 @@ async def kudos_command(ctx: CommandContext, *, config: AppConfig) -> None:
         object_ref=f"kudos:{kudos.id}",
         data={"receiver_id": receiver.id, "reason": reason},
     )
-    text = f"\U0001f44f {ctx.person.display_name} gave kudos to {receiver.display_name}: {reason}"
-    await ctx.effects.channel(cohort.id, Message(text=text, blocks=[Section(text=text)]))
-    left = limit - given - 1
-    await ctx.reply(
-        f"Kudos sent to {receiver.display_name}. You can give {left} more this week."
-        if left
-        else f"Kudos sent to {receiver.display_name}. That was your last one this week."
+    await ctx.effects.channel(
+        cohort.id, kudos_announcement(ctx.person.display_name, receiver.display_name, reason)
     )
+    await ctx.reply(kudos_sent(receiver.display_name, limit - given - 1))
 
 
 def register(*, router: CommandRouter, config: AppConfig) -> None:

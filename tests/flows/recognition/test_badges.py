@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from bot.config import ConfigError
 from bot.runtime.effects import Effects
 from flows.recognition import awards as badge_awards
-from flows.recognition.awards import MAX_POST, NewAward, evaluate, pack
+from flows.recognition.awards import NewAward, evaluate
 from flows.recognition.rules import longest_streak
+from flows.recognition.view import MAX_POST, pack
 from storage.db import create_engine, is_sqlite, session_factory
 from storage.models import Activity, BadgeAward
 from storage.uow import unit_of_work
