@@ -43,6 +43,10 @@ GIVE_UP_TASK = "flow.give_up"
 TIMEOUT_TASK = "flow.timeout"
 
 
+def _after(ctx: FlowContext, delay: timedelta | None) -> datetime | None:
+    return None if delay is None else ctx.effects.now + delay
+
+
 class RunTimer(TypedDict):
     """The payload of a run's reminder, give-up and time-out timers."""
 
@@ -293,45 +297,36 @@ class FlowEngine:
     async def _wait(self, step: Wait, ctx: FlowContext) -> None:
         move(ctx.run, RunStatus.WAITING)
         ctx.run.updated_at = ctx.effects.now
-        await self._arm_timers(step, ctx)
-
-    async def _arm_timers(self, step: Wait, ctx: FlowContext) -> None:
-        prefix = _timers_of(ctx.run.id)
-        await ctx.timers.cancel_prefix(prefix)
-        payload = RunTimer(run_id=ctx.run.id, step=step.name)
-        for index, at in enumerate(step.remind_at(ctx)):
-            await ctx.timers.run_once(
-                key=f"{prefix}{step.name}:remind:{index}", task=REMIND_TASK, at=at, payload=payload
-            )
-        timeout = step.timeout(ctx)
-        if timeout is not None:
-            await ctx.timers.run_once(
-                key=f"{prefix}{step.name}:timeout",
-                task=TIMEOUT_TASK,
-                at=ctx.effects.now + timeout,
-                payload=RunTimer(run_id=ctx.run.id, step=step.name),
-            )
+        await self._arm_timers(
+            ctx,
+            step.name,
+            [(f"remind:{i}", REMIND_TASK, at) for i, at in enumerate(step.remind_at(ctx))]
+            + [("timeout", TIMEOUT_TASK, _after(ctx, step.timeout(ctx)))],
+        )
 
     async def _schedule_follow_ups(self, step: Ask, ctx: FlowContext) -> None:
+        await self._arm_timers(
+            ctx,
+            step.name,
+            [
+                ("remind", REMIND_TASK, _after(ctx, step.remind_after(ctx))),
+                ("give_up", GIVE_UP_TASK, _after(ctx, step.give_up_after(ctx))),
+            ],
+        )
+
+    @staticmethod
+    async def _arm_timers(
+        ctx: FlowContext, step: str, timers: Sequence[tuple[str, str, datetime | None]]
+    ) -> None:
+        """Replace the run's timers with these (key suffix, task, due) ones; None sets none."""
         prefix = _timers_of(ctx.run.id)
         await ctx.timers.cancel_prefix(prefix)
-        payload = RunTimer(run_id=ctx.run.id, step=step.name)
-        remind = step.remind_after(ctx)
-        if remind is not None:
-            await ctx.timers.run_once(
-                key=f"{prefix}{step.name}:remind",
-                task=REMIND_TASK,
-                at=ctx.effects.now + remind,
-                payload=payload,
-            )
-        give_up = step.give_up_after(ctx)
-        if give_up is not None:
-            await ctx.timers.run_once(
-                key=f"{prefix}{step.name}:give_up",
-                task=GIVE_UP_TASK,
-                at=ctx.effects.now + give_up,
-                payload=payload,
-            )
+        payload = RunTimer(run_id=ctx.run.id, step=step)
+        for suffix, task, at in timers:
+            if at is not None:
+                await ctx.timers.run_once(
+                    key=f"{prefix}{step}:{suffix}", task=task, at=at, payload=payload
+                )
 
     async def answer(
         self, *, run: FlowRun, person: Person, raw: str, effects: Effects, step: str | None = None
