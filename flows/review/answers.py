@@ -122,7 +122,7 @@ def decline_form_handler(config: AppConfig) -> FormHandler:
         move(assignment, AssignmentStatus.DECLINED)
         assignment.declined_at = effects.now
         assignment.decline_reason = reason
-        run = await task_run(effects, assignment, task.cohort)
+        run = await task_run(effects, assignment=assignment, cohort=task.cohort)
         if run is not None:
             await cancel_run(run, effects)
         effects.log(
@@ -236,7 +236,7 @@ def review_form_handler(config: AppConfig) -> FormHandler:
         assignment.scores, assignment.comments = parsed
         move(assignment, AssignmentStatus.SUBMITTED)
         assignment.submitted_at = effects.now
-        run = await task_run(effects, assignment, task.cohort)
+        run = await task_run(effects, assignment=assignment, cohort=task.cohort)
         if run is not None:
             await ctx.engine.resume(run=run, effects=effects, step=DECIDE)
         turnaround = (effects.now - assignment.assigned_at).total_seconds() / 3600

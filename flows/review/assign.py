@@ -173,7 +173,7 @@ async def _remind(ctx: FlowContext) -> None:
 
 
 async def task_run(
-    effects: Effects, assignment: ReviewAssignment, cohort: Cohort
+    effects: Effects, *, assignment: ReviewAssignment, cohort: Cohort
 ) -> FlowRun | None:
     """The reviewer's unfinished task run for this assignment, if any."""
     runs = await effects.uow.flow_runs.active(
