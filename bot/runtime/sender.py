@@ -143,16 +143,18 @@ class Sender:
                 return await self._send_lane(lane_rows)
 
         results = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()))
-        outcomes = [outcome for lane_outcomes in results for outcome in lane_outcomes]
-        await self._settle_all(outcomes, {row.id: row for row in rows})
-        return len(outcomes)
+        return sum(len(lane_outcomes) for lane_outcomes in results)
 
     def _note_wake(self, moment: datetime) -> None:
         if self.next_wake is None or moment < self.next_wake:
             self.next_wake = moment
 
     async def _send_lane(self, rows: list[OutboxMessage]) -> list[Outcome]:
-        """Send a lane's rows in order until one must wait; the outcomes are settled later."""
+        """Send a lane's rows in order until one must wait, settling each as it completes.
+
+        A send is recorded before the next one starts, so a crash mid-drain can repeat at
+        most the sends in flight, and no lane waits for another's bookkeeping.
+        """
         outcomes: list[Outcome] = []
         sent_here: dict[str, str] = {}  # ref_key -> platform ref, for updates in this batch
         for position, row in enumerate(rows):
@@ -166,7 +168,7 @@ class Sender:
             if row.update_of_key and any(
                 other.update_of_key == row.update_of_key for other in later
             ):
-                outcomes.append(Outcome(row.id, OutboxStatus.SUPERSEDED))
+                outcomes.append(await self._settle(Outcome(row.id, OutboxStatus.SUPERSEDED), row))
                 continue
             wait = self._rate_wait(row, now)
             if wait > 0:
@@ -175,7 +177,7 @@ class Sender:
                 self._held[row.lane] = until
                 self._note_wake(until)
                 break
-            outcome = await self._attempt(row, sent_here)
+            outcome = await self._settle(await self._attempt(row, sent_here), row)
             outcomes.append(outcome)
             if outcome.status == OutboxStatus.SENT and row.ref_key and not row.update_of_key:
                 sent_here[row.ref_key] = outcome.platform_ref or ""
@@ -277,40 +279,27 @@ class Sender:
         self._note_wake(retry_at)
         return Outcome(row.id, OutboxStatus.PENDING, error=error.reason, retry_at=retry_at)
 
-    async def _settle_all(self, outcomes: list[Outcome], rows: dict[int, OutboxMessage]) -> None:
-        """Record a whole drain's outcomes in one transaction."""
-        if not outcomes:
-            return
-        now = self._clock.now()
-        changes = []
-        unreachable = []
-        for outcome in outcomes:
-            row = rows[outcome.outbox_id]
-            counted = outcome.status in (OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.PENDING)
-            changes.append(
-                {
-                    "id": row.id,
-                    "status": outcome.status,
-                    "attempts": row.attempts + int(counted),
-                    "platform_ref": outcome.platform_ref
-                    if outcome.status == OutboxStatus.SENT
-                    else row.platform_ref,
-                    "sent_at": now if outcome.status == OutboxStatus.SENT else row.sent_at,
-                    "last_error": None
-                    if outcome.status == OutboxStatus.SENT
-                    else (outcome.error or row.last_error or "")[:2000] or None,
-                    "next_attempt_at": outcome.retry_at or row.next_attempt_at,
-                }
-            )
-            target = Target.model_validate(row.target)
-            if outcome.unreachable and target.user_id is not None:
-                unreachable.append((row.platform, row.workspace, target.user_id))
+    async def _settle(self, outcome: Outcome, row: OutboxMessage) -> Outcome:
+        """Record one send's outcome in its own short transaction."""
+        sent = outcome.status == OutboxStatus.SENT
+        counted = outcome.status in (OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.PENDING)
+        change = {
+            "id": row.id,
+            "status": outcome.status,
+            "attempts": row.attempts + int(counted),
+            "platform_ref": outcome.platform_ref if sent else row.platform_ref,
+            "sent_at": self._clock.now() if sent else row.sent_at,
+            "last_error": None if sent else (outcome.error or row.last_error or "")[:2000] or None,
+            "next_attempt_at": outcome.retry_at or row.next_attempt_at,
+        }
+        target = Target.model_validate(row.target)
         async with unit_of_work(self._sessions) as uow:
-            await uow.outbox.settle(changes)
-            for platform, workspace, user_id in unreachable:
+            await uow.outbox.settle([change])
+            if outcome.unreachable and target.user_id is not None:
                 await uow.people.mark_unreachable(
-                    platform=platform, workspace=workspace, user_id=user_id
+                    platform=row.platform, workspace=row.workspace, user_id=target.user_id
                 )
+        return outcome
 
     @property
     def inflight(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,8 @@ class FakeChatServer:
     failures: deque[Failure] = field(default_factory=deque)
     calls: int = 0
     latency: float = 0.0
+    on_send: Callable[[], Awaitable[None]] | None = None
+    """Runs as each send arrives, before it is answered: a test's look at the bot meanwhile."""
 
     def fail_next(self, *failures: Failure) -> None:
         self.failures.extend(failures)
@@ -42,6 +45,8 @@ class FakeChatServer:
 
     async def _send(self, request: web.Request) -> web.Response:
         self.calls += 1
+        if self.on_send is not None:
+            await self.on_send()
         if self.latency:
             await asyncio.sleep(self.latency)
         body = await request.json()

@@ -188,6 +188,23 @@ async def test_lane_rate_limit_spreads_a_burst_over_time(sqlite_url: str) -> Non
         assert rig.bot.sender.next_wake == rig.clock.now() + timedelta(seconds=1)
 
 
+async def test_each_send_is_recorded_before_the_next_one_starts(rig: Rig) -> None:
+    await queue(rig, channel("A"), "one", "two", "three")
+    seen: list[list[str]] = []
+
+    async def look() -> None:
+        seen.append(await statuses(rig))
+
+    rig.platform.on_send = look
+
+    assert await rig.bot.sender.drain_once() == 3
+    assert seen == [
+        ["pending", "pending", "pending"],
+        ["sent", "pending", "pending"],
+        ["sent", "sent", "pending"],
+    ], "a crash between two sends repeats nothing already sent"
+
+
 async def test_stop_leaves_undelivered_messages_in_the_outbox(rig: Rig) -> None:
     await queue(rig, channel("A"), "kept")
     rig.bot.sender.stop()
