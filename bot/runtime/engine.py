@@ -405,15 +405,18 @@ class FlowEngine:
         loaded = await self._waiting_at(run, effects, step=step, kind=Wait)
         if loaded is None:
             return False
-        flow, ctx = loaded
-        await ctx.timers.cancel_prefix(_timers_of(run.id))
-        position = flow.index(step) + 1
-        if position >= len(flow.steps):
-            move(run, RunStatus.DONE)
-            return True
-        run.step = flow.steps[position].name
-        await self._proceed(flow, ctx)
+        await self._past_wait(*loaded)
         return True
+
+    async def _past_wait(self, flow: Flow, ctx: FlowContext) -> None:
+        """Stop the waiting step's timers and run the steps after it."""
+        await ctx.timers.cancel_prefix(_timers_of(ctx.run.id))
+        position = flow.index(ctx.run.step) + 1
+        if position >= len(flow.steps):
+            move(ctx.run, RunStatus.DONE)
+            return
+        ctx.run.step = flow.steps[position].name
+        await self._proceed(flow, ctx)
 
     async def goto(self, *, run: FlowRun, effects: Effects, step: str) -> bool:
         """Take a waiting run to another of its steps (a resumed pause, a do-over) and run it."""
@@ -445,45 +448,35 @@ class FlowEngine:
         cohort = await effects.uow.cohorts.get(run.cohort_id) if run.cohort_id else None
         return flow, self._context(run, person, cohort, effects)
 
-    async def _load(self, task: TaskContext) -> tuple[Flow, FlowContext, Ask] | None:
+    async def _due(
+        self, task: TaskContext, kind: type[Ask] | type[Wait] | tuple[type[Ask], type[Wait]]
+    ) -> tuple[Flow, FlowContext, Step] | None:
+        """The run a timer of the engine's is about, if it still waits on the timer's step."""
         timer = task.payload_as(RunTimer)
         run = await task.uow.flow_runs.get(timer["run_id"], lock=True)
         if run is None:
             return None
-        loaded = await self._waiting_at(run, task.effects, step=timer["step"], kind=Ask)
+        loaded = await self._waiting_at(run, task.effects, step=timer["step"], kind=kind)
         if loaded is None:
             return None
         flow, ctx = loaded
-        step = flow.steps[flow.index(run.step)]
-        assert isinstance(step, Ask)
-        return flow, ctx, step
+        return flow, ctx, flow.steps[flow.index(run.step)]
 
     async def _time_out(self, task: TaskContext) -> None:
-        timer = task.payload_as(RunTimer)
-        run = await task.uow.flow_runs.get(timer["run_id"], lock=True)
-        if run is None:
+        due = await self._due(task, Wait)
+        if due is None:
             return
-        step_name = timer["step"]
-        loaded = await self._waiting_at(run, task.effects, step=step_name, kind=Wait)
-        if loaded is None:
-            return
-        flow, ctx = loaded
-        step = flow.steps[flow.index(step_name)]
+        flow, ctx, step = due
         if isinstance(step, Wait) and step.on_timeout is not None:
             await step.on_timeout(ctx)
-        await self.resume(run=run, effects=task.effects, step=step_name)
+        await self._past_wait(flow, ctx)
 
     async def _remind(self, task: TaskContext) -> None:
         """A reminder falls due: an Ask's question again, or what a Wait's `on_remind` does."""
-        timer = task.payload_as(RunTimer)
-        run = await task.uow.flow_runs.get(timer["run_id"], lock=True)
-        if run is None:
+        due = await self._due(task, (Ask, Wait))
+        if due is None:
             return
-        loaded = await self._waiting_at(run, task.effects, step=timer["step"], kind=(Ask, Wait))
-        if loaded is None:
-            return
-        flow, ctx = loaded
-        step = flow.steps[flow.index(run.step)]
+        _flow, ctx, step = due
         if isinstance(step, Wait):
             if step.on_remind is not None:
                 await step.on_remind(ctx)
@@ -507,10 +500,10 @@ class FlowEngine:
         )
 
     async def _give_up(self, task: TaskContext) -> None:
-        loaded = await self._load(task)
-        if loaded is None:
+        due = await self._due(task, Ask)
+        if due is None:
             return
-        flow, ctx, _step = loaded
+        flow, ctx, _step = due
         ctx.remember(gave_up_at=ctx.effects.now.isoformat())
         ctx.effects.log(
             f"flow.{flow.name}.stalled",
