@@ -76,9 +76,15 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _active_timers(task: str) -> list[Any]:
+    """(id, key, due_at, payload) of a task's timers still to fire."""
     return list(
         op.get_bind().execute(
-            sa.select(scheduled_items.c.id, scheduled_items.c.key, scheduled_items.c.due_at)
+            sa.select(
+                scheduled_items.c.id,
+                scheduled_items.c.key,
+                scheduled_items.c.due_at,
+                scheduled_items.c.payload,
+            )
             .where(scheduled_items.c.task == task, scheduled_items.c.status == "active")
             .order_by(scheduled_items.c.id)
         )
@@ -96,7 +102,7 @@ def _retime(item_id: int, *, key: str, task: str, run_id: int, step: str) -> Non
 def _review_tasks(now: datetime) -> None:
     bind = op.get_bind()
     reminders: dict[int, list[tuple[int, int, datetime]]] = {}
-    for item_id, key, due_at in _active_timers("review.remind"):
+    for item_id, key, due_at, _payload in _active_timers("review.remind"):
         found = REMINDER_KEY.match(key)
         if found:
             assignment_id, index = int(found[1]), int(found[2])
@@ -143,9 +149,9 @@ def _review_tasks(now: datetime) -> None:
 
 def _live_checkins() -> None:
     bind = op.get_bind()
-    turns = {
-        int(item_id): key
-        for item_id, key, _due in _active_timers("checkin.live_turn")
+    turn_timers = {
+        int(payload.get("run_id", 0)): item_id
+        for item_id, key, _due, payload in _active_timers("checkin.live_turn")
         if TURN_KEY.match(key)
     }
     running = bind.execute(
@@ -159,14 +165,9 @@ def _live_checkins() -> None:
             .where(flow_runs.c.id == run_id)
             .values(status="waiting", step="turn", data={**data, "again": False})
         )
-        for item_id in list(turns):
-            payload = bind.execute(
-                sa.select(scheduled_items.c.payload).where(scheduled_items.c.id == item_id)
-            ).scalar_one()
-            if int(payload.get("run_id", 0)) == run_id:
-                key = f"flow:{run_id}:turn:timeout"
-                _retime(item_id, key=key, task="flow.timeout", run_id=run_id, step="turn")
-                del turns[item_id]
+        if run_id in turn_timers:
+            key = f"flow:{run_id}:turn:timeout"
+            _retime(turn_timers[run_id], key=key, task="flow.timeout", run_id=run_id, step="turn")
     bind.execute(
         scheduled_items.update()
         .where(scheduled_items.c.task == "checkin.live_turn", scheduled_items.c.status == "active")
