@@ -182,10 +182,6 @@ class HasStatus(Protocol):
     status: str
 
 
-def can_move(current: S, to: S) -> bool:
-    return to == current or to in TRANSITIONS[type(to)][current]
-
-
 def move(row: HasStatus, to: S) -> None:
     """Set `row.status` to `to`, if its entity's table allows it from where the row is.
 
@@ -195,6 +191,6 @@ def move(row: HasStatus, to: S) -> None:
         row.status = to
         return
     current = type(to)(row.status)
-    if not can_move(current, to):
+    if to != current and to not in TRANSITIONS[type(to)][current]:
         raise IllegalTransition(f"{type(row).__name__} cannot go from {current} to {to}")
     row.status = to
