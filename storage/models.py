@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -28,6 +29,7 @@ from storage.statuses import (
     AssignmentStatus,
     CohortStatus,
     CommitmentStatus,
+    DeliveryClass,
     EscalationStatus,
     InboxStatus,
     MembershipStatus,
@@ -237,6 +239,28 @@ class OutboxMessage(Base):
     platform_ref: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivery_class: Mapped[str] = mapped_column(
+        String(8), default=DeliveryClass.BULK, server_default=DeliveryClass.BULK
+    )
+    """Replies (to a person's own action) go before bulk sends."""
+    fair_key: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """Bulk sends take turns between these (a cohort, or the event that queued them)."""
+    reply_to_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the person acted, for a reply: the start of its reply latency."""
+
+
+class DeliveryRate(Base):
+    """The posting rate the sender learned for one workspace, kept across restarts."""
+
+    __tablename__ = "delivery_rates"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(128), primary_key=True)
+    rate: Mapped[float] = mapped_column(Float)
+    """Posts per second the workspace was last seen to accept."""
+    ceiling: Mapped[float | None] = mapped_column(Float)
+    """The rate at which the workspace last answered 429, if it ever did."""
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ScheduledItem(Base):

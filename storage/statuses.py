@@ -47,6 +47,15 @@ class OutboxStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class DeliveryClass(StrEnum):
+    """What an outgoing message is to its reader; replies never wait behind bulk."""
+
+    REPLY = "reply"
+    """Answers a person's own action: their command, click, or the conversation they are in."""
+    BULK = "bulk"
+    """Everything else: round prompts, reminders, digests, announcements, welcomes."""
+
+
 class TimerStatus(StrEnum):
     """A scheduled item: one-off or repeating."""
 

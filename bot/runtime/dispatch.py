@@ -12,6 +12,7 @@ import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import TypeAdapter
 
@@ -162,7 +163,7 @@ class Dispatcher:
                 source=f"in:{actor.platform}:{event.event_id}",
                 now=now,
                 platforms=self.platforms,
-                origin=_origin(event),
+                origin=_origin(event, acted_at=row.received_at),
                 group_platforms=self.group_platforms,
             )
             await self._route(event, person, effects)
@@ -346,7 +347,7 @@ class Dispatcher:
             await effects.reply(Message(text=text))
 
 
-def _origin(event: InboundEvent) -> Origin:
+def _origin(event: InboundEvent, *, acted_at: datetime | None = None) -> Origin:
     return Origin(
         platform=event.actor.platform,
         workspace=event.actor.workspace,
@@ -354,6 +355,7 @@ def _origin(event: InboundEvent) -> Origin:
         channel_id=event.channel_id,
         is_direct=event.is_direct,
         reply_token=event.reply_token,
+        acted_at=acted_at,
     )
 
 

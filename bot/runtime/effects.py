@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.model.messages import AudienceKind, Message, Target
+from storage.repositories.outbox import OutboxRow
+from storage.statuses import DeliveryClass
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,26 @@ class Origin:
     channel_id: str | None = None
     is_direct: bool = False
     reply_token: str | None = None
+    acted_at: datetime | None = None
+    """When the person acted (the event arrived), for reply latency."""
+
+    def answers(self, target: Target) -> bool:
+        """Whether a message to `target` answers this person's own action.
+
+        Anything addressed to them (a DM, an ephemeral answer, a modal, their home page) or
+        posted where they typed is a reply; messages to other people are bulk.
+        """
+        if self.user_id is None or target.platform != self.platform:
+            return False
+        if target.workspace != self.workspace:
+            return False
+        if target.kind in (AudienceKind.EPHEMERAL, AudienceKind.MODAL, AudienceKind.HOME):
+            return target.user_id == self.user_id
+        if target.kind == AudienceKind.DM:
+            return target.user_id == self.user_id
+        if target.kind in (AudienceKind.CHANNEL, AudienceKind.THREAD):
+            return self.channel_id is not None and target.channel_id == self.channel_id
+        return False
 
 
 class Effects:
@@ -57,6 +79,13 @@ class Effects:
         self.queued = 0
         self.private = False
         """Set by `keep_private`: the inbound event must not stay readable in the inbox."""
+        self.cohort_id: int | None = None
+        """The cohort these effects are for, once known: bulk sends take turns by cohort."""
+
+    def for_cohort(self, cohort_id: int) -> None:
+        """Note the cohort these effects serve (the first one named wins)."""
+        if self.cohort_id is None:
+            self.cohort_id = cohort_id
 
     def keep_private(self) -> None:
         """Have the event's sender and values dropped from the inbox once it is handled.
@@ -86,6 +115,29 @@ class Effects:
     ) -> None:
         """Queue a message for an already resolved platform address."""
         queued = await self.uow.outbox.enqueue(
+            self.outbox_row(
+                target,
+                message,
+                person_id=person_id,
+                ref_key=ref_key,
+                update_of_key=update_of_key,
+            )
+        )
+        if queued is not None:
+            self.queued += 1
+
+    def outbox_row(
+        self,
+        target: Target,
+        message: Message,
+        *,
+        person_id: int | None = None,
+        ref_key: str | None = None,
+        update_of_key: str | None = None,
+    ) -> OutboxRow:
+        """The outbox row for one message, with its idempotency key and delivery class."""
+        reply = self.origin is not None and self.origin.answers(target)
+        return OutboxRow(
             idempotency_key=self._next_key(),
             platform=target.platform,
             workspace=target.workspace,
@@ -96,9 +148,15 @@ class Effects:
             person_id=person_id,
             ref_key=ref_key,
             update_of_key=update_of_key,
+            delivery_class=DeliveryClass.REPLY if reply else DeliveryClass.BULK,
+            fair_key=self._fair_key(),
+            reply_to_at=(self.origin.acted_at or self.now) if reply and self.origin else None,
         )
-        if queued is not None:
-            self.queued += 1
+
+    def _fair_key(self) -> str:
+        if self.cohort_id is not None:
+            return f"cohort:{self.cohort_id}"
+        return self._source[:200]
 
     async def dm(self, person_id: int, message: Message, *, ref_key: str | None = None) -> bool:
         """DM a person on the platform they last used (or any they can be reached on)."""
@@ -166,6 +224,7 @@ class Effects:
 
     async def channel(self, cohort_id: int, message: Message, *, ref_key: str | None = None) -> int:
         """Post in the cohort's channel on every enabled platform; returns how many."""
+        self.for_cohort(cohort_id)
         posted = 0
         for platform, channel_id in (await self.uow.cohorts.channels(cohort_id)).items():
             if platform not in self._platforms:

@@ -239,6 +239,8 @@ class FlowEngine:
     def _context(
         self, run: FlowRun, person: Person, cohort: Cohort | None, effects: Effects
     ) -> FlowContext:
+        if cohort is not None:
+            effects.for_cohort(cohort.id)
         return FlowContext(
             run=run,
             person=person,

@@ -272,6 +272,9 @@ class Scheduler:
             platforms=self._platforms,
             group_platforms=self._group_platforms,
         )
+        cohort_id = item.payload.get("cohort_id")
+        if isinstance(cohort_id, int):
+            effects.for_cohort(cohort_id)
         await handler(
             TaskContext(
                 uow=uow,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,48 +12,57 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage
-from storage.statuses import OutboxStatus
+from storage.statuses import DeliveryClass, OutboxStatus
 from storage.upsert import insert_ignoring_conflict
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One message to queue, as the outbox stores it."""
+
+    idempotency_key: str
+    platform: str
+    workspace: str
+    lane: str
+    target: dict[str, Any]
+    message: dict[str, Any]
+    now: datetime
+    person_id: int | None = None
+    ref_key: str | None = None
+    update_of_key: str | None = None
+    delivery_class: str = DeliveryClass.BULK
+    fair_key: str = ""
+    reply_to_at: datetime | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "idempotency_key": self.idempotency_key,
+            "platform": self.platform,
+            "workspace": self.workspace,
+            "lane": self.lane,
+            "person_id": self.person_id,
+            "target": self.target,
+            "message": self.message,
+            "ref_key": self.ref_key,
+            "update_of_key": self.update_of_key,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": self.now,
+            "created_at": self.now,
+            "delivery_class": self.delivery_class,
+            "fair_key": self.fair_key,
+            "reply_to_at": self.reply_to_at,
+        }
 
 
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def enqueue(
-        self,
-        *,
-        idempotency_key: str,
-        platform: str,
-        workspace: str,
-        lane: str,
-        target: dict[str, Any],
-        message: dict[str, Any],
-        now: datetime,
-        person_id: int | None = None,
-        ref_key: str | None = None,
-        update_of_key: str | None = None,
-    ) -> int | None:
+    async def enqueue(self, row: OutboxRow) -> int | None:
         """Queue a message; None when the same idempotency key was queued before."""
         return await insert_ignoring_conflict(
-            self._session,
-            OutboxMessage,
-            {
-                "idempotency_key": idempotency_key,
-                "platform": platform,
-                "workspace": workspace,
-                "lane": lane,
-                "person_id": person_id,
-                "target": target,
-                "message": message,
-                "ref_key": ref_key,
-                "update_of_key": update_of_key,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-            conflict_columns=("idempotency_key",),
+            self._session, OutboxMessage, row.values(), conflict_columns=("idempotency_key",)
         )
 
     async def pending(self, limit: int) -> list[OutboxMessage]:

@@ -10,6 +10,7 @@ from bot.model.roles import Role
 from storage.db import SessionFactory
 from storage.models import Escalation, Membership
 from storage.repositories.escalations import NewEscalation
+from storage.repositories.outbox import OutboxRow
 from storage.statuses import AssignmentStatus, EscalationStatus, OutboxStatus, ReviewStatus
 from storage.uow import UnitOfWork, unit_of_work
 from tests.storage.conftest import NOW, add_cohort, add_participants, add_people
@@ -235,15 +236,17 @@ async def test_unraised_dead_letters_skip_raised_ones_and_undeliverable_moderato
         uow: UnitOfWork, key: str, ref_key: str | None = None, update_of_key: str | None = None
     ) -> int:
         outbox_id = await uow.outbox.enqueue(
-            idempotency_key=key,
-            platform="slack",
-            workspace="T1",
-            lane="dm:x",
-            target={},
-            message={},
-            now=NOW,
-            ref_key=ref_key,
-            update_of_key=update_of_key,
+            OutboxRow(
+                idempotency_key=key,
+                platform="slack",
+                workspace="T1",
+                lane="dm:x",
+                target={},
+                message={},
+                now=NOW,
+                ref_key=ref_key,
+                update_of_key=update_of_key,
+            )
         )
         assert outbox_id is not None
         return outbox_id

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storage.db import SessionFactory
+from storage.repositories.outbox import OutboxRow
 from storage.statuses import OutboxStatus
 from storage.uow import UnitOfWork, unit_of_work
 from tests.storage.conftest import NOW, add_people
@@ -25,14 +26,16 @@ async def _queue(
 ) -> int:
     """Queue a message due at `now` (its first attempt); returns its id."""
     outbox_id = await uow.outbox.enqueue(
-        idempotency_key=key,
-        platform=platform,
-        workspace=workspace,
-        lane=lane,
-        target={"lane": lane},
-        message={"text": key},
-        now=now,
-        **extra,
+        OutboxRow(
+            idempotency_key=key,
+            platform=platform,
+            workspace=workspace,
+            lane=lane,
+            target={"lane": lane},
+            message={"text": key},
+            now=now,
+            **extra,
+        )
     )
     assert outbox_id is not None
     return outbox_id
@@ -49,13 +52,15 @@ async def test_a_message_queued_twice_under_one_key_is_stored_once(
         first = await _queue(uow, "in:slack:Ev1#1")
     async with unit_of_work(sessions) as uow:
         again = await uow.outbox.enqueue(
-            idempotency_key="in:slack:Ev1#1",
-            platform="slack",
-            workspace="T1",
-            lane="dm:alex",
-            target={},
-            message={"text": "a retried event's reply"},
-            now=NOW + MINUTE,
+            OutboxRow(
+                idempotency_key="in:slack:Ev1#1",
+                platform="slack",
+                workspace="T1",
+                lane="dm:alex",
+                target={},
+                message={"text": "a retried event's reply"},
+                now=NOW + MINUTE,
+            )
         )
         rows = await uow.outbox.pending(10)
 

@@ -13,6 +13,7 @@ from bot.model.events import ActionInvoked, Actor
 from flows.escalation.sweep import sweep_key
 from storage.models import Escalation
 from storage.repositories.escalations import NewEscalation
+from storage.repositories.outbox import OutboxRow
 from storage.uow import UnitOfWork, unit_of_work
 from tests.conftest import PILOT_CONFIG
 from tests.flows.escalation.escalation_helpers import (
@@ -363,14 +364,21 @@ async def test_dead_lettered_message_is_escalated_once_with_its_error(database_u
             alex = await uow.people.find_identity("local", "local", "alex")
             assert alex is not None
             new_id = await uow.outbox.enqueue(
-                idempotency_key="dead-one",
-                platform="slack",
-                workspace="T0001",
-                lane="slack:T0001:U1",
-                target={"platform": "slack", "workspace": "T0001", "kind": "dm", "user_id": "U1"},
-                message={"text": "Your check-in is ready", "blocks": []},
-                now=now,
-                person_id=alex[1].id,
+                OutboxRow(
+                    idempotency_key="dead-one",
+                    platform="slack",
+                    workspace="T0001",
+                    lane="slack:T0001:U1",
+                    target={
+                        "platform": "slack",
+                        "workspace": "T0001",
+                        "kind": "dm",
+                        "user_id": "U1",
+                    },
+                    message={"text": "Your check-in is ready", "blocks": []},
+                    now=now,
+                    person_id=alex[1].id,
+                )
             )
             assert new_id is not None
             row = await uow.outbox.get(new_id)
