@@ -271,8 +271,14 @@ class CohortBot:
     async def render_metrics(self) -> bytes:
         async with unit_of_work(self.sessions) as uow:
             depth = await uow.outbox.depth()
-        for status in ("pending", "sent", "dead", "superseded"):
+            queues = await uow.outbox.depth_by_class()
+        for status in ("pending", "sending", "sent", "dead", "superseded"):
             self.metrics.outbox_depth.labels(status).set(depth.get(status, 0))
+        self.metrics.outbox_queue.clear()
+        for platform, workspace, delivery_class, waiting in queues:
+            self.metrics.outbox_queue.labels(platform, workspace, delivery_class).set(waiting)
+        for (platform, workspace), rate in self.sender.learned_rates().items():
+            self.metrics.learned_rate.labels(platform, workspace).set(rate)
         if self.xapi is not None:
             async with unit_of_work(self.sessions) as uow:
                 queue = await uow.xapi.depth()

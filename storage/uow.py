@@ -13,6 +13,7 @@ from storage.repositories.badges import BadgeRepository
 from storage.repositories.checkins import CheckinRepository
 from storage.repositories.cohort_sessions import CohortSessionRepository
 from storage.repositories.cohorts import CohortRepository
+from storage.repositories.delivery_rates import DeliveryRateRepository
 from storage.repositories.escalations import EscalationRepository
 from storage.repositories.flow_runs import FlowRunRepository
 from storage.repositories.inbox import InboxRepository
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.flow_runs = FlowRunRepository(session)
         self.inbox = InboxRepository(session)
         self.outbox = OutboxRepository(session)
+        self.delivery_rates = DeliveryRateRepository(session)
         self.schedule = ScheduleRepository(session)
         self.activity = ActivityRepository(session)
         self.participation = ParticipationRepository(session)

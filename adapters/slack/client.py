@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 # Slack allows about one message per second per channel with short bursts, and several
 # hundred per minute per workspace.
 SLACK_LIMITS = RateLimits(
-    per_lane=(Rate(burst=3, per_seconds=3.0),),
-    per_workspace=(Rate(burst=300, per_seconds=60.0),),
+    # One post per second per channel, with room for the clock skew between us and Slack.
+    per_lane=(Rate(burst=1, per_seconds=1.1),),
+    # Slack's workspace limit is "several hundred per minute": start at 300 and learn.
+    start_rate=5.0,
 )
 UNREACHABLE = {"user_not_found", "cannot_dm_bot", "user_disabled", "user_not_visible"}
 TRANSIENT = {
@@ -224,7 +226,7 @@ def _mapped(error: SlackApiError) -> DeliveryError:
     code = str(response.get("error", "")) if isinstance(response.data, dict) else ""
     if status == 429 or code == "ratelimited":
         retry_after = _retry_after(response.headers)
-        return DeliveryError("slack: rate limited", retry_after=retry_after)
+        return DeliveryError("slack: rate limited", retry_after=retry_after, rate_limited=True)
     if code in UNREACHABLE:
         return RecipientUnreachable(f"slack: {code}")
     if status >= 500 or code in TRANSIENT:

@@ -55,7 +55,8 @@ log = logging.getLogger(__name__)
 # Teams' published bot limits per conversation, and about 50 requests a second per tenant.
 TEAMS_LIMITS = RateLimits(
     per_lane=(Rate(7, 1.0), Rate(8, 2.0), Rate(60, 30.0), Rate(1800, 3600.0)),
-    per_workspace=(Rate(50, 1.0),),
+    # About 50 requests a second per bot and tenant: start below it and learn.
+    start_rate=20.0,
 )
 MAX_REMEMBERED = 10_000
 

@@ -37,7 +37,8 @@ def mapped(error: Any) -> DeliveryError:
     code = error_code(error)
     reason = f"teams: {status} {code}".rstrip()
     if status == 429:
-        return DeliveryError(reason, retry_after=retry_after(getattr(response, "headers", None)))
+        wait = retry_after(getattr(response, "headers", None))
+        return DeliveryError(reason, retry_after=wait, rate_limited=True)
     if status == 403 and code in UNREACHABLE:
         return RecipientUnreachable(reason)
     if status in TRANSIENT_STATUSES or status >= 500 or status == 0:

@@ -181,6 +181,12 @@ class SenderConfig(FrozenModel):
     base_backoff_seconds: float = Field(default=1.0, gt=0)
     max_backoff_seconds: float = Field(default=300.0, gt=0)
     concurrency: int = Field(default=8, ge=1)
+    start_rate: float | None = Field(default=None, gt=0, le=1000)
+    """Posts per second each workspace starts at before its real limit is learned; unset:
+    the platform's own (Slack 5, Teams 20)."""
+    pacing: bool = True
+    """Off: no workspace pacing and no per-channel spacing, only 429s are honoured. For
+    tests and simulations on a clock that stands still while messages go."""
 
     @model_validator(mode="after")
     def _backoff_ordered(self) -> SenderConfig:

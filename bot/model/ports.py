@@ -23,19 +23,29 @@ class Rate:
 @dataclass(frozen=True)
 class RateLimits:
     per_lane: tuple[Rate, ...] = ()
-    per_workspace: tuple[Rate, ...] = ()
+    """Published limits of one channel or conversation, kept exactly."""
+    start_rate: float | None = None
+    """Posts per second a workspace starts at before its real limit is learned (None: no
+    pacing until the workspace first answers 429)."""
 
 
 class DeliveryError(Exception):
     """A delivery that failed; `permanent` ones are dead-lettered, the rest retried."""
 
     def __init__(
-        self, reason: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        reason: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
+        """A 429: the workspace is over its limit; never the message's fault."""
         self.recipient_unreachable = False
 
 
@@ -104,6 +114,30 @@ def supports_group_dm(client: PlatformClient) -> bool:
     get each member's DM instead (see `Effects.group`).
     """
     return bool(getattr(client, "supports_group_dm", False))
+
+
+def spends_workspace_budget(client: PlatformClient, delivery: Delivery) -> bool:
+    """Whether sending `delivery` counts against the workspace's posting limit.
+
+    An optional capability: a client says `spends_workspace_budget(delivery)`; a Slack reply
+    through a response_url does not (it is limited per URL, not per workspace).
+    """
+    check = getattr(client, "spends_workspace_budget", None)
+    return True if check is None else bool(check(delivery))
+
+
+async def find_delivered(client: PlatformClient, delivery: Delivery) -> str | None:
+    """The platform reference of `delivery` if it already reached its conversation.
+
+    An optional capability, asked only for the few messages in flight when the bot died: a
+    client that can read a conversation's recent history (Slack, by message metadata) says
+    `find_delivered(delivery)`; the others cannot tell, and the message is sent again.
+    """
+    finder = getattr(client, "find_delivered", None)
+    if finder is None:
+        return None
+    found = await finder(delivery)
+    return found if isinstance(found, str) else None
 
 
 EventSink = Callable[[InboundEvent], Awaitable[bool]]

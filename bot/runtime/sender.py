@@ -1,39 +1,57 @@
-"""The sender: drains the outbox under each platform's rate limits.
+"""The sender: drains the outbox, replies first, at each workspace's learned rate.
 
 Order is kept per lane (a channel, or a person's DM): a lane's messages go out one after
-another, and a message waiting for a retry holds back the ones queued after it. 429s
-wait for Retry-After, transient failures back off exponentially with jitter, permanent
-failures are dead-lettered where moderators can see them. Updates to a message not yet
-sent wait behind it in the same lane; several pending updates of one message coalesce.
+another, and a message waiting for a retry holds back the ones queued after it. Replies to
+a person's own action go before bulk sends; bulk sends take turns between cohorts. Each
+workspace is paced at a rate learned from its 429s (see `pacing`); a 429 holds the whole
+workspace until Retry-After and is never counted as a failed attempt. Transient failures
+back off exponentially with jitter, permanent ones are dead-lettered where moderators can
+see them. Updates to a message not yet sent wait behind it in the same lane; several
+pending updates of one message coalesce.
+
+Each row is marked `sending` before it goes and settled in its own short transaction as
+it completes, so a crash repeats at most the sends in flight; a platform that can read a
+conversation's history (Slack) is asked about those few before they go again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import SenderConfig
 from bot.model.messages import Delivery, Message, Target
-from bot.model.ports import DeliveryError, PlatformClient
+from bot.model.ports import (
+    DeliveryError,
+    PlatformClient,
+    find_delivered,
+    spends_workspace_budget,
+)
 from bot.runtime.backoff import backoff_seconds
 from bot.runtime.clock import Clock
 from bot.runtime.effects import THREAD_KEY
+from bot.runtime.pacing import RateBounds, WorkspacePace
 from bot.runtime.ratelimit import WindowLimiter
 from bot.support.metrics import Metrics
 from storage.db import SessionFactory
 from storage.leader import LeaderLock
 from storage.models import OutboxMessage
-from storage.statuses import OutboxStatus
+from storage.statuses import DeliveryClass, OutboxStatus
 from storage.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+CANDIDATES = 200
+"""Lane heads read per look at the queue."""
+FRESH_FOR = 0.25
+"""Seconds a look at the queue stays good enough to launch from."""
+SAVE_RATES_EVERY = 5.0
+"""Seconds between saves of learned rates (and at stop)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,8 @@ class Outcome:
     error: str | None = None
     retry_at: datetime | None = None
     unreachable: bool = False
+    counted: bool = True
+    """Whether this try counts as an attempt (a 429 does not)."""
 
 
 class Sender:
@@ -66,137 +86,243 @@ class Sender:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._leader = leader
         self._lane_limits = {
-            name: WindowLimiter(client.limits.per_lane) for name, client in clients.items()
+            name: WindowLimiter(client.limits.per_lane if config.pacing else ())
+            for name, client in clients.items()
         }
-        self._workspace_limits = {
-            name: WindowLimiter(client.limits.per_workspace) for name, client in clients.items()
-        }
+        self._paces: dict[tuple[str, str], WorkspacePace] = {}
+        self._saved_rates: dict[tuple[str, str], tuple[float, float | None]] = {}
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._inflight = 0
-        self._held: dict[str, datetime] = {}
-        self._held_workspaces: dict[str, datetime] = {}
+        self._tasks: set[asyncio.Task[Outcome]] = set()
+        self._busy_lanes: set[str] = set()
+        self._candidates: list[OutboxMessage] = []
+        self._looked_at: float | None = None
+        self._recovered = False
+        self._rates_loaded = False
         self.next_wake: datetime | None = None
 
     def wake(self) -> None:
+        """New rows were queued: look at the queue again."""
+        self._looked_at = None
         self._wake.set()
 
+    def stop(self) -> None:
+        """Stop taking new rows; the sends in flight are finished by `run`."""
+        self._stopping.set()
+        self._wake.set()
+
+    @property
+    def inflight(self) -> int:
+        return len(self._tasks)
+
     async def run(self) -> None:
-        """Drain until stopped; sleeps until woken or the next retry is due."""
-        await self.release_stuck()
+        """Send until stopped; sleeps until woken, a send completes, or a wait runs out."""
+        last_saved = self._clock.now()
         while not self._stopping.is_set():
             self._wake.clear()
             try:
                 if self._leader is None or await self._leader.try_acquire():
-                    await self.drain_once()
+                    await self._prepare()
+                    self._launch(await self._choose())
             except Exception:
                 log.exception("outbox drain failed")
-            timeout = 1.0
-            if self.next_wake is not None:
-                timeout = min(1.0, max(0.01, (self.next_wake - self._clock.now()).total_seconds()))
-            waiter = asyncio.create_task(self._wake.wait())
-            stopper = asyncio.create_task(self._stopping.wait())
-            await asyncio.wait({waiter, stopper}, timeout=timeout, return_when="FIRST_COMPLETED")
-            waiter.cancel()
-            stopper.cancel()
+            if (self._clock.now() - last_saved).total_seconds() >= SAVE_RATES_EVERY:
+                await self._save_rates()
+                last_saved = self._clock.now()
+            await self._sleep()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._save_rates()
         if self._leader is not None:
             await self._leader.release()
 
-    def stop(self) -> None:
-        """Stop taking new rows; the batch in flight is finished by `run`."""
-        self._stopping.set()
-
-    async def release_stuck(self) -> int:
-        async with unit_of_work(self._sessions) as uow:
-            return await uow.outbox.release_stuck(older_than=self._clock.now())
+    async def _sleep(self) -> None:
+        timeout = 1.0
+        if self.next_wake is not None:
+            timeout = min(1.0, max(0.005, (self.next_wake - self._clock.now()).total_seconds()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def drain_once(self) -> int:
-        """Send what is due now in every lane; returns how many rows were settled."""
-        self.next_wake = None
-        now = self._clock.now()
-        self._held = {lane: until for lane, until in self._held.items() if until > now}
-        self._held_workspaces = {
-            key: until for key, until in self._held_workspaces.items() if until > now
-        }
-        for until in (*self._held.values(), *self._held_workspaces.values()):
-            self._note_wake(until)
+        """Send everything that may go now, waiting for each send; returns rows settled."""
+        await self._prepare()
+        settled = 0
+        while not self._stopping.is_set():
+            self._looked_at = None
+            launched = self._launch(await self._choose())
+            if not launched:
+                break
+            settled += len(await asyncio.gather(*launched))
+        return settled
+
+    async def _prepare(self) -> None:
+        """Once per process: learned rates in, rows a dead sender left in flight settled."""
+        if not self._rates_loaded:
+            await self._load_rates()
+            self._rates_loaded = True
+        if not self._recovered:
+            await self.recover()
+            self._recovered = True
+
+    async def recover(self) -> int:
+        """Settle rows left `sending` by a sender that died: sent already, or to send again."""
         async with unit_of_work(self._sessions) as uow:
-            rows = await uow.outbox.ready(
-                now,
-                BATCH,
-                skip_lanes=self._held.keys(),
-                skip_workspaces=self._held_workspaces.keys(),
-            )
+            rows = await uow.outbox.in_flight()
+            uow.session.expunge_all()
+        for row in rows:
+            reference = await self._already_delivered(row)
+            if reference is not None:
+                log.info("message found already delivered", extra={"outbox_id": row.id})
+                await self._settle(Outcome(row.id, OutboxStatus.SENT, platform_ref=reference), row)
+            else:
+                await self._settle(
+                    Outcome(
+                        row.id, OutboxStatus.PENDING, retry_at=row.next_attempt_at, counted=False
+                    ),
+                    row,
+                )
+        return len(rows)
+
+    async def _already_delivered(self, row: OutboxMessage) -> str | None:
+        client = self._clients.get(row.platform)
+        if client is None or row.update_of_key:
+            return None
+        try:
+            return await find_delivered(client, self._delivery(row, update_of=None))
+        except Exception:
+            # Unable to tell: sending again is the lesser harm than losing the message.
+            log.warning("could not read the conversation's history", extra={"outbox_id": row.id})
+            return None
+
+    async def _choose(self) -> list[OutboxMessage]:
+        """The rows to send now: lane heads in order, within lane, pace and concurrency."""
+        now = self._clock.now()
+        self.next_wake = None
+        rows = await self._look(now)
+        chosen: list[OutboxMessage] = []
+        blocked: set[tuple[str, str]] = set()
+        room = self._config.concurrency - len(self._tasks)
+        for row in rows:
+            if len(chosen) >= room or self._stopping.is_set():
+                break
+            if row.lane in self._busy_lanes:
+                continue
+            lane_wait = self._lane_wait(row, now)
+            if lane_wait > 0:
+                self._note_wake(now + timedelta(seconds=lane_wait))
+                continue
+            pace = self._pace_for(row)
+            if pace is not None:
+                key = (row.platform, row.workspace)
+                if key in blocked:
+                    continue
+                wait = pace.wait(now.timestamp())
+                if wait > 0:
+                    # What is behind in this workspace must not take the token first.
+                    blocked.add(key)
+                    self._note_wake(now + timedelta(seconds=wait))
+                    continue
+                pace.take(now.timestamp())
+            limiter = self._lane_limits.get(row.platform)
+            if limiter is not None:
+                limiter.record(row.lane, now)
+            self._busy_lanes.add(row.lane)
+            chosen.append(row)
+        if not chosen:
+            return []
+        taken = {row.id for row in chosen}
+        self._candidates = [row for row in self._candidates if row.id not in taken]
+        async with unit_of_work(self._sessions) as uow:
+            claimed = await uow.outbox.claim(taken)
+        for row in chosen:
+            if row.id not in claimed:  # superseded since the look at the queue
+                self._busy_lanes.discard(row.lane)
+        return [row for row in chosen if row.id in claimed]
+
+    async def _look(self, now: datetime) -> list[OutboxMessage]:
+        """The queue's lane heads, read again when the last look is stale or used up."""
+        fresh = (
+            self._looked_at is not None
+            and self._candidates
+            and 0 <= now.timestamp() - self._looked_at < FRESH_FOR
+        )
+        if fresh:
+            return list(self._candidates)
+        held = {
+            workspace
+            for (_platform, workspace), pace in self._paces.items()
+            if pace.held_until > now.timestamp()
+        }
+        async with unit_of_work(self._sessions) as uow:
+            rows = await uow.outbox.ready(now, CANDIDATES, held_workspaces=held)
             later = await uow.outbox.next_retry()
             uow.session.expunge_all()
         if later is not None and later > now:
             self._note_wake(later)
-        lanes: OrderedDict[str, list[OutboxMessage]] = OrderedDict()
-        for row in rows:
-            lanes.setdefault(row.lane, []).append(row)
-        if not lanes:
-            return 0
-        limit = asyncio.Semaphore(self._config.concurrency)
+        self._candidates = rows
+        self._looked_at = now.timestamp()
+        return list(rows)
 
-        async def run_lane(lane_rows: list[OutboxMessage]) -> list[Outcome]:
-            async with limit:
-                return await self._send_lane(lane_rows)
+    def _launch(self, rows: list[OutboxMessage]) -> list[asyncio.Task[Outcome]]:
+        launched = [asyncio.ensure_future(self._send(row)) for row in rows]
+        for task in launched:
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+        return launched
 
-        results = await asyncio.gather(*(run_lane(lane) for lane in lanes.values()))
-        return sum(len(lane_outcomes) for lane_outcomes in results)
+    def _finished(self, task: asyncio.Task[Outcome]) -> None:
+        self._tasks.discard(task)
+        self._wake.set()
+
+    def _lane_wait(self, row: OutboxMessage, now: datetime) -> float:
+        limiter = self._lane_limits.get(row.platform)
+        return 0.0 if limiter is None else limiter.wait_time(row.lane, now)
+
+    def _pace_for(self, row: OutboxMessage) -> WorkspacePace | None:
+        """The workspace's pace, when this row spends its budget and the platform is paced."""
+        client = self._clients.get(row.platform)
+        if client is None:
+            return None
+        target = Target.model_validate(row.target)
+        probe = Delivery(outbox_id=row.id, target=target, message=Message(text=""))
+        if not spends_workspace_budget(client, probe):
+            return None
+        return self._pace(row.platform, row.workspace)
+
+    def _pace(self, platform: str, workspace: str) -> WorkspacePace | None:
+        key = (platform, workspace)
+        pace = self._paces.get(key)
+        if pace is None:
+            start = self._start_rate(platform)
+            if start is None:
+                return None
+            pace = WorkspacePace(_bounds(start), now=self._clock.now().timestamp())
+            self._paces[key] = pace
+        return pace
+
+    def _start_rate(self, platform: str) -> float | None:
+        client = self._clients.get(platform)
+        if client is None or client.limits.start_rate is None or not self._config.pacing:
+            return None  # not a paced platform (the playground), or pacing is off
+        return self._config.start_rate or client.limits.start_rate
 
     def _note_wake(self, moment: datetime) -> None:
         if self.next_wake is None or moment < self.next_wake:
             self.next_wake = moment
 
-    async def _send_lane(self, rows: list[OutboxMessage]) -> list[Outcome]:
-        """Send a lane's rows in order until one must wait, settling each as it completes.
+    async def _send(self, row: OutboxMessage) -> Outcome:
+        try:
+            if row.update_of_key:
+                async with unit_of_work(self._sessions) as uow:
+                    superseded = await uow.outbox.supersede_older_updates(row)
+                if superseded:
+                    return Outcome(row.id, OutboxStatus.SUPERSEDED)
+            outcome = await self._attempt(row)
+            return await self._settle(outcome, row)
+        finally:
+            self._busy_lanes.discard(row.lane)
 
-        A send is recorded before the next one starts, so a crash mid-drain can repeat at
-        most the sends in flight, and no lane waits for another's bookkeeping.
-        """
-        outcomes: list[Outcome] = []
-        sent_here: dict[str, str] = {}  # ref_key -> platform ref, for updates in this batch
-        for position, row in enumerate(rows):
-            if self._stopping.is_set():
-                break
-            now = self._clock.now()
-            if row.next_attempt_at > now:
-                self._note_wake(row.next_attempt_at)
-                break  # this row waits for a retry and holds its lane
-            later = rows[position + 1 :]
-            if row.update_of_key and any(
-                other.update_of_key == row.update_of_key for other in later
-            ):
-                outcomes.append(await self._settle(Outcome(row.id, OutboxStatus.SUPERSEDED), row))
-                continue
-            wait = self._rate_wait(row, now)
-            if wait > 0:
-                # Held lanes are skipped by the query until they may send again.
-                until = now + timedelta(seconds=wait)
-                self._held[row.lane] = until
-                self._note_wake(until)
-                break
-            outcome = await self._settle(await self._attempt(row, sent_here), row)
-            outcomes.append(outcome)
-            if outcome.status == OutboxStatus.SENT and row.ref_key and not row.update_of_key:
-                sent_here[row.ref_key] = outcome.platform_ref or ""
-            if outcome.status != OutboxStatus.SENT and outcome.status != OutboxStatus.DEAD:
-                break
-        return outcomes
-
-    def _rate_wait(self, row: OutboxMessage, now: datetime) -> float:
-        lane = self._lane_limits.get(row.platform)
-        workspace = self._workspace_limits.get(row.platform)
-        if lane is None or workspace is None:
-            return 0.0
-        workspace_wait = workspace.wait_time(row.workspace, now)
-        if workspace_wait > 0:
-            key = row.workspace
-            self._held_workspaces[key] = now + timedelta(seconds=workspace_wait)
-        return max(lane.wait_time(row.lane, now), workspace_wait)
-
-    async def _attempt(self, row: OutboxMessage, sent_here: dict[str, str]) -> Outcome:
+    async def _attempt(self, row: OutboxMessage) -> Outcome:
         client = self._clients.get(row.platform)
         if client is None:
             return Outcome(
@@ -204,44 +330,45 @@ class Sender:
             )
         update_of: str | None = None
         if row.update_of_key:
-            original = sent_here.get(row.update_of_key) or await self._sent_ref(
-                row, row.update_of_key
-            )
-            if original is None:
+            update_of = await self._sent_ref(row, row.update_of_key)
+            if update_of is None:
                 return Outcome(
                     row.id, OutboxStatus.DEAD, error="the message to update was never sent"
                 )
-            update_of = original
-        target = Target.model_validate(row.target)
-        if target.thread_ref and target.thread_ref.startswith(THREAD_KEY):
-            parent_key = target.thread_ref.removeprefix(THREAD_KEY)
-            parent = sent_here.get(parent_key) or await self._sent_ref(row, parent_key)
+        delivery = self._delivery(row, update_of=update_of)
+        if delivery.target.thread_ref and delivery.target.thread_ref.startswith(THREAD_KEY):
+            parent = await self._sent_ref(row, delivery.target.thread_ref.removeprefix(THREAD_KEY))
             if parent is None:
                 return Outcome(
                     row.id, OutboxStatus.DEAD, error="the thread's first message was never sent"
                 )
-            target = target.model_copy(update={"thread_ref": parent})
-        delivery = Delivery(
-            outbox_id=row.id,
-            target=target,
-            message=Message.model_validate(row.message),
-            update_of=update_of,
-        )
-        now = self._clock.now()
-        self._lane_limits[row.platform].record(row.lane, now)
-        self._workspace_limits[row.platform].record(row.workspace, now)
-        self._inflight += 1
+            target = delivery.target.model_copy(update={"thread_ref": parent})
+            delivery = delivery.model_copy(update={"target": target})
+        pace = self._paces.get((row.platform, row.workspace))
         try:
             reference = await client.deliver(delivery)
         except DeliveryError as error:
+            if error.rate_limited:
+                return self._refused(row, error, pace)
             return self._failed(row, error)
         except Exception as error:
             log.exception("unexpected delivery error", extra={"outbox_id": row.id})
             return self._failed(row, DeliveryError(f"{type(error).__name__}: {error}"))
-        finally:
-            self._inflight -= 1
+        if pace is not None:
+            pace.succeeded(self._clock.now().timestamp())
         self._metrics.messages_out.labels(row.platform, OutboxStatus.SENT).inc()
+        if row.delivery_class == DeliveryClass.REPLY and row.reply_to_at is not None:
+            waited = (self._clock.now() - row.reply_to_at).total_seconds()
+            self._metrics.reply_latency.labels(row.platform).observe(max(0.0, waited))
         return Outcome(row.id, OutboxStatus.SENT, platform_ref=reference)
+
+    def _delivery(self, row: OutboxMessage, *, update_of: str | None) -> Delivery:
+        return Delivery(
+            outbox_id=row.id,
+            target=Target.model_validate(row.target),
+            message=Message.model_validate(row.message),
+            update_of=update_of,
+        )
 
     async def _sent_ref(self, row: OutboxMessage, ref_key: str) -> str | None:
         """The platform reference of the message sent under `ref_key` in this row's lane."""
@@ -250,6 +377,30 @@ class Sender:
         if found is None or found[0] != OutboxStatus.SENT or not found[1]:
             return None
         return found[1]
+
+    def _refused(
+        self, row: OutboxMessage, error: DeliveryError, pace: WorkspacePace | None
+    ) -> Outcome:
+        """A 429: the whole workspace waits; the message keeps its place and its attempts."""
+        now = self._clock.now()
+        wait = error.retry_after if error.retry_after is not None else 1.0
+        if pace is None:
+            pace = self._pace(row.platform, row.workspace) or self._unpaced(row)
+        pace.refused(now.timestamp(), wait)
+        self._metrics.rate_limited.labels(row.platform).inc()
+        retry_at = now + timedelta(seconds=wait)
+        self._note_wake(retry_at)
+        self._looked_at = None
+        return Outcome(
+            row.id, OutboxStatus.PENDING, error=error.reason, retry_at=retry_at, counted=False
+        )
+
+    def _unpaced(self, row: OutboxMessage) -> WorkspacePace:
+        """A workspace whose platform names no start rate, paced from its first 429 on."""
+        observed = max(1.0, float(self._config.concurrency))
+        pace = WorkspacePace(_bounds(observed), now=self._clock.now().timestamp())
+        self._paces[(row.platform, row.workspace)] = pace
+        return pace
 
     def _failed(self, row: OutboxMessage, error: DeliveryError) -> Outcome:
         attempts = row.attempts + 1
@@ -282,11 +433,10 @@ class Sender:
     async def _settle(self, outcome: Outcome, row: OutboxMessage) -> Outcome:
         """Record one send's outcome in its own short transaction."""
         sent = outcome.status == OutboxStatus.SENT
-        counted = outcome.status in (OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.PENDING)
         change = {
             "id": row.id,
             "status": outcome.status,
-            "attempts": row.attempts + int(counted),
+            "attempts": row.attempts + int(outcome.counted),
             "platform_ref": outcome.platform_ref if sent else row.platform_ref,
             "sent_at": self._clock.now() if sent else row.sent_at,
             "last_error": None if sent else (outcome.error or row.last_error or "")[:2000] or None,
@@ -301,6 +451,51 @@ class Sender:
                 )
         return outcome
 
-    @property
-    def inflight(self) -> int:
-        return self._inflight
+    async def _load_rates(self) -> None:
+        """Start each workspace from what was learned before a restart."""
+        async with unit_of_work(self._sessions) as uow:
+            saved = await uow.delivery_rates.all()
+        now = self._clock.now().timestamp()
+        for row in saved:
+            start = self._start_rate(row.platform)
+            if start is None:
+                continue
+            key = (row.platform, row.workspace)
+            self._paces[key] = WorkspacePace(
+                _bounds(start), now=now, rate=row.rate, refused_rate=row.ceiling
+            )
+            self._saved_rates[key] = (row.rate, row.ceiling)
+
+    async def _save_rates(self) -> None:
+        for (platform, workspace), pace in self._paces.items():
+            self._metrics.learned_rate.labels(platform, workspace).set(pace.rate)
+        changed = {
+            key: (pace.rate, pace.refused_rate)
+            for key, pace in self._paces.items()
+            if self._saved_rates.get(key) != (pace.rate, pace.refused_rate)
+        }
+        if not changed:
+            return
+        try:
+            async with unit_of_work(self._sessions) as uow:
+                for (platform, workspace), (rate, ceiling) in changed.items():
+                    await uow.delivery_rates.save(
+                        platform=platform,
+                        workspace=workspace,
+                        rate=rate,
+                        ceiling=ceiling,
+                        now=self._clock.now(),
+                    )
+        except Exception:
+            log.exception("learned rates not saved")
+            return
+        self._saved_rates.update(changed)
+
+    def learned_rates(self) -> dict[tuple[str, str], float]:
+        """Each paced workspace's current rate, posts per second."""
+        return {key: pace.rate for key, pace in self._paces.items()}
+
+
+def _bounds(start: float) -> RateBounds:
+    """Learn between a trickle and well above the start (a configured start may be high)."""
+    return RateBounds(start=start, floor=0.2, ceiling=max(100.0, 4 * start))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REPLY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+"""Seconds; Slack shows a failure when a command is not answered within 3."""
 
 
 class Metrics:
@@ -24,6 +27,31 @@ class Metrics:
             "cohortbot_outbox_depth",
             "Outbox rows by status",
             ["status"],
+            registry=self.registry,
+        )
+        self.outbox_queue = Gauge(
+            "cohortbot_outbox_queue",
+            "Messages waiting or in flight, by platform, workspace and class (reply or bulk)",
+            ["platform", "workspace", "delivery_class"],
+            registry=self.registry,
+        )
+        self.learned_rate = Gauge(
+            "cohortbot_learned_rate_per_second",
+            "The posting rate the sender learned for a workspace",
+            ["platform", "workspace"],
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "cohortbot_rate_limited",
+            "Sends the platform answered 429 (rate limited), by platform",
+            ["platform"],
+            registry=self.registry,
+        )
+        self.reply_latency = Histogram(
+            "cohortbot_reply_latency_seconds",
+            "Time from a person's action to the bot's reply reaching the platform",
+            ["platform"],
+            buckets=REPLY_BUCKETS,
             registry=self.registry,
         )
         self.xapi_queue = Gauge(

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage
 from storage.statuses import DeliveryClass, OutboxStatus
@@ -76,35 +75,117 @@ class OutboxRepository:
         return list(rows)
 
     async def ready(
-        self,
-        now: datetime,
-        limit: int,
-        *,
-        skip_lanes: Collection[str] = (),
-        skip_workspaces: Collection[str] = (),
+        self, now: datetime, limit: int, *, held_workspaces: Collection[str] = ()
     ) -> list[OutboxMessage]:
-        """Rows due now whose lane holds no earlier row still waiting for a retry."""
-        waiting = aliased(OutboxMessage)
+        """The first waiting row of each lane that may go now, in the order to send them.
+
+        A lane's rows go one after another: a lane whose first row is in flight or waits for
+        a retry offers nothing. Replies come first; bulk rows take turns between fair keys
+        (cohorts), each key's rows in queue order. Rows of held workspaces are left out,
+        except replies (some replies do not spend the workspace's budget).
+        """
+        heads = (
+            select(func.min(OutboxMessage.id))
+            .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+            .group_by(OutboxMessage.lane)
+        )
+        turn = (
+            func.row_number()
+            .over(
+                partition_by=(OutboxMessage.delivery_class, OutboxMessage.fair_key),
+                order_by=OutboxMessage.id,
+            )
+            .label("turn")
+        )
+        due = select(OutboxMessage.id, turn).where(
+            OutboxMessage.id.in_(heads),
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        if held_workspaces:
+            due = due.where(
+                or_(
+                    OutboxMessage.workspace.not_in(list(held_workspaces)),
+                    OutboxMessage.delivery_class == DeliveryClass.REPLY,
+                )
+            )
+        ranked = due.subquery()
+        replies_first = case((OutboxMessage.delivery_class == DeliveryClass.REPLY, 0), else_=1)
         statement = (
             select(OutboxMessage)
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-                ~exists().where(
-                    waiting.lane == OutboxMessage.lane,
-                    waiting.status == OutboxStatus.PENDING,
-                    waiting.id < OutboxMessage.id,
-                    waiting.next_attempt_at > now,
-                ),
-            )
-            .order_by(OutboxMessage.id)
+            .join(ranked, ranked.c.id == OutboxMessage.id)
+            .order_by(replies_first, ranked.c.turn, OutboxMessage.id)
             .limit(limit)
         )
-        if skip_lanes:
-            statement = statement.where(OutboxMessage.lane.not_in(list(skip_lanes)))
-        if skip_workspaces:
-            statement = statement.where(OutboxMessage.workspace.not_in(list(skip_workspaces)))
         return list(await self._session.scalars(statement))
+
+    async def claim(self, ids: Collection[int]) -> set[int]:
+        """Mark waiting rows as being sent, so a restart knows which ones were in flight.
+
+        Returns the ids claimed: a row superseded meanwhile is not.
+        """
+        if not ids:
+            return set()
+        claimed = await self._session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING)
+            .returning(OutboxMessage.id)
+        )
+        return set(claimed)
+
+    async def in_flight(self) -> list[OutboxMessage]:
+        """Rows a sender claimed and never settled: it died mid-send."""
+        rows = await self._session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENDING)
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+    async def supersede_older_updates(self, row: OutboxMessage) -> int:
+        """Drop `row` and every waiting update of the same message before the latest one.
+
+        Several pending updates of one message coalesce: only the newest is sent.
+        """
+        if row.update_of_key is None:
+            return 0
+        newest = await self._session.scalar(
+            select(func.max(OutboxMessage.id)).where(
+                OutboxMessage.lane == row.lane,
+                OutboxMessage.update_of_key == row.update_of_key,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+        )
+        if newest is None or newest <= row.id:
+            return 0
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.lane == row.lane,
+                OutboxMessage.update_of_key == row.update_of_key,
+                OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                OutboxMessage.id < newest,
+            )
+            .values(status=OutboxStatus.SUPERSEDED)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
+
+    async def depth_by_class(self) -> list[tuple[str, str, str, int]]:
+        """(platform, workspace, class, rows waiting) for every queue that has any."""
+        rows = await self._session.execute(
+            select(
+                OutboxMessage.platform,
+                OutboxMessage.workspace,
+                OutboxMessage.delivery_class,
+                func.count(OutboxMessage.id),
+            )
+            .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+            .group_by(OutboxMessage.platform, OutboxMessage.workspace, OutboxMessage.delivery_class)
+        )
+        return [
+            (platform, workspace, kind, int(count)) for platform, workspace, kind, count in rows
+        ]
 
     async def next_retry(self) -> datetime | None:
         """When the earliest waiting row becomes due."""
@@ -147,18 +228,6 @@ class OutboxRepository:
             .order_by(OutboxMessage.id)
         )
         return list(rows)
-
-    async def release_stuck(self, *, older_than: datetime) -> int:
-        """Return rows left 'sending' by a process that died to the queue."""
-        result = await self._session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.status == OutboxStatus.SENDING,
-                OutboxMessage.next_attempt_at < older_than,
-            )
-            .values(status=OutboxStatus.PENDING)
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
 
     async def depth(self) -> dict[str, int]:
         rows = await self._session.execute(

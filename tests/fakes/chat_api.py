@@ -89,7 +89,9 @@ class FakeChatClient:
         async with self._session.post(self._url, json=body) as response:
             if response.status == 429:
                 raise DeliveryError(
-                    "rate limited", retry_after=float(response.headers.get("Retry-After", "1"))
+                    "rate limited",
+                    retry_after=float(response.headers.get("Retry-After", "1")),
+                    rate_limited=True,
                 )
             if response.status >= 500:
                 raise DeliveryError(f"server error {response.status}")

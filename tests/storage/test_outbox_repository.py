@@ -7,7 +7,7 @@ from typing import Any
 
 from storage.db import SessionFactory
 from storage.repositories.outbox import OutboxRow
-from storage.statuses import OutboxStatus
+from storage.statuses import DeliveryClass, OutboxStatus
 from storage.uow import UnitOfWork, unit_of_work
 from tests.storage.conftest import NOW, add_people
 
@@ -76,47 +76,94 @@ async def test_a_message_queued_twice_under_one_key_is_stored_once(
     assert row.created_at == NOW
 
 
-async def test_ready_takes_due_rows_in_queue_order_unless_an_earlier_row_of_the_lane_waits(
+async def test_ready_offers_each_lane_its_first_row_when_that_row_is_due(
     sessions: SessionFactory,
 ) -> None:
     async with unit_of_work(sessions) as uow:
         a1 = await _queue(uow, "a1", lane="a", now=NOW - MINUTE)
         waiting = await _queue(uow, "b1", lane="b", now=NOW + 5 * MINUTE)
         await _queue(uow, "b2", lane="b")
-        a2 = await _queue(uow, "a2", lane="a")
+        await _queue(uow, "a2", lane="a")
         c1 = await _queue(uow, "c1", lane="c")
         await _queue(uow, "c2", lane="c", now=NOW + MINUTE)
         sent = await _queue(uow, "d1", lane="d")
+        in_flight = await _queue(uow, "e1", lane="e")
+        await _queue(uow, "e2", lane="e")
     async with unit_of_work(sessions) as uow:
         await uow.outbox.settle([{"id": sent, "status": OutboxStatus.SENT}])
+        assert await uow.outbox.claim({in_flight, sent}) == {in_flight}, "only waiting rows"
 
     async with unit_of_work(sessions) as uow:
         ready = await uow.outbox.ready(NOW, 10)
-        first_two = await uow.outbox.ready(NOW, 2)
+        first = await uow.outbox.ready(NOW, 1)
         later = await uow.outbox.ready(NOW + 5 * MINUTE, 10)
         pending = await uow.outbox.pending(10)
         next_retry = await uow.outbox.next_retry()
+        claimed = await uow.outbox.in_flight()
 
-    assert _ids(ready) == [a1, a2, c1], "b2 waits behind b1; a later waiting c2 holds no one"
-    assert _ids(first_two) == [a1, a2]
-    assert waiting in _ids(later)
-    assert len(later) == 6
+    assert _ids(ready) == [a1, c1], "b2 waits behind b1, e2 behind e1 in flight"
+    assert _ids(first) == [a1]
+    assert _ids(later) == [a1, waiting, c1]
     assert sent not in _ids(pending)
-    assert len(pending) == 6, "pending is the whole queue, due or not"
+    assert len(pending) == 7, "pending is the whole queue, due or not"
     assert next_retry == NOW - MINUTE
+    assert _ids(claimed) == [in_flight]
 
 
-async def test_ready_leaves_out_held_lanes_and_workspaces(sessions: SessionFactory) -> None:
+async def test_ready_puts_replies_first_and_lets_bulk_take_turns_by_fair_key(
+    sessions: SessionFactory,
+) -> None:
     async with unit_of_work(sessions) as uow:
-        await _queue(uow, "1", lane="a", workspace="T1")
-        b = await _queue(uow, "2", lane="b", workspace="T1")
-        await _queue(uow, "3", lane="c", workspace="T2")
-        d = await _queue(uow, "4", lane="d", workspace="T3")
+        big = [await _queue(uow, f"big{n}", lane=f"big{n}", fair_key="cohort:1") for n in range(4)]
+        small = await _queue(uow, "small", lane="small", fair_key="cohort:2")
+        reply = await _queue(uow, "reply", lane="r", delivery_class=DeliveryClass.REPLY)
 
     async with unit_of_work(sessions) as uow:
-        ready = await uow.outbox.ready(NOW, 10, skip_lanes={"a"}, skip_workspaces={"T2"})
+        ready = await uow.outbox.ready(NOW, 10)
+        three = await uow.outbox.ready(NOW, 3)
 
-    assert _ids(ready) == [b, d]
+    assert _ids(ready) == [reply, big[0], small, big[1], big[2], big[3]]
+    assert _ids(three) == [reply, big[0], small], "the small cohort is not behind the big one"
+
+
+async def test_ready_leaves_out_held_workspaces_except_their_replies(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        a = await _queue(uow, "1", lane="a", workspace="T1")
+        await _queue(uow, "2", lane="b", workspace="T2")
+        reply = await _queue(uow, "3", lane="c", workspace="T2", delivery_class=DeliveryClass.REPLY)
+
+    async with unit_of_work(sessions) as uow:
+        ready = await uow.outbox.ready(NOW, 10, held_workspaces={"T2"})
+
+    assert _ids(ready) == [reply, a]
+
+
+async def test_older_pending_updates_of_one_message_are_superseded_by_the_newest(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        first = await _queue(uow, "u1", lane="a", update_of_key="poll:1")
+        second = await _queue(uow, "u2", lane="a", update_of_key="poll:1")
+        newest = await _queue(uow, "u3", lane="a", update_of_key="poll:1")
+        other = await _queue(uow, "o1", lane="a", update_of_key="poll:2")
+    async with unit_of_work(sessions) as uow:
+        row = await uow.outbox.get(first)
+        assert row is not None
+        assert await uow.outbox.supersede_older_updates(row) == 2
+    async with unit_of_work(sessions) as uow:
+        last = await uow.outbox.get(newest)
+        assert last is not None
+        assert await uow.outbox.supersede_older_updates(last) == 0
+        statuses = [(await uow.outbox.get(i)) for i in (first, second, newest, other)]
+
+    assert [row.status for row in statuses if row] == [
+        OutboxStatus.SUPERSEDED,
+        OutboxStatus.SUPERSEDED,
+        OutboxStatus.PENDING,
+        OutboxStatus.PENDING,
+    ]
 
 
 async def test_settled_outcomes_take_rows_out_of_the_queue_or_set_their_retry(
@@ -176,36 +223,6 @@ async def test_settled_outcomes_take_rows_out_of_the_queue_or_set_their_retry(
     assert (waiting.attempts, waiting.last_error) == (1, "rate limited")
 
 
-async def test_release_stuck_requeues_only_rows_whose_sending_lease_ran_out(
-    sessions: SessionFactory,
-) -> None:
-    async with unit_of_work(sessions) as uow:
-        stuck = await _queue(uow, "stuck", lane="a")
-        busy = await _queue(uow, "busy", lane="b")
-        sent = await _queue(uow, "sent", lane="c")
-    async with unit_of_work(sessions) as uow:
-        await uow.outbox.settle(
-            [
-                {"id": stuck, "status": OutboxStatus.SENDING, "next_attempt_at": NOW - MINUTE},
-                {"id": busy, "status": OutboxStatus.SENDING, "next_attempt_at": NOW + MINUTE},
-                {"id": sent, "status": OutboxStatus.SENT, "next_attempt_at": NOW - MINUTE},
-            ]
-        )
-
-    async with unit_of_work(sessions) as uow:
-        released = await uow.outbox.release_stuck(older_than=NOW)
-    async with unit_of_work(sessions) as uow:
-        again = await uow.outbox.release_stuck(older_than=NOW)
-        statuses = {row_id: (await uow.outbox.get(row_id)) for row_id in (stuck, busy, sent)}
-
-    assert (released, again) == (1, 0)
-    assert {row_id: row.status for row_id, row in statuses.items() if row} == {
-        stuck: OutboxStatus.PENDING,
-        busy: OutboxStatus.SENDING,
-        sent: OutboxStatus.SENT,
-    }
-
-
 async def test_sent_ref_is_the_latest_original_under_a_key_in_one_lane(
     sessions: SessionFactory,
 ) -> None:
@@ -258,3 +275,45 @@ async def test_a_persons_deliveries_are_listed_newest_first_and_counted(
         assert await uow.outbox.count_for_person(alex) == 3
         assert await uow.outbox.count_for_person(sam) == 1
         assert await uow.outbox.for_person(sam + alex + 100) == []
+
+
+async def test_many_messages_are_queued_at_once_and_a_known_key_is_skipped(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        known = await _queue(uow, "task:round#2")
+
+    def row(key: str, lane: str) -> OutboxRow:
+        return OutboxRow(
+            idempotency_key=key,
+            platform="slack",
+            workspace="T1",
+            lane=lane,
+            target={"lane": lane},
+            message={"text": key},
+            now=NOW,
+            fair_key="cohort:1",
+        )
+
+    async with unit_of_work(sessions) as uow:
+        new = await uow.outbox.enqueue_many(
+            [
+                row("task:round#1", "dm:alex"),
+                row("task:round#2", "dm:sam"),
+                row("task:round#3", "dm:alex"),
+            ]
+        )
+        none = await uow.outbox.enqueue_many([])
+        pending = await uow.outbox.pending(10)
+
+    assert none == []
+    assert [(m.idempotency_key, m.lane) for m in pending] == [
+        ("task:round#2", "dm:alex"),
+        ("task:round#1", "dm:alex"),
+        ("task:round#3", "dm:alex"),
+    ]
+    assert [m.id for m in pending] == [known, *new], "queued in the order given"
+    assert [(m.message, m.fair_key, m.status) for m in pending[1:]] == [
+        ({"text": "task:round#1"}, "cohort:1", OutboxStatus.PENDING),
+        ({"text": "task:round#3"}, "cohort:1", OutboxStatus.PENDING),
+    ]

@@ -39,7 +39,11 @@ async def rig_with(url: str, limits: RateLimits | None = None) -> AsyncIterator[
     await server.start_server()
     client = FakeChatClient(server, limits)
     clock = ManualClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
-    bot = CohortBot(demo_config(url), clock=clock, extra_clients={"fake": client})
+    config = demo_config(url)
+    if limits is not None:  # a test of the limits themselves: pacing on
+        sender = config.sender.model_copy(update={"pacing": True})
+        config = config.model_copy(update={"sender": sender})
+    bot = CohortBot(config, clock=clock, extra_clients={"fake": client})
     await bot.prepare()
     try:
         yield Rig(bot, clock, platform)
@@ -71,23 +75,41 @@ async def statuses(rig: Rig) -> list[str]:
         )
 
 
-async def test_429_waits_for_retry_after_and_keeps_channel_order(rig: Rig) -> None:
+async def test_a_429_holds_the_whole_workspace_until_retry_after(rig: Rig) -> None:
     rig.platform.fail_next(Failure(429, retry_after=30))
     await queue(rig, channel("A"), "a1", "a2", "a3")
     await queue(rig, channel("B"), "b1", "b2")
 
     await rig.bot.sender.drain_once()
-    assert rig.platform.texts("fake:w1:B") == ["b1", "b2"], "other channels are not held up"
     assert rig.platform.texts("fake:w1:A") == []
+    assert rig.platform.texts("fake:w1:B") == ["b1"], "only what was already on its way"
 
     rig.clock.advance(timedelta(seconds=29))
     await rig.bot.sender.drain_once()
-    assert rig.platform.texts("fake:w1:A") == [], "Retry-After is honoured"
+    assert rig.platform.texts("fake:w1:B") == ["b1"], "Retry-After holds every channel"
 
-    rig.clock.advance(timedelta(seconds=2))
-    await rig.bot.sender.drain_once()
-    assert rig.platform.texts("fake:w1:A") == ["a1", "a2", "a3"]
+    for _ in range(5):
+        rig.clock.advance(timedelta(seconds=2))
+        await rig.bot.sender.drain_once()
+    assert rig.platform.texts("fake:w1:A") == ["a1", "a2", "a3"], "order kept"
+    assert rig.platform.texts("fake:w1:B") == ["b1", "b2"]
     assert await statuses(rig) == ["sent"] * 5
+
+
+async def test_a_429_is_not_a_failed_attempt_and_never_dead_letters(rig: Rig) -> None:
+    refusals = rig.bot.config.sender.max_attempts + 3
+    rig.platform.fail_next(*[Failure(429, retry_after=1)] * refusals)
+    await queue(rig, channel("A"), "patient")
+
+    for _ in range(refusals + 1):
+        await rig.bot.sender.drain_once()
+        rig.clock.advance(timedelta(seconds=2))
+
+    async with unit_of_work(rig.bot.sessions) as uow:
+        row = await uow.session.scalar(select(OutboxMessage))
+    assert row is not None
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert rig.platform.texts("fake:w1:A") == ["patient"]
 
 
 async def test_server_errors_back_off_and_nothing_is_lost(rig: Rig) -> None:
@@ -199,10 +221,10 @@ async def test_each_send_is_recorded_before_the_next_one_starts(rig: Rig) -> Non
 
     assert await rig.bot.sender.drain_once() == 3
     assert seen == [
-        ["pending", "pending", "pending"],
-        ["sent", "pending", "pending"],
-        ["sent", "sent", "pending"],
-    ], "a crash between two sends repeats nothing already sent"
+        ["sending", "pending", "pending"],
+        ["sent", "sending", "pending"],
+        ["sent", "sent", "sending"],
+    ], "a crash between two sends repeats nothing already sent, and knows what was in flight"
 
 
 async def test_stop_leaves_undelivered_messages_in_the_outbox(rig: Rig) -> None:
