@@ -43,6 +43,12 @@ TRANSIENT = {
     "request_timeout",
 }
 
+OUTBOX_EVENT = "cohortbot_outbox"
+"""The metadata event type each post carries, with its outbox id: after a crash, the bot
+reads a conversation's recent history to tell what already went out."""
+HISTORY_LOOKBACK = 50
+"""Recent messages read when looking for a post that may already have gone."""
+
 LOOKUP_ATTEMPTS = 5
 """Tries of one users.lookupByEmail through rate limits and transient failures."""
 # The token itself is the problem: no lookup will work until the app is fixed.
@@ -75,6 +81,48 @@ class SlackClient:
     def supports_group_dm(self) -> bool:
         """Slack opens a group DM (mpim) for up to eight people with conversations.open."""
         return True
+
+    def spends_workspace_budget(self, delivery: Delivery) -> bool:
+        """A response_url reply is limited per URL (5 in 30 minutes), not per workspace."""
+        return not _is_response_url(delivery)
+
+    async def find_delivered(self, delivery: Delivery) -> str | None:
+        """The reference of the post carrying this outbox id in its conversation, if any.
+
+        Only new posts can be found (updates and home pages are idempotent anyway;
+        ephemeral answers and thread replies are not in a conversation's history).
+        """
+        target = delivery.target
+        if delivery.update_of is not None or target.kind not in (
+            AudienceKind.DM,
+            AudienceKind.CHANNEL,
+            AudienceKind.GROUP,
+        ):
+            return None
+        try:
+            channel = await self._conversation_of(delivery)
+            history = await self._web.conversations_history(
+                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        except SlackApiError as error:
+            raise _mapped(error) from error
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == OUTBOX_EVENT
+                and payload.get("outbox_id") == delivery.outbox_id
+            ):
+                return f"{channel}:{message.get('ts', '')}"
+        return None
+
+    async def _conversation_of(self, delivery: Delivery) -> str:
+        target = delivery.target
+        if target.kind == AudienceKind.CHANNEL:
+            return target.channel_id or ""
+        users = ",".join(target.members) if target.kind == AudienceKind.GROUP else target.user_id
+        opened = await self._web.conversations_open(users=users or "")
+        return str(opened["channel"]["id"])
 
     async def deliver(self, delivery: Delivery) -> str:
         try:
@@ -143,6 +191,8 @@ class SlackClient:
                 blocks=blocks or None,
                 thread_ts=thread_ts,
                 unfurl_links=False,
+                # The first part only: it stands for the whole message.
+                metadata=_outbox_metadata(delivery) if index == 0 else None,
             )
             first = first or f"{response['channel']}:{response['ts']}"
         return first or ""
@@ -152,7 +202,7 @@ class SlackClient:
         blocks = chunks(render_blocks(message, outbox_id=delivery.outbox_id))[0]
         # A button click's reply token is its trigger_id (for opening modals), not a
         # response_url: only a URL can be answered through the webhook.
-        if target.reply_token and target.reply_token.startswith(("https://", "http://")):
+        if _is_response_url(delivery) and target.reply_token:
             webhook = AsyncWebhookClient(
                 url=target.reply_token, session=getattr(self._web, "session", None)
             )
@@ -174,6 +224,19 @@ class SlackClient:
             blocks=blocks or None,
         )
         return f"ephemeral:{result.get('message_ts', '')}"
+
+
+def _is_response_url(delivery: Delivery) -> bool:
+    token = delivery.target.reply_token
+    return (
+        delivery.target.kind == AudienceKind.EPHEMERAL
+        and token is not None
+        and token.startswith(("https://", "http://"))
+    )
+
+
+def _outbox_metadata(delivery: Delivery) -> dict[str, Any]:
+    return {"event_type": OUTBOX_EVENT, "event_payload": {"outbox_id": delivery.outbox_id}}
 
 
 def _lookup_wait(error: SlackApiError, attempt: int) -> float | None:
