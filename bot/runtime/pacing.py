@@ -29,7 +29,9 @@ CUT = 0.85
 DEEPEST_CUT = 0.5
 """One refusal never more than halves the rate."""
 MIN_SAMPLE = 20
-"""Successes needed before they estimate the limit; fewer say little."""
+SAMPLE_SECONDS = 3.0
+"""Successes needed before they estimate the limit (at least MIN_SAMPLE, and this many
+seconds' worth at the current rate); fewer say little."""
 SHORT_HOLD = 2.0
 """Retry-After seconds above which the workspace is a window a burst filled: its estimate
 is trusted whole; after shorter holds one refusal at most halves the rate."""
@@ -127,7 +129,8 @@ class WorkspacePace:
 
     def _accepted_rate(self, now: float, retry_after: float) -> float | None:
         """Posts per second accepted from the previous refusal to the end of this hold."""
-        if self._counting_since is None or self._successes_since_cut < MIN_SAMPLE:
+        enough = max(MIN_SAMPLE, SAMPLE_SECONDS * self.rate)
+        if self._counting_since is None or self._successes_since_cut < enough:
             return None
         return self._successes_since_cut / max(now - self._counting_since + retry_after, 1.0)
 
