@@ -166,7 +166,11 @@ class Target(BaseModel):
             return f"{self.platform}:{self.workspace}:{self.channel_id or ''}/{self.user_id}"
         if self.kind == AudienceKind.GROUP:
             return f"{self.platform}:{self.workspace}:group:{','.join(sorted(self.members))}"
-        where = self.channel_id or self.user_id or ""
+        if self.kind == AudienceKind.DM:
+            # A person's DM is one conversation whether it is named by them or by its id.
+            where = self.user_id or self.channel_id or ""
+        else:
+            where = self.channel_id or self.user_id or ""
         return f"{self.platform}:{self.workspace}:{where}"
 
 
