@@ -11,6 +11,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -42,8 +43,6 @@ class LiveRig:
 
     async def command(self, text: str, hook: str) -> float:
         """Type a slash command; returns when it was sent (time.monotonic)."""
-        from urllib.parse import urlencode
-
         form = payload(
             "slash_command.json",
             text=text,
