@@ -1,0 +1,397 @@
+"""Slack delivery under a workspace rate limit: the real sender against a limiting fake Slack.
+
+Real system clock, real bot (`CohortBot` with its Slack adapter and `start_background`)
+on SQLite, against `tests.fakes.slack_api.FakeSlack` on loopback with a workspace token
+bucket of L posts/s (bursts of 3 s, starting full) and Slack's one post per second per
+conversation. For each `--limits` L:
+
+1. bulk drain: N DMs to N distinct users queued as bulk through `Effects.queue`, then the
+   sender started; figures: accepted posts / (L x drain seconds) ("share of limit"; the
+   full bucket at the start lets short drains exceed 100 %), share of posts answered 429,
+   and the rate the sender learned by the end.
+2. reply latency during the drain: every 0.5 s a signed `/cohort help` slash command over
+   HTTP; the time from sending it to the fake receiving the response_url post, p50/p99.
+3. plain slack_sdk: the same N DMs sent one after another by an `AsyncWebClient` with
+   `AsyncRateLimitErrorRetryHandler(max_retry_count=100)` against a fresh fake with the
+   same limits; its share of the limit, share 429 and the ratio bot / plain.
+
+Then once (with the highest limit): repeats after SIGKILL. A child process runs the bot's
+sender on a SQLite file against the fake (served here), is killed 2 s into a drain of N
+DMs, and a new child finishes the queue; figures: DMs that reached the fake twice (same
+outbox id, `FakeSlack.duplicates`) and DMs that never arrived.
+
+    .venv/bin/python -m benchmarks.delivery [--dms 300] [--limits 4,15] [--no-kill]
+        [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+from aiohttp import ClientSession, web
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from benchmarks.common import Figure, add_common_arguments, percentile, report, reset_database
+from bot.app import CohortBot
+from bot.config import AppConfig, parse_config
+from bot.model.messages import AudienceKind, Message, Section, Target
+from bot.runtime.effects import Effects
+from storage.uow import unit_of_work
+from tests.fakes.slack_api import TEAM, FakeSlack
+
+NAME = "delivery"
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "benchmark-signing-secret"
+TOKEN = "xoxb-bench"
+CHUNK = 500
+COMMAND_EVERY = 0.5
+KILL_AFTER = 2.0
+
+
+@dataclass
+class TimedFake(FakeSlack):
+    """FakeSlack that also notes when each response_url post arrived (perf_counter)."""
+
+    received: dict[str, float] = field(default_factory=dict)
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        answer = await super()._response_url(request)
+        self.received.setdefault(request.match_info["hook"], time.perf_counter())
+        return answer
+
+
+def limited_fake(limit: float) -> TimedFake:
+    fake = TimedFake()
+    fake.limit_workspace(limit, burst_seconds=3.0)
+    fake.limit_per_channel(1.0)
+    return fake
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve an aiohttp app on a free loopback port; returns the runner and its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+def slack_config(database_url: str, api: str) -> AppConfig:
+    environ = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": f"{api}/api/",
+    }
+    return parse_config((ROOT / "app.yaml").read_text("utf-8"), environ=environ)
+
+
+def dm_text(n: int) -> str:
+    return f"Benchmark DM {n}: reminder, the session starts at 15:00."
+
+
+async def enqueue_dms(bot: CohortBot, count: int) -> None:
+    """Queue `count` bulk DMs, one to each of U00000..; 500 per transaction."""
+    now = bot.clock.now()
+    for start in range(0, count, CHUNK):
+        async with unit_of_work(bot.sessions) as uow:
+            effects = Effects(uow, source=f"bench:{start}", now=now, platforms=bot.platforms)
+            for n in range(start, min(start + CHUNK, count)):
+                target = Target(
+                    platform="slack", workspace=TEAM, kind=AudienceKind.DM, user_id=f"U{n:05d}"
+                )
+                await effects.queue(
+                    target, Message(text=dm_text(n), blocks=[Section(text=dm_text(n))])
+                )
+
+
+def signed_command(n: int, response_url: str) -> tuple[str, dict[str, str]]:
+    body = urlencode(
+        {
+            "team_id": TEAM,
+            "channel_id": "C0COHORTA",
+            "channel_name": "cohort-pilot-a",
+            "user_id": f"UASK{n:05d}",
+            "user_name": f"asker{n}",
+            "command": "/cohort",
+            "text": "help",
+            "response_url": response_url,
+            "trigger_id": f"trigger-{n}",
+        }
+    )
+    stamp = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest.hexdigest()}",
+    }
+    return body, headers
+
+
+async def ask_help(bot_url: str, api: str, stop: asyncio.Event) -> dict[str, float]:
+    """Every 0.5 s a signed `/cohort help` until `stop`; hook -> time the request was sent."""
+    sent: dict[str, float] = {}
+    async with ClientSession() as session:
+
+        async def one(n: int) -> None:
+            hook = f"help-{n}"
+            body, headers = signed_command(n, f"{api}/response/{hook}")
+            sent[hook] = time.perf_counter()
+            async with session.post(f"{bot_url}/slack/events", data=body, headers=headers) as r:
+                await r.read()
+                if r.status != 200:
+                    print(f"warning: /cohort help answered HTTP {r.status}")
+
+        tasks: list[asyncio.Task[None]] = []
+        began = time.perf_counter()
+        n = 0
+        while not stop.is_set():
+            tasks.append(asyncio.create_task(one(n)))
+            n += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), began + n * COMMAND_EVERY - time.perf_counter())
+        await asyncio.gather(*tasks)
+    return sent
+
+
+async def wait_for_posts(fake: FakeSlack, count: int, give_up_after: float) -> bool:
+    deadline = time.perf_counter() + give_up_after
+    while len(fake.accepted_times) < count:
+        if time.perf_counter() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+@dataclass(frozen=True)
+class Drain:
+    accepted: int
+    seconds: float
+    share_refused: float
+
+
+async def bot_drain(
+    url: str, limit: float, count: int, give_up_after: float
+) -> tuple[Drain, list[float], float]:
+    """Steps 1 and 2: the bot drains `count` DMs while slash commands come in."""
+    await reset_database(url)
+    fake = limited_fake(limit)
+    fake_runner, api = await serve(fake.app())
+    bot = CohortBot(slack_config(url, api))
+    bot_runner: web.AppRunner | None = None
+    try:
+        await bot.prepare()
+        await enqueue_dms(bot, count)
+        bot_runner, bot_url = await serve(bot.web)
+        stop = asyncio.Event()
+        # The sender's first post opens the drain; measure from the first accepted post's
+        # arrival so that start-up (migrations, leader lock) does not count as drain time.
+        bot.start_background()
+        asker = asyncio.create_task(ask_help(bot_url, api, stop))
+        done = await wait_for_posts(fake, count, give_up_after)
+        stop.set()
+        sent = await asker
+        await asyncio.sleep(1.0)  # let the last answers arrive
+        if not done:
+            print(f"warning: L={limit}: only {len(fake.accepted_times)} of {count} DMs in time")
+        times = fake.accepted_times[:count]
+        # The first post arrives at t0; count the rest over (last - t0), plus one slot.
+        seconds = times[-1] - times[0] + 1.0 / limit
+        latencies = [
+            fake.received[hook] - began for hook, began in sent.items() if hook in fake.received
+        ]
+        if len(latencies) < len(sent):
+            print(f"warning: L={limit}: {len(sent) - len(latencies)} help answers never arrived")
+        learned = bot.sender.learned_rates().get(("slack", TEAM), 0.0)
+        return Drain(len(times), seconds, fake.share_refused()), latencies, learned
+    finally:
+        if bot_runner is not None:
+            await bot_runner.cleanup()
+        await bot.stop()
+        await fake_runner.cleanup()
+
+
+async def plain_drain(limit: float, count: int) -> Drain:
+    """Step 3: the same DMs by a plain sequential slack_sdk loop with its 429 retry handler."""
+    fake = limited_fake(limit)
+    runner, api = await serve(fake.app())
+    client = AsyncWebClient(
+        token=TOKEN,
+        base_url=f"{api}/api/",
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=100)],
+    )
+    try:
+        for n in range(count):
+            try:
+                await client.chat_postMessage(channel=f"U{n:05d}", text=dm_text(n))
+            except SlackApiError as error:
+                print(f"warning: plain slack_sdk gave up on DM {n}: {error.response['error']}")
+        times = fake.accepted_times
+        seconds = times[-1] - times[0] + 1.0 / limit if times else 1.0
+        return Drain(len(times), seconds, fake.share_refused())
+    finally:
+        if client.session is not None:
+            await client.session.close()
+        await runner.cleanup()
+
+
+# Step 4: repeats after SIGKILL.
+
+
+def child_sender(database_url: str, api: str, enqueue: int) -> None:
+    """In a spawned process: queue `enqueue` DMs (0 for none), then send until the queue
+    is empty (pending and sending both 0) and exit."""
+    asyncio.run(_child_sender(database_url, api, enqueue))
+
+
+async def _child_sender(database_url: str, api: str, enqueue: int) -> None:
+    bot = CohortBot(slack_config(database_url, api))
+    try:
+        await bot.prepare()
+        if enqueue:
+            await enqueue_dms(bot, enqueue)
+        sender = asyncio.create_task(bot.sender.run())
+        while True:
+            await asyncio.sleep(0.5)
+            async with unit_of_work(bot.sessions) as uow:
+                depth = await uow.outbox.depth()
+            if not depth.get("pending", 0) and not depth.get("sending", 0):
+                break
+        bot.sender.stop()
+        await sender
+    finally:
+        await bot.stop()
+
+
+async def wait_process(process: multiprocessing.process.BaseProcess, give_up_after: float) -> None:
+    await asyncio.to_thread(process.join, give_up_after)
+    if process.is_alive():
+        print("warning: child sender still running at the timeout: killed")
+        process.kill()
+    process.join()
+
+
+async def killed_drain(limit: float, count: int, give_up_after: float) -> tuple[int, int, int]:
+    """(duplicates, missing, accepted) after a SIGKILL 2 s into the drain and a restart."""
+    context = multiprocessing.get_context("spawn")
+    fake = limited_fake(limit)
+    runner, api = await serve(fake.app())
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{folder}/killed.db"
+            first = context.Process(target=child_sender, args=(url, api, count))
+            first.start()
+            if not await wait_for_posts(fake, 1, give_up_after):
+                print("warning: the first child sent nothing")
+            await asyncio.sleep(KILL_AFTER)
+            if first.pid is not None and first.is_alive():
+                os.kill(first.pid, signal.SIGKILL)
+            else:
+                print("warning: the first child ended before the kill")
+            first.join()
+            print(f"killed after {len(fake.accepted_times)} of {count} DMs were accepted")
+            second = context.Process(target=child_sender, args=(url, api, 0))
+            second.start()
+            await wait_process(second, give_up_after)
+        reached = sum(1 for n in range(count) if fake.posts_to(f"U{n:05d}"))
+        return fake.duplicates(), count - reached, len(fake.accepted_times)
+    finally:
+        await runner.cleanup()
+
+
+async def measure(label: str, url: str, args: argparse.Namespace) -> list[Figure]:
+    figures: list[Figure] = []
+    count = args.dms
+    for limit in args.limits:
+        tag = f"L={limit:g}/s"
+        began = time.perf_counter()
+        bot, latencies, learned = await bot_drain(url, limit, count, args.timeout)
+        plain = await plain_drain(limit, count) if label == "sqlite" else None
+        bot_share = bot.accepted / (limit * bot.seconds)
+        figures += [
+            Figure(NAME, label, f"{tag} bot: {count} DMs drain", bot.seconds, "s"),
+            Figure(NAME, label, f"{tag} bot: share of limit reached", 100 * bot_share, "%"),
+            Figure(NAME, label, f"{tag} bot: share answered 429", 100 * bot.share_refused, "%"),
+            Figure(NAME, label, f"{tag} bot: learned rate at end", learned, "posts/s"),
+            Figure(
+                NAME, label, f"{tag} reply latency p50", 1000 * percentile(latencies, 0.5), "ms"
+            ),
+            Figure(
+                NAME, label, f"{tag} reply latency p99", 1000 * percentile(latencies, 0.99), "ms"
+            ),
+            Figure(NAME, label, f"{tag} replies measured", float(len(latencies)), "replies"),
+        ]
+        if plain is not None:
+            plain_share = plain.accepted / (limit * plain.seconds)
+            figures += [
+                Figure(NAME, label, f"{tag} plain sdk: drain", plain.seconds, "s"),
+                Figure(NAME, label, f"{tag} plain sdk: share of limit", 100 * plain_share, "%"),
+                Figure(NAME, label, f"{tag} plain sdk: share 429", 100 * plain.share_refused, "%"),
+                Figure(NAME, label, f"{tag} ratio bot/plain share", bot_share / plain_share, "x"),
+            ]
+        print(f"{label} {tag}: done in {time.perf_counter() - began:.0f} s", flush=True)
+    return figures
+
+
+async def run(args: argparse.Namespace) -> list[Figure]:
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory() as folder:
+        figures += await measure("sqlite", f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", args)
+    if args.postgres:
+        figures += await measure("postgresql", args.postgres, args)
+    if not args.no_kill:
+        limit = max(args.limits)  # the fastest limit keeps this run short
+        duplicates, missing, accepted = await killed_drain(limit, args.dms, args.timeout)
+        tag = f"L={limit:g}/s SIGKILL+restart"
+        figures += [
+            Figure(NAME, "sqlite", f"{tag}: DMs posted twice", duplicates, "DMs"),
+            Figure(NAME, "sqlite", f"{tag}: DMs missing", missing, "DMs"),
+            Figure(NAME, "sqlite", f"{tag}: posts accepted", accepted, "posts"),
+        ]
+    return figures
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="benchmarks.delivery",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--dms", type=int, default=300, help="DMs per run (default 300)")
+    parser.add_argument(
+        "--limits",
+        type=lambda text: [float(part) for part in text.split(",") if part],
+        default=[4.0, 15.0],
+        help="workspace limits in posts/s, comma separated (default 4,15)",
+    )
+    parser.add_argument("--no-kill", action="store_true", help="skip the SIGKILL run")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="give up a drain after this many seconds"
+    )
+    add_common_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> None:
+    args = parse(argv)
+    report(asyncio.run(run(args)), args.json)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
