@@ -29,3 +29,29 @@ async def insert_ignoring_conflict(
     result = await session.execute(statement)
     new_id: int | None = result.scalar_one_or_none()
     return new_id
+
+
+async def insert_many_ignoring_conflict(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict_columns: Sequence[str],
+    returning: str = "id",
+) -> list[Any]:
+    """Insert the rows whose unique key is new; returns their `returning` column, unordered.
+
+    SQLAlchemy sends the rows as multi-row INSERTs of up to a thousand rows each (its
+    "insertmanyvalues"), under both backends' limit on bound parameters per statement.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(model.__table__.c[returning])
+    )
+    result = await session.execute(statement, list(rows))
+    return list(result.scalars())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Activity
@@ -35,6 +35,34 @@ class ActivityRepository:
                 object=object_ref,
                 data=data or {},
             )
+        )
+
+    async def append_for_each(
+        self,
+        *,
+        verb: str,
+        at: datetime,
+        person_ids: Sequence[int],
+        cohort_id: int | None = None,
+        object_ref: str | None = None,
+    ) -> None:
+        """`append` the same entry once for each of these people, in order, in one statement."""
+        if not person_ids:
+            return
+        # Entries appended before are flushed first (autoflush), so ids keep their order.
+        await self._session.execute(
+            insert(Activity),
+            [
+                {
+                    "at": at,
+                    "verb": verb,
+                    "person_id": person_id,
+                    "cohort_id": cohort_id,
+                    "object": object_ref,
+                    "data": {},
+                }
+                for person_id in person_ids
+            ],
         )
 
     async def count(

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Attendance, CheckinAnswer, CheckinRound, CohortSession, FlowRun
+from storage.models import (
+    Attendance,
+    CheckinAnswer,
+    CheckinRound,
+    Cohort,
+    CohortSession,
+    FlowRun,
+)
 from storage.repositories.flow_runs import UNFINISHED
 from storage.statuses import SessionStatus
-from storage.upsert import insert_ignoring_conflict
+from storage.upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
 
 WEEKLY = "weekly"
 PULSE = "pulse"
@@ -63,6 +71,17 @@ class CheckinRepository:
             query = query.with_for_update()
         return await self._session.scalar(query)
 
+    async def round_and_cohort(self, round_id: int) -> tuple[CheckinRound, Cohort] | None:
+        """A round with its cohort, in one query."""
+        row = (
+            await self._session.execute(
+                select(CheckinRound, Cohort)
+                .join(Cohort, Cohort.id == CheckinRound.cohort_id)
+                .where(CheckinRound.id == round_id)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
     async def by_number(self, cohort_id: int, kind: str, number: int) -> CheckinRound | None:
         return await self._session.scalar(
             select(CheckinRound).where(
@@ -95,6 +114,22 @@ class CheckinRepository:
             conflict_columns=("round_id", "person_id"),
         )
         return new_id is not None
+
+    async def add_prompts(
+        self, *, round_id: int, person_ids: Sequence[int], now: datetime
+    ) -> set[int]:
+        """`add_prompt` for many people in one statement; returns who was not asked before."""
+        asked = await insert_many_ignoring_conflict(
+            self._session,
+            CheckinAnswer,
+            [
+                {"round_id": round_id, "person_id": person_id, "prompted_at": now}
+                for person_id in dict.fromkeys(person_ids)
+            ],
+            conflict_columns=("round_id", "person_id"),
+            returning="person_id",
+        )
+        return set(asked)
 
     async def answer(
         self, round_id: int, person_id: int, *, lock: bool = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 from storage.statuses import DeliveryClass, OutboxStatus
-from storage.upsert import insert_ignoring_conflict
+from storage.upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
 
 
 @dataclass(frozen=True)
@@ -263,3 +263,13 @@ class OutboxRepository:
             .limit(limit)
         )
         return list(rows)
+
+    async def enqueue_many(self, rows: Sequence[OutboxRow]) -> list[int]:
+        """Queue many messages at once; returns the ids of those whose key was new."""
+        new_ids = await insert_many_ignoring_conflict(
+            self._session,
+            OutboxMessage,
+            [row.values() for row in rows],
+            conflict_columns=("idempotency_key",),
+        )
+        return sorted(new_ids)

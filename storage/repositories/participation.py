@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -48,6 +49,24 @@ class ParticipationRepository:
                 Membership.status == MembershipStatus.ACTIVE,
             )
         )
+
+    async def participants_among(
+        self, cohort_id: int, person_ids: Collection[int]
+    ) -> dict[int, tuple[Person, Membership]]:
+        """Those of these people who are active participants, with their memberships."""
+        if not person_ids:
+            return {}
+        rows = await self._session.execute(
+            select(Person, Membership)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.cohort_id == cohort_id,
+                Membership.person_id.in_(list(person_ids)),
+                Membership.role == PARTICIPANT,
+                Membership.status == MembershipStatus.ACTIVE,
+            )
+        )
+        return {person.id: (person, membership) for person, membership in rows}
 
     async def mark_answered(self, cohort_id: int, person_id: int) -> bool:
         """Reset the unanswered count; True when this ends the member's inactivity."""

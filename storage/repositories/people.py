@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,6 +129,23 @@ class PeopleRepository:
             .order_by(Identity.id)
         )
         return [(identity, workspace) for identity, workspace in rows]
+
+    async def identities_of(
+        self, person_ids: Collection[int]
+    ) -> dict[int, list[tuple[Identity, Workspace]]]:
+        """`identities` for many people in one query; someone without any is left out."""
+        found: dict[int, list[tuple[Identity, Workspace]]] = {}
+        if not person_ids:
+            return found
+        rows = await self._session.execute(
+            select(Identity, Workspace)
+            .join(Workspace, Identity.workspace_id == Workspace.id)
+            .where(Identity.person_id.in_(list(person_ids)))
+            .order_by(Identity.person_id, Identity.id)
+        )
+        for identity, workspace in rows:
+            found.setdefault(identity.person_id, []).append((identity, workspace))
+        return found
 
     async def remember_conversation(
         self, *, platform: str, workspace: str, user_id: str, reference: dict[str, Any]

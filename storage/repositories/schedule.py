@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OccurrenceClaim, ScheduledItem
 from storage.statuses import TimerStatus, move
 from storage.upsert import insert_ignoring_conflict
+
+PREFIXES_PER_STATEMENT = 200
+"""Keeps `cancel_prefixes`' OR chain well inside SQLite's expression depth limit (1,000)."""
+
+
+@dataclass(frozen=True)
+class OneOff:
+    """A one-off timer to set: its stable key, task, due time and payload."""
+
+    key: str
+    task: str
+    due_at: datetime
+    payload: dict[str, Any]
 
 
 class ScheduleRepository:
@@ -38,6 +53,27 @@ class ScheduleRepository:
         move(item, TimerStatus.ACTIVE)
         await self._session.flush()
         return item
+
+    async def put_many(self, timers: Sequence[OneOff], *, now: datetime) -> None:
+        """`put` many one-off timers: one query for those that exist, one flush for all."""
+        if not timers:
+            return
+        keys = list(dict.fromkeys(timer.key for timer in timers))
+        items = {
+            item.key: item
+            for item in await self._session.scalars(
+                select(ScheduledItem).where(ScheduledItem.key.in_(keys))
+            )
+        }
+        for timer in timers:
+            item = items.get(timer.key)
+            if item is None:
+                item = items[timer.key] = ScheduledItem(key=timer.key, created_at=now)
+                self._session.add(item)
+            item.task, item.due_at, item.payload = timer.task, timer.due_at, dict(timer.payload)
+            item.recurrence, item.time_zone = None, "UTC"
+            move(item, TimerStatus.ACTIVE)
+        await self._session.flush()
 
     async def add_if_absent(
         self, *, key: str, task: str, due_at: datetime, payload: dict[str, Any], now: datetime
@@ -85,6 +121,22 @@ class ScheduleRepository:
             .values(status=TimerStatus.CANCELLED)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
+
+    async def cancel_prefixes(self, prefixes: Sequence[str]) -> int:
+        """`cancel_prefix` for many prefixes, a few hundred to a statement."""
+        cancelled = 0
+        for start in range(0, len(prefixes), PREFIXES_PER_STATEMENT):
+            chunk = prefixes[start : start + PREFIXES_PER_STATEMENT]
+            result = await self._session.execute(
+                update(ScheduledItem)
+                .where(
+                    or_(*(ScheduledItem.key.startswith(p, autoescape=True) for p in chunk)),
+                    ScheduledItem.status == TimerStatus.ACTIVE,
+                )
+                .values(status=TimerStatus.CANCELLED)
+            )
+            cancelled += int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult
+        return cancelled
 
     async def due(self, now: datetime, limit: int = 200) -> list[ScheduledItem]:
         rows = await self._session.scalars(

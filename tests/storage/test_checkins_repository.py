@@ -113,6 +113,42 @@ async def test_a_person_is_prompted_once_per_round(sessions: SessionFactory) -> 
     assert (by_id.person_id, by_id.success, by_id.answered_at) == (sam, "shipped it", NOW + DAY)
 
 
+async def test_many_people_are_prompted_at_once_each_once_per_round(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        cohort = (await add_cohort(uow)).id
+        alex, sam, kim = await add_participants(uow, cohort, "Alex", "Sam", "Kim")
+        round_ = await _round(uow, cohort, 1)
+        await uow.checkins.add_prompt(round_id=round_.id, person_id=sam, now=NOW)
+    async with unit_of_work(sessions) as uow:
+        asked = await uow.checkins.add_prompts(
+            round_id=round_.id, person_ids=[kim, sam, alex, kim], now=NOW + DAY
+        )
+        nobody = await uow.checkins.add_prompts(round_id=round_.id, person_ids=[], now=NOW)
+    async with unit_of_work(sessions) as uow:
+        answers = await uow.checkins.answers(round_.id)
+
+    assert (asked, nobody) == ({kim, alex}, set())
+    assert [(a.person_id, a.prompted_at) for a in answers] == [
+        (sam, NOW),
+        (kim, NOW + DAY),
+        (alex, NOW + DAY),
+    ], "new prompts are stored in the order given"
+
+
+async def test_a_round_is_read_with_its_cohort(sessions: SessionFactory) -> None:
+    async with unit_of_work(sessions) as uow:
+        cohort = await add_cohort(uow)
+        round_ = await _round(uow, cohort.id, 1)
+    async with unit_of_work(sessions) as uow:
+        found = await uow.checkins.round_and_cohort(round_.id)
+        assert await uow.checkins.round_and_cohort(round_.id + 100) is None
+
+    assert found is not None
+    assert (found[0].id, found[1].id, found[1].key) == (round_.id, cohort.id, "pilot-a")
+
+
 async def test_history_and_last_answers_come_from_closed_rounds_and_answered_prompts(
     sessions: SessionFactory,
 ) -> None:

@@ -119,6 +119,97 @@ async def test_active_finds_unfinished_runs_of_one_flow_person_and_cohort(
     assert [run.id for run in outside] == [no_cohort], "no cohort matches runs without one"
 
 
+async def test_active_of_finds_the_unfinished_runs_of_many_people_at_once(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        a, b = (await add_cohort(uow, "a")).id, (await add_cohort(uow, "b")).id
+        alex, sam, kim = await add_people(uow, "Alex", "Sam", "Kim")
+        alex_running = await _run(uow, alex, cohort_id=a)
+        sam_waiting = await _run(uow, sam, cohort_id=a, status=RunStatus.WAITING)
+        await _run(uow, sam, cohort_id=a, status=RunStatus.DONE)
+        await _run(uow, sam, cohort_id=b)
+        await _run(uow, sam, cohort_id=a, flow="checkin.weekly")
+        await _run(uow, kim, cohort_id=a)
+
+    async with unit_of_work(sessions) as uow:
+        found = await uow.flow_runs.active_of(
+            flow="onboarding", person_ids=[sam, alex], cohort_id=a
+        )
+        assert await uow.flow_runs.active_of(flow="onboarding", person_ids=[], cohort_id=a) == []
+
+    assert [run.id for run in found] == [alex_running, sam_waiting], "oldest first"
+
+
+async def test_many_runs_are_created_at_once_each_with_its_own_data(
+    sessions: SessionFactory,
+) -> None:
+    data = {"round_id": 7}
+    async with unit_of_work(sessions) as uow:
+        cohort = (await add_cohort(uow)).id
+        alex, sam = await add_people(uow, "Alex", "Sam")
+        runs = await uow.flow_runs.create_many(
+            flow="checkin.weekly",
+            person_ids=[sam, alex],
+            cohort_id=cohort,
+            step="success",
+            data=data,
+            now=NOW,
+        )
+        runs[0].data = {**runs[0].data, "success": "shipped"}
+
+    async with unit_of_work(sessions) as uow:
+        stored = [await uow.flow_runs.get(run.id) for run in runs]
+
+    assert runs[0].id < runs[1].id, "inserted in the order given"
+    assert [(run.person_id, run.cohort_id, run.step) for run in stored if run] == [
+        (sam, cohort, "success"),
+        (alex, cohort, "success"),
+    ]
+    assert [run.data for run in stored if run] == [{"round_id": 7, "success": "shipped"}, data]
+    assert data == {"round_id": 7}, "the runs copy the data they start with"
+    assert [(run.status, run.version) for run in stored if run] == [
+        (RunStatus.ACTIVE, 2),
+        (RunStatus.ACTIVE, 1),
+    ], "each run is a row of its own, saved as any run is"
+
+
+async def test_new_runs_that_moved_on_are_saved_together_as_a_flush_would_save_them(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        alex, sam, kim = await add_people(uow, "Alex", "Sam", "Kim")
+        waiting, moved, untouched = await uow.flow_runs.create_many(
+            flow="onboarding",
+            person_ids=[alex, sam, kim],
+            cohort_id=None,
+            step="a",
+            data={},
+            now=NOW,
+        )
+        waiting.status, waiting.updated_at = RunStatus.WAITING, NOW + MINUTE
+        moved.step, moved.data = "b", {"name": "Sam"}
+        untouched.status = RunStatus.ACTIVE  # the same value: no change to save
+        await uow.flow_runs.save_new([waiting, moved, untouched])
+        assert not any(uow.session.is_modified(run) for run in (waiting, moved, untouched)), (
+            "nothing left for the next flush to write"
+        )
+        moved.step = "c"  # a later change is saved the usual way, checked against the version
+    async with unit_of_work(sessions) as uow:
+        stored = [await uow.flow_runs.get(run.id) for run in (waiting, moved, untouched)]
+
+    assert [(run.step, run.status, run.version) for run in stored if run] == [
+        ("a", RunStatus.WAITING, 2),
+        ("c", RunStatus.ACTIVE, 3),
+        ("a", RunStatus.ACTIVE, 1),
+    ]
+    assert [(run.data, run.updated_at) for run in stored if run] == [
+        ({}, NOW + MINUTE),
+        ({"name": "Sam"}, NOW),
+        ({}, NOW),
+    ]
+
+
 async def test_a_run_changed_since_it_was_read_is_not_overwritten(
     sessions: SessionFactory,
 ) -> None:

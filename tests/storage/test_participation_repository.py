@@ -78,6 +78,32 @@ async def test_membership_is_the_participant_role_in_that_cohort_only(
     assert (membership.missed_in_a_row, membership.inactive_since) == (0, None)
 
 
+async def test_participants_among_are_those_of_the_people_taking_part_in_the_cohort(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        cohort = (await add_cohort(uow)).id
+        other = (await add_cohort(uow, "other")).id
+        alex, sam = await add_participants(uow, cohort, "Alex", "Sam")
+        (kim,) = await add_participants(uow, other, "Kim")
+        (fran,) = await add_people(uow, "Fran")
+        await uow.cohorts.add_member(
+            cohort_id=cohort, person_id=fran, role=Role.FACILITATOR, now=NOW
+        )
+
+    async with unit_of_work(sessions) as uow:
+        found = await uow.participation.participants_among(cohort, [sam, kim, fran, alex + 100])
+        assert await uow.participation.participants_among(cohort, []) == {}
+
+    assert list(found) == [sam]
+    person, membership = found[sam]
+    assert (person.display_name, membership.cohort_id, membership.role) == (
+        "Sam",
+        cohort,
+        Role.PARTICIPANT,
+    )
+
+
 async def test_an_answer_resets_missed_prompts_and_ends_inactivity_once(
     sessions: SessionFactory,
 ) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from storage.db import SessionFactory
+from storage.models import Identity
 from storage.repositories.people import IdentityFacts
 from storage.uow import unit_of_work
 from tests.storage.conftest import NOW, wait_until_blocked
@@ -100,6 +101,30 @@ async def test_a_blocked_identity_is_unreachable_until_the_person_talks_again(
     assert blocked == [False]
     assert untouched == [True], "only the identity in that workspace"
     assert (identity.reachable, identity.conversation_ref) == (True, {"channel": "D1"})
+
+
+async def test_identities_of_many_people_are_read_together_each_in_order(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        alex = await uow.people.ensure(ALEX, now=NOW)
+        sam = await uow.people.ensure(IdentityFacts("teams", "tenant", "29:sam"), now=NOW)
+        kim = await uow.people.ensure(IdentityFacts("slack", "T1", "U-kim"), now=NOW)
+        teams = await uow.people.workspace("teams", "tenant")
+        uow.session.add(Identity(person_id=alex.id, workspace_id=teams.id, platform_user_id="29:a"))
+
+    async with unit_of_work(sessions) as uow:
+        found = await uow.people.identities_of([alex.id, sam.id, kim.id + sam.id + alex.id])
+        assert await uow.people.identities_of([]) == {}
+        one_by_one = await uow.people.identities(alex.id)
+
+    assert sorted(found) == sorted([alex.id, sam.id]), "nobody without an identity"
+    assert [(i.platform_user_id, w.platform) for i, w in found[alex.id]] == [
+        ("U-alex", "slack"),
+        ("29:a", "teams"),
+    ]
+    assert [i.id for i, _ in found[alex.id]] == [i.id for i, _ in one_by_one]
+    assert [i.platform_user_id for i, _ in found[sam.id]] == ["29:sam"]
 
 
 async def test_people_are_found_by_ids_email_and_platform_handle(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.db import SessionFactory
+from storage.repositories.schedule import OneOff
 from storage.statuses import TimerStatus
 from storage.uow import UnitOfWork, unit_of_work
 from tests.storage.conftest import NOW, no_lock_waits
@@ -99,6 +100,54 @@ async def test_cancel_prefix_cancels_only_active_timers_under_the_prefix(
 
     assert (cancelled, again) == (2, 0)
     assert [item.key for item in due] == ["flow:12:remind", "flow:2"]
+
+
+async def test_cancel_prefixes_cancels_the_active_timers_under_any_of_them(
+    sessions: SessionFactory,
+) -> None:
+    # More prefixes than one statement takes, so the chunks are seen to add up.
+    many = [f"flow:{n}:" for n in range(100, 350)]
+    async with unit_of_work(sessions) as uow:
+        for key in ("flow:1:remind", "flow:1:give_up", "flow:12:remind", "flow:2:done"):
+            await _one_off(uow, key)
+        for prefix in many:
+            await _one_off(uow, f"{prefix}remind")
+        await uow.schedule.cancel("flow:2:done")
+    async with unit_of_work(sessions) as uow:
+        cancelled = await uow.schedule.cancel_prefixes(["flow:1:", "flow:2:", *many])
+        none = await uow.schedule.cancel_prefixes([])
+        due = await uow.schedule.due(NOW + HOUR, limit=1000)
+
+    assert (cancelled, none) == (2 + len(many), 0)
+    assert [item.key for item in due] == ["flow:12:remind"]
+
+
+async def test_put_many_sets_each_timer_as_put_would(sessions: SessionFactory) -> None:
+    async with unit_of_work(sessions) as uow:
+        kept = await _one_off(uow, "checkin:1:nudge")
+        ran = await _one_off(uow, "checkin:1:close")
+        await uow.schedule.cancel("checkin:1:close")
+    async with unit_of_work(sessions) as uow:
+        await uow.schedule.put_many(
+            [
+                OneOff("checkin:1:prompt", "checkin.prompt", NOW + HOUR, {"people": [1, 2]}),
+                OneOff("checkin:1:nudge", "checkin.nudge", NOW + 2 * HOUR, {"people": [1]}),
+                OneOff("checkin:1:close", "checkin.close", NOW + 3 * HOUR, {"round": 1}),
+            ],
+            now=NOW + HOUR,
+        )
+        await uow.schedule.put_many([], now=NOW)
+    async with unit_of_work(sessions) as uow:
+        due = await uow.schedule.due(NOW + 3 * HOUR)
+
+    assert [(item.key, item.task, item.due_at, item.payload) for item in due] == [
+        ("checkin:1:prompt", "checkin.prompt", NOW + HOUR, {"people": [1, 2]}),
+        ("checkin:1:nudge", "checkin.nudge", NOW + 2 * HOUR, {"people": [1]}),
+        ("checkin:1:close", "checkin.close", NOW + 3 * HOUR, {"round": 1}),
+    ]
+    assert (due[1].id, due[2].id) == (kept, ran), "an existing key is replaced, not added"
+    assert [item.created_at for item in due] == [NOW + HOUR, NOW, NOW]
+    assert all(item.status == TimerStatus.ACTIVE and item.recurrence is None for item in due)
 
 
 async def test_due_lists_active_timers_due_by_now_soonest_first(
