@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.model.messages import AudienceKind, Message, Target
+from storage.models import Identity, Workspace
 from storage.repositories.outbox import OutboxRow
 from storage.statuses import DeliveryClass
 from storage.uow import UnitOfWork
@@ -186,6 +187,45 @@ class Effects:
             conversation=identity.conversation_ref,
         )
 
+    async def dm_batch(self, person_ids: Collection[int]) -> DmBatch:
+        """DMs to these people, queued together (their addresses are looked up now, at once)."""
+        return DmBatch(self, await self._dm_targets_of(person_ids))
+
+    async def _dm_targets_of(self, person_ids: Collection[int]) -> dict[int, Target]:
+        """Where `dm` would reach each of these people; the unreachable are left out."""
+        targets: dict[int, Target] = {}
+        for person_id, pairs in (await self.uow.people.identities_of(person_ids)).items():
+            target = self._pick_dm_target(pairs)
+            if target is not None:
+                targets[person_id] = target
+        return targets
+
+    def _pick_dm_target(self, pairs: Sequence[tuple[Identity, Workspace]]) -> Target | None:
+        """The choice `_dm_target` makes: a reachable identity, on the event's platform first."""
+        candidates = [
+            (identity, workspace)
+            for identity, workspace in pairs
+            if identity.reachable and workspace.platform in self._platforms
+        ]
+        if not candidates:
+            return None
+        preferred = self.origin.platform if self.origin else None
+        candidates.sort(key=lambda pair: pair[1].platform != preferred)
+        identity, workspace = candidates[0]
+        return Target(
+            platform=workspace.platform,
+            workspace=workspace.tenant_id,
+            kind=AudienceKind.DM,
+            user_id=identity.platform_user_id,
+            conversation=identity.conversation_ref,
+        )
+
+    async def queue_rows(self, rows: Sequence[OutboxRow]) -> int:
+        """Queue rows built by `outbox_row`, all in one statement; returns how many were new."""
+        queued = len(await self.uow.outbox.enqueue_many(rows))
+        self.queued += queued
+        return queued
+
     async def group(self, person_ids: Sequence[int], message: Message) -> bool:
         """Say something to several people together; True when it went as one group message.
 
@@ -336,3 +376,49 @@ class Effects:
             object_ref=object_ref,
             data=data,
         )
+
+    async def log_each(
+        self,
+        verb: str,
+        *,
+        person_ids: Sequence[int],
+        cohort_id: int | None = None,
+        object_ref: str | None = None,
+    ) -> None:
+        """`log` the same entry for each of these people, in order, in one statement."""
+        await self.uow.activity.append_for_each(
+            verb=verb,
+            at=self.now,
+            person_ids=person_ids,
+            cohort_id=cohort_id,
+            object_ref=object_ref,
+        )
+
+
+class DmBatch:
+    """DMs added one at a time and queued together, in one statement.
+
+    Each row takes its idempotency key when it is added, when `Effects.dm` would have
+    taken it, so the keys are those of sending the same DMs one by one.
+    """
+
+    def __init__(self, effects: Effects, targets: Mapping[int, Target]) -> None:
+        self._effects = effects
+        self._targets = targets
+        """Where `Effects.dm` would reach each person this batch may reach."""
+        self._rows: list[OutboxRow] = []
+
+    def add(self, person_id: int, message: Message, *, ref_key: str | None = None) -> bool:
+        """Add a DM to the person; False (and nothing added) when they cannot be reached."""
+        target = self._targets.get(person_id)
+        if target is None:
+            log.warning("no reachable identity", extra={"person_id": person_id})
+            return False
+        row = self._effects.outbox_row(target, message, person_id=person_id, ref_key=ref_key)
+        self._rows.append(row)
+        return True
+
+    async def queue(self) -> int:
+        """Queue what was added since the last call; returns how many were new."""
+        rows, self._rows = self._rows, []
+        return await self._effects.queue_rows(rows) if rows else 0

@@ -25,7 +25,7 @@ from typing_extensions import TypedDict
 
 from bot.model.messages import Button, Buttons, Context, Message, Section
 from bot.runtime.answers import AnswerKind, InvalidAnswer
-from bot.runtime.effects import Effects
+from bot.runtime.effects import DmBatch, Effects
 from bot.runtime.scheduler import Payload, TaskContext, TaskRegistry, Timers, checked
 from storage.models import Cohort, FlowRun, Person
 from storage.statuses import RunStatus, move
@@ -69,6 +69,10 @@ class FlowContext:
     effects: Effects
     timers: Timers
     config: AppConfig
+    fresh: bool = False
+    """Just created: the run has set no timers yet, so its first wait has none to cancel."""
+    outgoing: DmBatch | None = None
+    """Where the run's DMs gather while `start_many` starts it with others."""
 
     @property
     def data(self) -> Mapping[str, Any]:
@@ -217,24 +221,52 @@ class FlowEngine:
         data: dict[str, Any] | None = None,
     ) -> FlowRun:
         """Start a run (replacing an unfinished one of this flow); run it to its first wait."""
+        (run,) = await self.start_many(
+            flow_name=flow_name, people=[person], cohort=cohort, effects=effects, data=data
+        )
+        return run
+
+    async def start_many(
+        self,
+        *,
+        flow_name: str,
+        people: Sequence[Person],
+        cohort: Cohort | None,
+        effects: Effects,
+        data: Mapping[str, Any] | None = None,
+    ) -> list[FlowRun]:
+        """`start` for each person in order (each run gets its own copy of `data`).
+
+        The rows, messages and idempotency keys are those of starting them one by one; the
+        statements are few: one query for the runs to replace, one insert for the new runs
+        and one for the DMs of their first steps.
+        """
         flow = self.flows[flow_name]
-        uow = effects.uow
+        person_ids = [person.id for person in people]
         cohort_id = cohort.id if cohort else None
         if flow.one_at_a_time:
-            for stale in await uow.flow_runs.active(
-                flow=flow_name, person_id=person.id, cohort_id=cohort_id
-            ):
-                await cancel_run(stale, effects)
-        run = await uow.flow_runs.create(
+            if len(set(person_ids)) < len(person_ids):
+                raise ValueError(f"{flow_name} runs one at a time: start each person once")
+            stale = await effects.uow.flow_runs.active_of(
+                flow=flow_name, person_ids=person_ids, cohort_id=cohort_id
+            )
+            await cancel_runs(stale, effects)
+        runs = await effects.uow.flow_runs.create_many(
             flow=flow_name,
-            person_id=person.id,
+            person_ids=person_ids,
             cohort_id=cohort_id,
             step=flow.steps[0].name,
             data=data or {},
             now=effects.now,
         )
-        await self._proceed(flow, self._context(run, person, cohort, effects))
-        return run
+        outgoing = await effects.dm_batch(set(person_ids))
+        for run, person in zip(runs, people, strict=True):
+            ctx = self._context(run, person, cohort, effects)
+            ctx.fresh, ctx.outgoing = True, outgoing
+            await self._proceed(flow, ctx)
+        await effects.uow.flow_runs.save_new(runs)
+        await outgoing.queue()
+        return runs
 
     def _context(
         self, run: FlowRun, person: Person, cohort: Cohort | None, effects: Effects
@@ -258,7 +290,7 @@ class FlowEngine:
             step = flow.steps[position]
             ctx.run.step = step.name
             if isinstance(step, Tell):
-                await ctx.effects.dm(ctx.person.id, step.say(ctx))
+                await self._say(ctx, step.say(ctx))
             elif isinstance(step, Ask):
                 await self._ask(step, ctx)
                 return
@@ -266,6 +298,11 @@ class FlowEngine:
                 await self._wait(step, ctx)
                 return
             else:
+                if ctx.outgoing is not None:
+                    # A Do step may queue messages or change a person's addresses: what the
+                    # batch holds goes first, and this run speaks one DM at a time from here.
+                    await ctx.outgoing.queue()
+                    ctx.outgoing = None
                 outcome = await step.act(ctx)
                 if isinstance(outcome, End):
                     break
@@ -293,8 +330,16 @@ class FlowEngine:
                     "blocks": [Section(text=preface), *prompt.blocks],
                 }
             )
-        await ctx.effects.dm(ctx.person.id, prompt)
+        await self._say(ctx, prompt)
         await self._schedule_follow_ups(step, ctx)
+
+    @staticmethod
+    async def _say(ctx: FlowContext, message: Message) -> None:
+        """DM the run's person: now, or with the other runs `start_many` starts."""
+        if ctx.outgoing is None:
+            await ctx.effects.dm(ctx.person.id, message)
+        else:
+            ctx.outgoing.add(ctx.person.id, message)
 
     async def _wait(self, step: Wait, ctx: FlowContext) -> None:
         move(ctx.run, RunStatus.WAITING)
@@ -322,7 +367,9 @@ class FlowEngine:
     ) -> None:
         """Replace the run's timers with these (key suffix, task, due) ones; None sets none."""
         prefix = _timers_of(ctx.run.id)
-        await ctx.timers.cancel_prefix(prefix)
+        if not ctx.fresh:
+            await ctx.timers.cancel_prefix(prefix)
+        ctx.fresh = False
         payload = RunTimer(run_id=ctx.run.id, step=step)
         for suffix, task, at in timers:
             if at is not None:
@@ -528,6 +575,14 @@ async def cancel_run(run: FlowRun, effects: Effects) -> None:
     move(run, RunStatus.CANCELLED)
     run.updated_at = effects.now
     await effects.uow.schedule.cancel_prefix(_timers_of(run.id))
+
+
+async def cancel_runs(runs: Sequence[FlowRun], effects: Effects) -> None:
+    """`cancel_run` for many runs, their timers stopped in a few statements."""
+    for run in runs:
+        move(run, RunStatus.CANCELLED)
+        run.updated_at = effects.now
+    await effects.uow.schedule.cancel_prefixes([_timers_of(run.id) for run in runs])
 
 
 def remember(run: FlowRun, **values: Any) -> None:

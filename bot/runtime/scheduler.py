@@ -8,7 +8,7 @@ process on the same PostgreSQL database never run it twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -24,6 +24,7 @@ from bot.runtime.effects import Effects
 from bot.runtime.recurrence import next_after
 from storage.db import SessionFactory
 from storage.models import ScheduledItem
+from storage.repositories.schedule import OneOff
 from storage.statuses import TimerStatus, move
 from storage.uow import UnitOfWork, unit_of_work
 
@@ -95,6 +96,10 @@ class Timers:
         await self._uow.schedule.put(
             key=key, task=task, due_at=at, payload=dict(payload or {}), now=self._now
         )
+
+    async def run_once_many(self, timers: Sequence[OneOff]) -> None:
+        """`run_once` for many timers at once (each created, or replaced by key)."""
+        await self._uow.schedule.put_many(timers, now=self._now)
 
     async def run_once_unless_set(
         self, *, key: str, task: str, at: datetime, payload: Mapping[str, Any] | None = None

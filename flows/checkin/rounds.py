@@ -9,12 +9,13 @@ answered; at close the missed ones are counted and the digest is posted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from typing_extensions import TypedDict
 
-from bot.config import AppConfig, CadenceConfig, ProgramConfig, WeeklyTime
+from bot.config import AppConfig, CadenceConfig, CheckinConfig, ProgramConfig, WeeklyTime
 from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine, cancel_run
 from bot.runtime.recurrence import next_after, weekly
@@ -22,9 +23,10 @@ from bot.runtime.scheduler import CohortTimer, TaskContext, Timers
 from flows.checkin import view
 from flows.checkin.digest import post_digest
 from flows.common.availability import is_program_day, local_day, note_unanswered
-from storage.models import CheckinRound, Cohort, Person
+from storage.models import CheckinRound, Cohort, Membership, Person
 from storage.repositories.checkins import WEEKLY
 from storage.repositories.participation import is_away
+from storage.repositories.schedule import OneOff
 
 OPEN_TASK = "checkin.open"
 PROMPT_TASK = "checkin.prompt"
@@ -157,30 +159,13 @@ async def open_round(
     )
     if round_ is None:
         return None
-    timers = Timers(uow, effects.now)
-    # People whose local cadence time is the same instant share one prompt timer and one
-    # nudge timer: a cohort spread over four zones needs four of each, not one per person.
-    for at, person_ids in _by_instant(planned).items():
-        stamp = f"{at.astimezone(UTC):%Y%m%dT%H%MZ}"
-        payload = PromptTimer(round_id=round_.id, person_ids=person_ids)
-        if at <= effects.now:
-            for person_id in person_ids:
-                await prompt(effects, engine=engine, round_=round_, person_id=person_id)
-        else:
-            key = f"checkin:{round_.id}:prompt:{stamp}"
-            await timers.run_once(key=key, task=PROMPT_TASK, at=at, payload=payload)
-        await timers.run_once(
-            key=f"checkin:{round_.id}:nudge:{stamp}",
-            task=NUDGE_TASK,
-            at=at + timedelta(hours=settings.nudge_after_hours),
-            payload=payload,
-        )
-    await timers.run_once(
-        key=f"checkin:{round_.id}:close",
-        task=CLOSE_TASK,
-        at=closes_at,
-        payload=RoundTimer(round_id=round_.id),
-    )
+    grouped = _by_instant(planned)
+    # Instants come in time order, so those already due (a round opened by command, or
+    # late) are the first: their people are asked at once, together.
+    due_now = [p for at, person_ids in grouped.items() if at <= effects.now for p in person_ids]
+    await prompt_many(effects, engine=engine, round_=round_, cohort=cohort, person_ids=due_now)
+    timers = _round_timers(round_, grouped, now=effects.now, settings=settings)
+    await Timers(uow, effects.now).run_once_many(timers)
     effects.log(
         "checkin.round_opened",
         cohort_id=cohort.id,
@@ -188,6 +173,34 @@ async def open_round(
         data={"number": number, "people": len(planned)},
     )
     return round_
+
+
+def _round_timers(
+    round_: CheckinRound,
+    grouped: dict[datetime, list[int]],
+    *,
+    now: datetime,
+    settings: CheckinConfig,
+) -> list[OneOff]:
+    """The round's prompt (for instants still ahead), nudge and close timers, in order.
+
+    People whose local cadence time is the same instant share one prompt timer and one
+    nudge timer: a cohort spread over four zones needs four of each, not one per person.
+    """
+    timers: list[OneOff] = []
+    for at, person_ids in grouped.items():
+        stamp = f"{at.astimezone(UTC):%Y%m%dT%H%MZ}"
+        payload = dict(PromptTimer(round_id=round_.id, person_ids=person_ids))
+        if at > now:
+            key = f"checkin:{round_.id}:prompt:{stamp}"
+            timers.append(OneOff(key=key, task=PROMPT_TASK, due_at=at, payload=payload))
+        nudge_at = at + timedelta(hours=settings.nudge_after_hours)
+        key = f"checkin:{round_.id}:nudge:{stamp}"
+        timers.append(OneOff(key=key, task=NUDGE_TASK, due_at=nudge_at, payload=payload))
+    close = dict(RoundTimer(round_id=round_.id))
+    key = f"checkin:{round_.id}:close"
+    timers.append(OneOff(key=key, task=CLOSE_TASK, due_at=round_.closes_at, payload=close))
+    return timers
 
 
 def _by_instant(planned: dict[int, datetime]) -> dict[datetime, list[int]]:
@@ -211,11 +224,13 @@ async def open_on_cadence(task: TaskContext, *, engine: FlowEngine, config: AppC
 async def prompt_due(task: TaskContext, *, engine: FlowEngine) -> None:
     """These people's local cadence time arrived: ask each of them."""
     timer = task.payload_as(PromptTimer)
-    round_ = await task.uow.checkins.round(timer["round_id"])
-    if round_ is None:
+    found = await task.uow.checkins.round_and_cohort(timer["round_id"])
+    if found is None:
         return
-    for person_id in timer["person_ids"]:
-        await prompt(task.effects, engine=engine, round_=round_, person_id=person_id)
+    round_, cohort = found
+    await prompt_many(
+        task.effects, engine=engine, round_=round_, cohort=cohort, person_ids=timer["person_ids"]
+    )
 
 
 async def nudge_due(task: TaskContext) -> None:
@@ -229,35 +244,56 @@ async def close_due(task: TaskContext) -> None:
     await close_round(task.effects, round_id=task.payload_as(RoundTimer)["round_id"])
 
 
-async def prompt(
-    effects: Effects, *, engine: FlowEngine, round_: CheckinRound, person_id: int
-) -> bool:
-    """DM the check-in to one person, unless they went away or inactive since the round opened."""
+async def prompt_many(
+    effects: Effects,
+    *,
+    engine: FlowEngine,
+    round_: CheckinRound,
+    cohort: Cohort,
+    person_ids: Sequence[int],
+) -> list[int]:
+    """DM the round's check-in to these people of the cohort, in order; returns who was asked.
+
+    Nobody who left, went away or inactive since the round opened, and nobody asked in
+    this round before. The people with their memberships, their prompts, their runs and
+    their DMs are each read or written in one statement, so a round for thousands keeps up.
+    """
     uow = effects.uow
-    cohort = await uow.cohorts.get(round_.cohort_id)
-    person = await uow.people.get(person_id)
-    membership = await uow.participation.membership(round_.cohort_id, person_id)
-    if cohort is None or person is None or membership is None or round_.digest_posted_at:
-        return False
-    day = local_day(effects.now, _zone(person, cohort))
-    if membership.inactive_since is not None or is_away(person, day):
-        return False
-    if not await uow.checkins.add_prompt(round_id=round_.id, person_id=person_id, now=effects.now):
-        return False
-    await engine.start(
+    if round_.digest_posted_at or not person_ids:
+        return []
+    members = await uow.participation.participants_among(cohort.id, person_ids)
+    askable = [
+        members[person_id][0]
+        for person_id in dict.fromkeys(person_ids)
+        if person_id in members and _still_askable(effects, *members[person_id], cohort)
+    ]
+    new = await uow.checkins.add_prompts(
+        round_id=round_.id, person_ids=[person.id for person in askable], now=effects.now
+    )
+    asked = [person for person in askable if person.id in new]
+    await engine.start_many(
         flow_name=flow_name(cohort.program),
-        person=person,
+        people=asked,
         cohort=cohort,
         effects=effects,
         data={"round_id": round_.id},
     )
-    effects.log(
+    asked_ids = [person.id for person in asked]
+    await effects.log_each(
         "checkin.prompted",
-        person_id=person_id,
+        person_ids=asked_ids,
         cohort_id=cohort.id,
         object_ref=f"checkin_round:{round_.id}",
     )
-    return True
+    return asked_ids
+
+
+def _still_askable(
+    effects: Effects, person: Person, membership: Membership, cohort: Cohort
+) -> bool:
+    """Neither inactive nor away on their local day."""
+    day = local_day(effects.now, _zone(person, cohort))
+    return membership.inactive_since is None and not is_away(person, day)
 
 
 async def nudge(effects: Effects, *, round_id: int, person_id: int) -> bool:

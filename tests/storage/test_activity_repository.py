@@ -49,6 +49,34 @@ async def test_counts_answer_every_verb_asked_for_even_those_never_logged(
     assert counts == {"checkin.answered": 2, "poll.voted": 1, "review.submitted": 0}
 
 
+async def test_one_entry_for_each_of_many_people_follows_what_was_appended_before(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        cohort = (await add_cohort(uow)).id
+        alex, sam, kim = await add_people(uow, "Alex", "Sam", "Kim")
+        uow.activity.append(verb="checkin.round_opened", at=NOW, cohort_id=cohort)
+        await uow.activity.append_for_each(
+            verb="checkin.prompted",
+            at=NOW + HOUR,
+            person_ids=[sam, kim, alex],
+            cohort_id=cohort,
+            object_ref="checkin_round:1",
+        )
+        await uow.activity.append_for_each(verb="checkin.prompted", at=NOW, person_ids=[])
+
+    async with unit_of_work(sessions) as uow:
+        opened = await uow.activity.of_cohort(cohort_id=cohort, verb="checkin.round_opened")
+        prompted = await uow.activity.of_cohort(cohort_id=cohort, verb="checkin.prompted")
+
+    assert [(e.person_id, e.at, e.object, e.data) for e in prompted] == [
+        (sam, NOW + HOUR, "checkin_round:1", {}),
+        (kim, NOW + HOUR, "checkin_round:1", {}),
+        (alex, NOW + HOUR, "checkin_round:1", {}),
+    ]
+    assert opened[0].id < prompted[0].id, "an entry appended before is stored before them"
+
+
 async def test_of_cohort_reads_one_verb_oldest_first_with_its_object_and_data(
     sessions: SessionFactory,
 ) -> None:
