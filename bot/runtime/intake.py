@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.model.events import InboundEvent
+from bot.support.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -24,55 +25,25 @@ Process = Callable[[int, str | None], Awaitable[None]]
 
 class Intake:
     def __init__(self, *, record: RecordBatch, process: Process, workers: int) -> None:
-        self._record = record
+        self._inbox = GroupCommit(record, name="inbox", max_batch=MAX_BATCH)
         self._process = process
         self._workers = workers
-        self._incoming: asyncio.Queue[tuple[InboundEvent, asyncio.Future[int | None]]] = (
-            asyncio.Queue()
-        )
         self._work: asyncio.Queue[tuple[int, str | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._active = 0
-        self._writer_idle = asyncio.Event()
-        self._writer_idle.set()
 
     def _start(self) -> None:
         if not self._tasks:
-            self._tasks.append(asyncio.create_task(self._write_loop()))
             self._tasks += [asyncio.create_task(self._work_loop()) for _ in range(self._workers)]
 
     async def submit(self, event: InboundEvent) -> int | None:
         """Durably record the event; its inbox id, or None when it was seen before."""
         self._start()
-        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._writer_idle.clear()
-        self._incoming.put_nowait((event, done))
-        return await done
+        return await self._inbox.submit(event)
 
     def schedule(self, inbox_id: int, key: str | None) -> None:
         self._start()
         self._work.put_nowait((inbox_id, key))
-
-    async def _write_loop(self) -> None:
-        while True:
-            batch = [await self._incoming.get()]
-            while not self._incoming.empty() and len(batch) < MAX_BATCH:
-                batch.append(self._incoming.get_nowait())
-            try:
-                ids = await self._record([event for event, _ in batch])
-            except Exception as error:
-                log.exception("inbox write failed", extra={"batch": len(batch)})
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                if self._incoming.empty():
-                    self._writer_idle.set()
-                continue
-            for (_, done), inbox_id in zip(batch, ids, strict=True):
-                if not done.done():
-                    done.set_result(inbox_id)
-            if self._incoming.empty():
-                self._writer_idle.set()
 
     async def _work_loop(self) -> None:
         while True:
@@ -83,7 +54,7 @@ class Intake:
             try:
                 # Acknowledgements first: while requests wait for their inbox row,
                 # processing (which needs the same database) holds back. Nothing is lost.
-                await self._writer_idle.wait()
+                await self._inbox.idle.wait()
                 await self._process(inbox_id, key)
             except Exception:
                 log.exception("processing crashed", extra={"inbox_id": inbox_id})
@@ -93,7 +64,7 @@ class Intake:
 
     @property
     def busy(self) -> bool:
-        return self._active > 0 or not self._work.empty() or not self._incoming.empty()
+        return self._active > 0 or not self._work.empty() or self._inbox.pending
 
     async def drain(self) -> None:
         """Wait until everything submitted so far has been processed."""
@@ -108,3 +79,4 @@ class Intake:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self._inbox.close()

@@ -86,14 +86,14 @@ async def test_an_event_is_in_the_inbox_before_slack_gets_its_answer(
     slack_rig: SlackRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Events API deliveries too: bolt must not acknowledge them before they are recorded."""
-    intake = slack_rig.playground.bot.dispatcher._intake
-    record = intake._record
+    inbox = slack_rig.playground.bot.dispatcher._intake._inbox
+    record = inbox._write
 
     async def slow_record(events: list[InboundEvent]) -> list[int | None]:
         await asyncio.sleep(0.3)  # a busy database
         return await record(events)
 
-    monkeypatch.setattr(intake, "_record", slow_record)
+    monkeypatch.setattr(inbox, "_write", slow_record)
     response = await slack_rig.event(payload("event_message_im.json"))
 
     assert response.status == 200
