@@ -29,7 +29,10 @@ from tests.fakes.slack_api import TEAM, FakeSlack
 from tests.harness import demo_config
 
 LIMIT = 10.0
-BULK = 300
+BULK = 2000
+"""An import's welcomes: far more than drain while the test watches."""
+MEASURED = 300
+"""Bulk posts over which the drain's share of the limit is measured."""
 BURST_SECONDS = 3.0
 """A few seconds of burst, as Slack's limits allow."""
 
@@ -119,7 +122,7 @@ async def arrival(slack: FakeSlack, hook: str, *, within: float) -> float:
     )
 
 
-async def test_replies_overtake_a_bulk_drain_that_reaches_the_learned_limit(
+async def test_replies_overtake_a_2000_dm_drain_that_reaches_the_learned_limit(
     live: LiveRig,
 ) -> None:
     await queue_bulk(live.bot, BULK)
@@ -142,9 +145,9 @@ async def test_replies_overtake_a_bulk_drain_that_reaches_the_learned_limit(
     assert bulk_left > 20, "it did overtake: the bulk was still draining"
 
     await eventually(
-        lambda: live.slack.accepted["chat.postMessage"] >= BULK + 1, within=60, what="the drain"
+        lambda: live.slack.accepted["chat.postMessage"] >= MEASURED, within=60, what="the drain"
     )
-    times = live.slack.accepted_times
+    times = live.slack.accepted_times[:MEASURED]
     span = times[-1] - times[0]
     burst = LIMIT * BURST_SECONDS  # what the bucket held at the start
     assert (len(times) - burst) / (LIMIT * span) >= 0.85, "most of the limit, never told it"
