@@ -138,6 +138,8 @@ class CohortBot:
             tick_seconds=config.scheduler.tick_seconds,
             on_effects=self.sender.wake,
             group_platforms=group_platforms,
+            # SQLite has one writer; PostgreSQL runs different cohorts' timers side by side.
+            concurrency=1 if is_sqlite(config.storage.url) else 8,
         )
         self.xapi = (
             xapi_delivery.XapiDelivery(

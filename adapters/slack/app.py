@@ -81,6 +81,7 @@ class SlackAdapter:
             bot_id=auth.get("bot_id") if auth else None,
             bot_token=self._config.bot_token,
         )
+        self._client.home_workspace = str(auth.get("team_id") or "") if auth else ""
         if self._config.app_token:
             self._socket = AsyncSocketModeHandler(self.bolt, self._config.app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt is unannotated here

@@ -68,6 +68,8 @@ class SlackClient:
     def __init__(self, web: AsyncWebClient, *, sleep: Sleep = asyncio.sleep) -> None:
         self._web = web
         self._sleep = sleep
+        self.home_workspace = ""
+        """The team the bot token belongs to, once auth.test has said (see SlackAdapter)."""
 
     @property
     def platform(self) -> str:

@@ -131,6 +131,11 @@ class TeamsClient:
         return "teams"
 
     @property
+    def home_workspace(self) -> str:
+        """The configured tenant: where a message naming no tenant goes."""
+        return self._auth.config.tenant_id or ""
+
+    @property
     def limits(self) -> RateLimits:
         return TEAMS_LIMITS
 

@@ -126,6 +126,16 @@ def spends_workspace_budget(client: PlatformClient, delivery: Delivery) -> bool:
     return True if check is None else bool(check(delivery))
 
 
+def home_workspace(client: PlatformClient) -> str:
+    """The workspace a message with no workspace named goes to ("" when the client cannot say).
+
+    An optional capability: a client says `home_workspace` (Teams: the configured tenant;
+    Slack: the team its token belongs to). Posts queued without a workspace (a timer's
+    channel post) then share that workspace's limits with everything else sent there.
+    """
+    return str(getattr(client, "home_workspace", "") or "")
+
+
 async def find_delivered(client: PlatformClient, delivery: Delivery) -> str | None:
     """The platform reference of `delivery` if it already reached its conversation.
 

@@ -169,23 +169,7 @@ class Effects:
         return True
 
     async def _dm_target(self, person_id: int) -> Target | None:
-        candidates = [
-            (identity, workspace)
-            for identity, workspace in await self.uow.people.identities(person_id)
-            if identity.reachable and workspace.platform in self._platforms
-        ]
-        if not candidates:
-            return None
-        preferred = self.origin.platform if self.origin else None
-        candidates.sort(key=lambda pair: pair[1].platform != preferred)
-        identity, workspace = candidates[0]
-        return Target(
-            platform=workspace.platform,
-            workspace=workspace.tenant_id,
-            kind=AudienceKind.DM,
-            user_id=identity.platform_user_id,
-            conversation=identity.conversation_ref,
-        )
+        return self._pick_dm_target(await self.uow.people.identities(person_id))
 
     async def dm_batch(self, person_ids: Collection[int]) -> DmBatch:
         """DMs to these people, queued together (their addresses are looked up now, at once)."""
@@ -201,7 +185,7 @@ class Effects:
         return targets
 
     def _pick_dm_target(self, pairs: Sequence[tuple[Identity, Workspace]]) -> Target | None:
-        """The choice `_dm_target` makes: a reachable identity, on the event's platform first."""
+        """A reachable identity to DM, on the event's platform first."""
         candidates = [
             (identity, workspace)
             for identity, workspace in pairs

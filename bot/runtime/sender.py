@@ -31,6 +31,7 @@ from bot.model.ports import (
     DeliveryError,
     PlatformClient,
     find_delivered,
+    home_workspace,
     spends_workspace_budget,
 )
 from bot.runtime.backoff import backoff_seconds
@@ -228,7 +229,7 @@ class Sender:
             if lane_wait > 0:
                 self._note_wake(now + timedelta(seconds=lane_wait))
                 continue
-            pace = self._pace(row.platform, row.workspace) if budgeted else None
+            pace = self._pace(*self._budget_key(row)) if budgeted else None
             if pace is not None:
                 key = (row.platform, row.workspace)
                 if key in blocked:
@@ -270,10 +271,10 @@ class Sender:
             if not self._queued_since_look and self._candidates:
                 return list(self._candidates)
         self._queued_since_look = False
-        held = {
-            workspace
-            for (_platform, workspace), pace in self._paces.items()
-            if pace.held_until > now.timestamp()
+        held = {key for key, pace in self._paces.items() if pace.held_until > now.timestamp()}
+        # Rows queued without a workspace go to their platform's home workspace.
+        held |= {
+            (platform, "") for platform, workspace in held if workspace == self._home(platform)
         }
         async with unit_of_work(self._sessions) as uow:
             rows = await uow.outbox.ready(now, CANDIDATES, held_workspaces=held)
@@ -312,6 +313,14 @@ class Sender:
         target = Target.model_validate(row.target)
         probe = Delivery(outbox_id=row.id, target=target, message=Message(text=""))
         return spends_workspace_budget(client, probe)
+
+    def _budget_key(self, row: OutboxMessage) -> tuple[str, str]:
+        """Whose posting limits this row spends: its platform and workspace."""
+        return row.platform, row.workspace or self._home(row.platform)
+
+    def _home(self, platform: str) -> str:
+        client = self._clients.get(platform)
+        return "" if client is None else home_workspace(client)
 
     def _pace(self, platform: str, workspace: str) -> WorkspacePace | None:
         key = (platform, workspace)
@@ -368,7 +377,7 @@ class Sender:
                 )
             target = delivery.target.model_copy(update={"thread_ref": parent})
             delivery = delivery.model_copy(update={"target": target})
-        pace = self._paces.get((row.platform, row.workspace))
+        pace = self._paces.get(self._budget_key(row))
         try:
             reference = await client.deliver(delivery)
         except DeliveryError as error:
@@ -409,7 +418,7 @@ class Sender:
         now = self._clock.now()
         wait = error.retry_after if error.retry_after is not None else 1.0
         if pace is None:
-            pace = self._pace(row.platform, row.workspace) or self._unpaced(row)
+            pace = self._pace(*self._budget_key(row)) or self._unpaced(row)
         pace.refused(now.timestamp(), wait)
         self._metrics.rate_limited.labels(row.platform).inc()
         retry_at = now + timedelta(seconds=wait)
@@ -423,7 +432,7 @@ class Sender:
         """A workspace whose platform names no start rate, paced from its first 429 on."""
         observed = max(1.0, float(self._config.concurrency))
         pace = WorkspacePace(_bounds(observed), now=self._clock.now().timestamp())
-        self._paces[(row.platform, row.workspace)] = pace
+        self._paces[self._budget_key(row)] = pace
         return pace
 
     def _failed(self, row: OutboxMessage, error: DeliveryError) -> Outcome:

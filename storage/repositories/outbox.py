@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -75,14 +75,18 @@ class OutboxRepository:
         return list(rows)
 
     async def ready(
-        self, now: datetime, limit: int, *, held_workspaces: Collection[str] = ()
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        held_workspaces: Collection[tuple[str, str]] = (),
     ) -> list[OutboxMessage]:
         """The first waiting row of each lane that may go now, in the order to send them.
 
         A lane's rows go one after another: a lane whose first row is in flight or waits for
         a retry offers nothing. Replies come first; bulk rows take turns between fair keys
-        (cohorts), each key's rows in queue order. Rows of held workspaces are left out,
-        except replies (some replies do not spend the workspace's budget).
+        (cohorts), each key's rows in queue order. Rows of held workspaces ((platform,
+        workspace) pairs) are left out, except replies (some do not spend the budget).
         """
         heads = (
             select(func.min(OutboxMessage.id))
@@ -105,7 +109,9 @@ class OutboxRepository:
         if held_workspaces:
             due = due.where(
                 or_(
-                    OutboxMessage.workspace.not_in(list(held_workspaces)),
+                    tuple_(OutboxMessage.platform, OutboxMessage.workspace).not_in(
+                        [tuple_(platform, workspace) for platform, workspace in held_workspaces]
+                    ),
                     OutboxMessage.delivery_class == DeliveryClass.REPLY,
                 )
             )

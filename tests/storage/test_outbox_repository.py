@@ -133,11 +133,12 @@ async def test_ready_leaves_out_held_workspaces_except_their_replies(
         a = await _queue(uow, "1", lane="a", workspace="T1")
         await _queue(uow, "2", lane="b", workspace="T2")
         reply = await _queue(uow, "3", lane="c", workspace="T2", delivery_class=DeliveryClass.REPLY)
+        elsewhere = await _queue(uow, "4", lane="d", workspace="T2", platform="teams")
 
     async with unit_of_work(sessions) as uow:
-        ready = await uow.outbox.ready(NOW, 10, held_workspaces={"T2"})
+        ready = await uow.outbox.ready(NOW, 10, held_workspaces={("slack", "T2")})
 
-    assert _ids(ready) == [reply, a]
+    assert _ids(ready) == [reply, a, elsewhere], "a workspace is held on its own platform only"
 
 
 async def test_older_pending_updates_of_one_message_are_superseded_by_the_newest(

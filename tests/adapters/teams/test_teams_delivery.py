@@ -119,27 +119,12 @@ async def _poll_in_the_cohort_channel(rig: TeamsRig) -> str:
     return CHANNEL
 
 
-SCHEDULED_CHANNEL_POSTS_ARE_NOT_HELD = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: Effects._workspace_for queues a Teams channel post made without a Teams event "
-        "(timers, the playground) with workspace '', so the sender paces and holds it as "
-        "(teams, '') apart from (teams, <tenant id>), although the client sends it to the "
-        "configured tenant"
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "queue_elsewhere",
     [
         pytest.param(_priya_says_help, id="a reply to another person"),
         pytest.param(_remind_zed_in_a_new_chat, id="a proactive dm"),
-        pytest.param(
-            _poll_in_the_cohort_channel,
-            id="a channel post",
-            marks=SCHEDULED_CHANNEL_POSTS_ARE_NOT_HELD,
-        ),
+        pytest.param(_poll_in_the_cohort_channel, id="a channel post"),
     ],
 )
 async def test_a_429_holds_every_conversation_in_the_tenant_until_retry_after(

@@ -263,3 +263,43 @@ async def test_cohort_schedules_installed_at_each_start_keep_a_missed_occurrence
         assert item.due_at == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     finally:
         await second.stop()
+
+
+async def test_on_postgres_cohorts_timers_overlap_but_one_cohorts_run_in_order(
+    postgres_url: str,
+) -> None:
+    clock = ManualClock(datetime(2026, 11, 23, 8, tzinfo=UTC))
+    bot = CohortBot(demo_config(postgres_url), clock=clock)
+    running: set[int] = set()
+    overlapped: list[tuple[int, int]] = []
+    order: dict[int, list[str]] = {1: [], 2: []}
+
+    async def slow(ctx: TaskContext) -> None:
+        cohort = int(ctx.payload["cohort_id"])
+        assert cohort not in running, "one cohort's timers never overlap"
+        overlapped.extend((cohort, other) for other in running)
+        running.add(cohort)
+        await asyncio.sleep(0.05)
+        order[cohort].append(ctx.item_key)
+        running.discard(cohort)
+
+    bot.tasks.register("test.slow", slow)
+    await bot.prepare()
+    try:
+        async with unit_of_work(bot.sessions) as uow:
+            timers = Timers(uow, clock.now())
+            for n in range(3):
+                for cohort in (1, 2):
+                    await timers.run_once(
+                        key=f"c{cohort}:{n}",
+                        task="test.slow",
+                        at=clock.now() + timedelta(minutes=n),
+                        payload={"cohort_id": cohort},
+                    )
+        clock.advance(timedelta(hours=1))
+        await bot.scheduler.tick()
+    finally:
+        await bot.stop()
+
+    assert order == {1: ["c1:0", "c1:1", "c1:2"], 2: ["c2:0", "c2:1", "c2:2"]}
+    assert overlapped, "different cohorts ran side by side"
