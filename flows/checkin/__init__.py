@@ -26,15 +26,17 @@ COHORT_OPTION = Option("cohort", "text", "the cohort, when you run more than one
 
 CHECKIN = CommandSpec(
     name="checkin",
-    summary="Open a check-in round now, or run one live during a session",
-    usage="[live|skip|pause|resume] [--cohort <cohort>]",
+    summary="Open a check-in round now, close it early, or run one live during a session",
+    usage="[close|live|skip|pause|resume] [--cohort <cohort>]",
     max_args=1,
-    subcommands=("live", "skip", "pause", "resume"),
+    subcommands=("close", "live", "skip", "pause", "resume"),
     options=(COHORT_OPTION,),
     roles=STAFF,
     details=(
         "`/cohort checkin` DMs every participant for one success and one challenge now; "
-        "the digest is posted in the cohort channel when the round closes. "
+        "the digest is posted in the cohort channel when the round closes "
+        "(after `checkin.close_after_hours` of program days), or at once with "
+        "`/cohort checkin close`. "
         "`/cohort checkin live` calls on each present participant in turn in a channel "
         "thread; `skip` moves to the next person, `pause` and `resume` hold the turn."
     ),

@@ -9,7 +9,7 @@ from bot.commands.router import WHICH_COHORT, CommandContext
 from bot.config import AppConfig
 from bot.model.messages import Context, Section
 from bot.runtime.cohort_setup import CohortSetupContext
-from bot.runtime.scheduler import CohortTimer
+from bot.runtime.scheduler import CohortTimer, Timers
 from flows.checkin import live as checkin_live
 from flows.checkin import rounds as checkin_rounds
 from storage.models import Cohort
@@ -41,6 +41,9 @@ async def checkin_command(ctx: CommandContext, *, config: AppConfig) -> None:
     if resolved is None:
         return
     cohort, program = resolved
+    if ctx.command.args == ("close",):
+        await close_command(ctx, cohort=cohort)
+        return
     if ctx.command.args:
         await checkin_live.live_command(ctx, cohort=cohort, program=program)
         return
@@ -50,7 +53,8 @@ async def checkin_command(ctx: CommandContext, *, config: AppConfig) -> None:
         current = still_open[-1]
         await ctx.reply(
             f"Check-in round {current.number} is still open until "
-            f"{_local(current.closes_at, ctx.person.time_zone)}; I'll post its digest then."
+            f"{_local(current.closes_at, ctx.person.time_zone)}; I'll post its digest then. "
+            "`/cohort checkin close` posts it now."
         )
         return
     round_ = await checkin_rounds.open_round(
@@ -67,6 +71,30 @@ async def checkin_command(ctx: CommandContext, *, config: AppConfig) -> None:
         f"participants by DM. The digest goes to the channel "
         f"{_local(round_.closes_at, ctx.person.time_zone)}."
     )
+
+
+async def close_command(ctx: CommandContext, *, cohort: Cohort) -> None:
+    """`/cohort checkin close`: close the open round now and post its digest."""
+    uow, effects = ctx.effects.uow, ctx.effects
+    still_open = await uow.checkins.open_rounds(cohort.id, WEEKLY)
+    if not still_open:
+        await ctx.reply(
+            f"No check-in round of {cohort.name} is open. `/cohort checkin` opens one now."
+        )
+        return
+    closed: list[str] = []
+    for round_ in still_open:
+        if not await checkin_rounds.close_round(effects, round_id=round_.id):
+            continue
+        # Prompts still ahead (later time zones), nudges and the timed close are moot now.
+        await Timers(uow, effects.now).cancel_prefix(f"checkin:{round_.id}:")
+        answers = await uow.checkins.answers(round_.id)
+        shared = sum(1 for answer in answers if answer.answered_at is not None)
+        closed.append(
+            f"Check-in round {round_.number} is closed: {shared} of {len(answers)} shared, "
+            "and the digest is in the channel."
+        )
+    await ctx.reply(" ".join(closed) or "That round was closed a moment ago.")
 
 
 def _local(moment: datetime, time_zone: str) -> str:

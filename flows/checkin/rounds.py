@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from typing_extensions import TypedDict
 
-from bot.config import AppConfig, CadenceConfig, CheckinConfig, ProgramConfig, WeeklyTime
+from bot.config import AppConfig, CadenceConfig, ProgramConfig, WeeklyTime
 from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine, cancel_run
 from bot.runtime.recurrence import next_after, weekly
 from bot.runtime.scheduler import CohortTimer, TaskContext, Timers
 from flows.checkin import view
 from flows.checkin.digest import post_digest
+from flows.checkin.timing import after_program_hours
 from flows.common.availability import is_program_day, local_day, note_unanswered
 from storage.models import CheckinRound, Cohort, Membership, Person
 from storage.repositories.checkins import WEEKLY
@@ -148,7 +149,10 @@ async def open_round(
     settings = program.checkin
     uow = effects.uow
     number = await uow.checkins.next_number(cohort.id, WEEKLY)
-    closes_at = max(planned.values()) + timedelta(hours=settings.close_after_hours)
+    # The digest goes to the cohort's channel, so the cohort's days off decide its day.
+    closes_at = after_program_hours(
+        program, max(planned.values()), settings.close_after_hours, cohort.time_zone
+    )
     round_ = await uow.checkins.open_round(
         cohort_id=cohort.id,
         kind=WEEKLY,
@@ -164,7 +168,17 @@ async def open_round(
     # late) are the first: their people are asked at once, together.
     due_now = [p for at, person_ids in grouped.items() if at <= effects.now for p in person_ids]
     await prompt_many(effects, engine=engine, round_=round_, cohort=cohort, person_ids=due_now)
-    timers = _round_timers(round_, grouped, now=effects.now, settings=settings)
+    people = await uow.people.by_ids(list(planned))
+    nudges = _by_instant(
+        {
+            person_id: after_program_hours(
+                program, at, settings.nudge_after_hours, _zone(people[person_id], cohort)
+            )
+            for person_id, at in planned.items()
+            if person_id in people
+        }
+    )
+    timers = _round_timers(round_, grouped, nudges, now=effects.now)
     await Timers(uow, effects.now).run_once_many(timers)
     effects.log(
         "checkin.round_opened",
@@ -177,26 +191,24 @@ async def open_round(
 
 def _round_timers(
     round_: CheckinRound,
-    grouped: dict[datetime, list[int]],
+    prompts: dict[datetime, list[int]],
+    nudges: dict[datetime, list[int]],
     *,
     now: datetime,
-    settings: CheckinConfig,
 ) -> list[OneOff]:
     """The round's prompt (for instants still ahead), nudge and close timers, in order.
 
-    People whose local cadence time is the same instant share one prompt timer and one
-    nudge timer: a cohort spread over four zones needs four of each, not one per person.
+    People prompted (or nudged) at the same instant share one timer: a cohort spread
+    over four zones needs four of each, not one per person.
     """
     timers: list[OneOff] = []
-    for at, person_ids in grouped.items():
-        stamp = f"{at.astimezone(UTC):%Y%m%dT%H%MZ}"
-        payload = dict(PromptTimer(round_id=round_.id, person_ids=person_ids))
-        if at > now:
-            key = f"checkin:{round_.id}:prompt:{stamp}"
-            timers.append(OneOff(key=key, task=PROMPT_TASK, due_at=at, payload=payload))
-        nudge_at = at + timedelta(hours=settings.nudge_after_hours)
-        key = f"checkin:{round_.id}:nudge:{stamp}"
-        timers.append(OneOff(key=key, task=NUDGE_TASK, due_at=nudge_at, payload=payload))
+    for task, kind, grouped in ((PROMPT_TASK, "prompt", prompts), (NUDGE_TASK, "nudge", nudges)):
+        for at, person_ids in grouped.items():
+            if task == PROMPT_TASK and at <= now:
+                continue  # asked already, when the round opened
+            key = f"checkin:{round_.id}:{kind}:{at.astimezone(UTC):%Y%m%dT%H%MZ}"
+            payload = dict(PromptTimer(round_id=round_.id, person_ids=person_ids))
+            timers.append(OneOff(key=key, task=task, due_at=at, payload=payload))
     close = dict(RoundTimer(round_id=round_.id))
     key = f"checkin:{round_.id}:close"
     timers.append(OneOff(key=key, task=CLOSE_TASK, due_at=round_.closes_at, payload=close))
