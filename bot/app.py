@@ -19,7 +19,7 @@ from bot.commands.router import CommandRouter
 from bot.config import AppConfig
 from bot.config.poll_secret import with_poll_secret
 from bot.model.events import InboundEvent
-from bot.model.ports import Adapter, PlatformClient, supports_group_dm
+from bot.model.ports import Adapter, PlatformClient, UserProfiles, supports_group_dm
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.cohort_setup import CohortSetup
 from bot.runtime.dispatch import Dispatcher
@@ -127,6 +127,7 @@ class CohortBot:
             # SQLite has one writer: more workers would only queue on its lock.
             workers=2 if is_sqlite(config.storage.url) else 8,
             group_platforms=group_platforms,
+            profiles={n: c for n, c in clients.items() if isinstance(c, UserProfiles)},
         )
         self.scheduler = Scheduler(
             sessions=self.sessions,

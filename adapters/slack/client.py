@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -49,6 +50,8 @@ reads a conversation's recent history to tell what already went out."""
 HISTORY_LOOKBACK = 50
 """Recent messages read when looking for a post that may already have gone."""
 
+PROFILE_TIMEOUT = 5.0
+"""Seconds one users.info may take before the person is handled without it."""
 LOOKUP_ATTEMPTS = 5
 """Tries of one users.lookupByEmail through rate limits and transient failures."""
 # The token itself is the problem: no lookup will work until the app is fixed.
@@ -152,6 +155,28 @@ class SlackClient:
                 continue
             return _platform_user(response.get("user") or {}, email)
         raise DirectoryUnavailable(f"slack: no answer after {LOOKUP_ATTEMPTS} attempts")
+
+    async def profile(self, workspace: str, user_id: str) -> PlatformUser | None:
+        """users.info, asked once when someone is first seen; None if Slack cannot say now.
+
+        One try with a short timeout: it runs before that person's first event is
+        handled, and without it they simply start in UTC and confirm their zone.
+        """
+        try:
+            async with asyncio.timeout(PROFILE_TIMEOUT):
+                response = await self._web.users_info(user=user_id)
+            found = _platform_user(response.get("user") or {}, "")
+        except (SlackApiError, UserNotFound, TimeoutError, aiohttp.ClientError) as error:
+            log.warning(
+                "slack users.info gave no profile",
+                extra={"user_id": user_id, "error": type(error).__name__},
+            )
+            return None
+        return replace(
+            found,
+            workspace=found.workspace or workspace,
+            email=found.email or None,
+        )
 
     async def _deliver(self, delivery: Delivery) -> str:
         target, message = delivery.target, delivery.message

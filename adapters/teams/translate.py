@@ -240,14 +240,27 @@ def _common(activity: dict[str, Any], *, now: datetime) -> dict[str, Any]:
 
 
 def _actor(account: dict[str, Any], activity: dict[str, Any], *, own_time_zone: bool) -> Actor:
-    zone = activity.get("localTimezone") if own_time_zone else None
+    zone = _sender_time_zone(activity) if own_time_zone else None
     return Actor(
         platform=PLATFORM,
         workspace=tenant(activity),
         user_id=str(account.get("id", "")),
         display_name=str(account.get("name") or ""),
-        time_zone=zone if isinstance(zone, str) and zone in _zones() else None,
+        time_zone=zone,
     )
+
+
+def _sender_time_zone(activity: dict[str, Any]) -> str | None:
+    """The sender's IANA zone: `localTimezone`, else the clientInfo entity's `timezone`."""
+    zone = activity.get("localTimezone")
+    if isinstance(zone, str) and zone in _zones():
+        return zone
+    for entity in activity.get("entities") or []:
+        info = _dict(entity)
+        zone = info.get("timezone")
+        if info.get("type") == "clientInfo" and isinstance(zone, str) and zone in _zones():
+            return zone
+    return None
 
 
 def _channel_id(activity: dict[str, Any]) -> str | None:

@@ -107,6 +107,18 @@ class UserDirectory(Protocol):
         ...
 
 
+@runtime_checkable
+class UserProfiles(Protocol):
+    """Reads one user's profile by id; for platforms whose events do not say who they are.
+
+    Slack's events carry a bare user id: the time zone and name are in the profile.
+    """
+
+    async def profile(self, workspace: str, user_id: str) -> PlatformUser | None:
+        """The user's profile, or None when the platform cannot say now (never raises)."""
+        ...
+
+
 def supports_group_dm(client: PlatformClient) -> bool:
     """Whether the client can open a multi-person conversation (AudienceKind.GROUP) by itself.
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import TypeAdapter
@@ -28,9 +28,11 @@ from bot.model.events import (
     MessageReceived,
 )
 from bot.model.messages import FORM_OPEN_ACTION, AudienceKind, Context, Message, Section
+from bot.model.ports import UserProfiles
 from bot.runtime.clock import Clock
 from bot.runtime.effects import Effects, Origin
 from bot.runtime.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_select
+from bot.runtime.first_sight import with_profile
 from bot.runtime.home import home_page
 from bot.runtime.intake import Intake
 from bot.support.metrics import Metrics
@@ -63,6 +65,8 @@ class Dispatcher:
     workers: int = 4
     group_platforms: frozenset[str] = frozenset()
     """Platforms whose client opens group conversations (see `Effects.group`)."""
+    profiles: Mapping[str, UserProfiles] = field(default_factory=dict)
+    """Platforms whose clients read a new person's profile (see `first_sight`)."""
 
     def __post_init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -139,7 +143,7 @@ class Dispatcher:
                 return "locked" if await uow.inbox.is_pending(inbox_id) else "gone"
             event = _EVENT.validate_python(row.payload)
             now = self.clock.now()
-            actor = event.actor
+            actor = await with_profile(event.actor, people=uow.people, profiles=self.profiles)
             person = await uow.people.ensure(
                 IdentityFacts(
                     platform=actor.platform,

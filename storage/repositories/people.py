@@ -14,6 +14,9 @@ from storage.models import Identity, Person, Workspace
 from storage.statuses import PersonStatus
 from storage.upsert import insert_ignoring_conflict
 
+DEFAULT_TIME_ZONE = "UTC"
+"""A person's zone until a platform tells theirs or they choose one."""
+
 
 @dataclass(frozen=True)
 class IdentityFacts:
@@ -87,7 +90,7 @@ class PeopleRepository:
         person = Person(
             display_name=facts.display_name or facts.user_id,
             email=facts.email.lower() if facts.email else None,
-            time_zone=facts.time_zone or "UTC",
+            time_zone=facts.time_zone or DEFAULT_TIME_ZONE,
             status=PersonStatus.ACTIVE,
             created_at=now,
         )
@@ -116,6 +119,10 @@ class PeopleRepository:
             identity.email = facts.email
             person.email = person.email or facts.email.lower()
         if facts.time_zone and identity.time_zone != facts.time_zone:
+            # The first zone a platform tells for someone still on the default becomes
+            # theirs (onboarding proposes it); a zone they chose is never overwritten.
+            if identity.time_zone is None and person.time_zone == DEFAULT_TIME_ZONE:
+                person.time_zone = facts.time_zone
             identity.time_zone = facts.time_zone
 
     async def get(self, person_id: int) -> Person | None:

@@ -140,7 +140,7 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """users.lookupByEmail's directory: lowercased email -> Slack user object."""
+    """The directory of users.lookupByEmail and users.info: lowercased email -> Slack user."""
     accepted: Counter[str] = field(default_factory=Counter)
     """method -> successful (ok) calls."""
     refused: Counter[str] = field(default_factory=Counter)
@@ -242,7 +242,7 @@ class FakeSlack:
         tz: str = "Europe/Berlin",
         **extra: Any,
     ) -> None:
-        """A member of the workspace, as users.lookupByEmail describes one."""
+        """A member of the workspace, as users.lookupByEmail and users.info describe one."""
         self.users[email.lower()] = {
             "id": user_id,
             "team_id": TEAM,
@@ -254,6 +254,10 @@ class FakeSlack:
             "profile": {"real_name": name, "display_name": name, "email": email},
             **extra,
         }
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """The directory's user with this id, as users.info describes one."""
+        return next((user for user in self.users.values() if user["id"] == user_id), None)
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [body for name, body in self.calls if name == method]
@@ -295,6 +299,12 @@ class FakeSlack:
                 return web.json_response({"ok": False, "error": "users_not_found"})
             self.accepted[method] += 1
             return web.json_response({"ok": True, "user": user})
+        if method == "users.info":
+            found = self.user(str(body.get("user", "")))
+            if found is None:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            self.accepted[method] += 1
+            return web.json_response({"ok": True, "user": found})
         if method == "conversations.history":
             self.accepted[method] += 1
             return web.json_response({"ok": True, **self._history(body)})

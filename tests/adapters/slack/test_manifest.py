@@ -38,5 +38,6 @@ def test_manifest_declares_the_command_shortcut_and_events_we_handle() -> None:
     }
     scopes = set(data["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "commands", "im:history", "users:read.email"} <= scopes
+    assert "users:read" in scopes, "users.info gives a new person's time zone"
     history = {"channels:history", "groups:history", "im:history", "mpim:history"}
     assert history <= scopes, "after a crash the bot reads recent history before sending again"

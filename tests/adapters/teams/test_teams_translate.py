@@ -189,10 +189,21 @@ def test_a_submit_from_someone_elses_card_is_ignored() -> None:
 def test_an_unknown_time_zone_is_not_passed_on() -> None:
     activity = payload("message_personal.json")
     activity["localTimezone"] = "Mars/Olympus_Mons"
+    activity["entities"] = [{"type": "clientInfo", "timezone": "Mars/Olympus_Mons"}]
 
     [event] = translate.events(activity, now=NOW)
 
     assert event.actor.time_zone is None
+
+
+def test_the_client_info_entity_gives_the_sender_zone_without_local_timezone() -> None:
+    activity = payload("message_personal.json")
+    del activity["localTimezone"]
+    activity["entities"] = [{"type": "clientInfo", "locale": "ja-JP", "timezone": "Asia/Tokyo"}]
+
+    [event] = translate.events(activity, now=NOW)
+
+    assert event.actor.time_zone == "Asia/Tokyo"
 
 
 def test_typing_and_other_activities_are_not_events() -> None:
