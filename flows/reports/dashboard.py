@@ -184,7 +184,7 @@ def _charts(overall: KpiReport, weekly: list[KpiReport]) -> list[ChartCard]:
             ),
             caption=(
                 f"Turnaround {format_value(turnaround, turnaround.value)} "
-                f"(due in {overall.review_due_days} days)."
+                f"({overall.review_deadline})."
             ),
         ),
         ChartCard(

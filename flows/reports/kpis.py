@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import ProgramConfig
 from flows.common.availability import local_day, program_week
+from flows.reports.deadlines import deadline_phrase
 from flows.reports.measure import measure, status_of
 from flows.reports.model import (
     Funnel,
@@ -322,6 +323,7 @@ async def _report(
         kudos=this.kudos,
         reviews_on_time=this.on_time,
         review_due_days=program.review.due_days,
+        review_deadline=deadline_phrase(this.allowed_hours, program.review.due_days),
         commitments_made=this.commitments_made,
         commitments_kept=this.commitments_kept,
         commitments_not_kept=this.commitments_not_kept,

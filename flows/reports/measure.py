@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import KpiThreshold, ProgramConfig
+from flows.reports.deadlines import deadline_phrase
 from flows.reports.model import Kpi, Status, Unit
 from flows.reports.tally import Tally
 
@@ -72,7 +73,7 @@ def measure(figures: Tally, program: ProgramConfig) -> list[Kpi]:
             "days",
             limits.review_turnaround_days,
             f"{figures.on_time} of {len(hours)} review(s) on time "
-            f"(due in {program.review.due_days} days)",
+            f"({deadline_phrase(figures.allowed_hours, program.review.due_days)})",
         ),
         (
             "commitments_kept",

@@ -125,6 +125,9 @@ class KpiReport:
     kudos: int
     reviews_on_time: int
     review_due_days: int
+    """The program's default deadline; a request's `--due` may set another."""
+    review_deadline: str
+    """The deadlines the reviews given really had, in words (`due in 3 days`)."""
     commitments_made: int
     commitments_kept: int
     commitments_not_kept: int

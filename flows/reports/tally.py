@@ -109,6 +109,8 @@ class Tally:
     reviews_given: int = 0
     kudos: int = 0
     turnaround_hours: list[float] = field(default_factory=list)
+    allowed_hours: list[float] = field(default_factory=list)
+    """The time each review given had until its deadline."""
     on_time: int = 0
     commitments_made: int = 0
     commitments_kept: int = 0
@@ -295,6 +297,9 @@ def _feedback(result: Tally, inside: Sequence[LoggedEvent]) -> None:
             hours = event.data.get("turnaround_hours")
             if isinstance(hours, int | float) and not isinstance(hours, bool):
                 result.turnaround_hours.append(float(hours))
+            allowed = event.data.get("allowed_hours")
+            if isinstance(allowed, int | float) and not isinstance(allowed, bool):
+                result.allowed_hours.append(float(allowed))
             result.on_time += event.data.get("on_time") is True
         elif event.verb == "kudos.given":
             result.kudos += 1

@@ -240,6 +240,7 @@ def review_form_handler(config: AppConfig) -> FormHandler:
         if run is not None:
             await ctx.engine.resume(run=run, effects=effects, step=DECIDE)
         turnaround = (effects.now - assignment.assigned_at).total_seconds() / 3600
+        allowed = assignment.due_at - assignment.assigned_at
         effects.log(
             "review.given",
             person_id=ctx.person.id,
@@ -249,6 +250,7 @@ def review_form_handler(config: AppConfig) -> FormHandler:
                 "assignment_id": assignment.id,
                 "author_id": request.author_id,
                 "turnaround_hours": round(turnaround, 2),
+                "allowed_hours": round(allowed.total_seconds() / 3600, 2),
                 "on_time": effects.now <= assignment.due_at,
                 "scores": dict(assignment.scores),
             },

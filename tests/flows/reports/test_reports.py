@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from bot.runtime.clock import ManualClock
 from storage.models import Activity, OutboxMessage
 from storage.uow import unit_of_work
+from tests.bot.web.test_dashboard_access import link_from_dm, token_of
 from tests.flows.checkin.checkin_helpers import config_with, join, person_id, replies, submit
+from tests.flows.review.review_helpers import request_review, review
 from tests.harness import CHANNEL, Playground, running_bot
 
 SCHEDULED = {"start_date: null ": "start_date: 2026-11-23 "}
@@ -124,3 +126,24 @@ async def test_the_owner_gets_one_digest_a_week_across_a_restart(database_url: s
 
     assert len(later) == 1
     assert later[0].startswith("KPIs of Pilot cohort A: week 2")
+
+
+async def test_review_turnaround_names_the_deadlines_the_reviews_really_had(
+    database_url: str,
+) -> None:
+    async with running_bot(scheduled(database_url)) as playground:
+        await join(playground, "alex", "priya", "jordan")
+        await request_review(playground, "alex", "https://example.com/deck --due 3d")
+        await playground.advance(timedelta(hours=20))
+        await review(playground, "priya")
+        await review(playground, "jordan")
+        await playground.say("dana", "/cohort report", channel=CHANNEL)
+        answer = [m for m in await playground.from_bot("dana", where="channel") if m["ephemeral"]]
+        url = await link_from_dm(playground, "dana")
+        page = await playground.http.get("/dashboard", params={"token": token_of(url)})
+        body = await page.text()
+
+    turnaround = next(v for k, v in card(answer[-1]).items() if "Review turnaround" in k)
+    assert "2 of 2 review(s) on time (due in 3 days)" in turnaround
+    assert "(due in 3 days)" in body
+    assert "14 days" not in turnaround

@@ -129,6 +129,7 @@ async def test_two_peers_score_the_rubric_and_the_author_rates_the_compiled_revi
             "assignment_id": rows[priya].id,
             "author_id": alex,
             "turnaround_hours": 30.0,
+            "allowed_hours": 14 * 24.0,
             "on_time": True,
             "scores": rows[priya].scores,
         }
