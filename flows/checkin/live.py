@@ -1,11 +1,12 @@
 """Live check-in during a session: the bot calls on each present person in turn, in a thread.
 
-The order is the session's attendance (else the promptable participants), rotated every
-round. It runs on the flow engine as the facilitator's run: call on the next person, wait
-for their turn to end, move on. A turn ends when the person presses "Done", when the
-facilitator skips, or when the turn's time is up; pause holds the turn and resume calls
-on the same person with a fresh timer. The position (order, turn, paused) is the run's
-data, so a restart carries on. The thread's messages are rendered in `view`.
+The order is the running session's attendance (those who pressed "I'm here"), rotated
+every round; without a running session there is nobody to call on. It runs on the flow
+engine as the facilitator's run: call on the next person, wait for their turn to end,
+move on. A turn ends when the person presses "Done", when the facilitator skips, or
+when the turn's time is up; pause holds the turn and resume calls on the same person
+with a fresh timer. The position (order, turn, paused) is the run's data, so a restart
+carries on. The thread's messages are rendered in `view`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.runtime.effects import Effects
 from bot.runtime.engine import Do, End, Flow, FlowContext, Goto, Wait, pause_run, remember
 from flows.checkin import view
 from flows.checkin.rounds import rotated
-from flows.common.availability import local_day, note_answered
+from flows.common.availability import note_answered
 from storage.models import Cohort, FlowRun
 from storage.repositories.checkins import LIVE, LIVE_FLOW
 
@@ -102,13 +103,19 @@ async def _start(ctx: CommandContext, *, cohort: Cohort, program: ProgramConfig)
         return
     present = await uow.checkins.present(cohort.id)
     if present is None:
-        day = local_day(effects.now, cohort.time_zone)
-        present = [p.id for p in await uow.participation.promptable(cohort.id, day)]
-    else:
-        participants = {p.id for p, _m in await uow.participation.participants(cohort.id)}
-        present = [pid for pid in present if pid in participants]
+        # Calling on everyone would call on people who are not in the room.
+        await ctx.reply(
+            f"No session of {cohort.name} is running, so nobody is marked present. Start one "
+            "with `/cohort session start`; once people press *I'm here*, "
+            "`/cohort checkin live` calls on them."
+        )
+        return
+    participants = {p.id for p, _m in await uow.participation.participants(cohort.id)}
+    present = [pid for pid in present if pid in participants]
     if not present:
-        await ctx.reply("There is nobody to call on yet: nobody is marked present.")
+        await ctx.reply(
+            "There is nobody to call on yet: nobody has pressed *I'm here* on the agenda."
+        )
         return
     number = await uow.checkins.next_number(cohort.id, LIVE)
     order = rotated(present, number)

@@ -13,10 +13,10 @@ their messages (pure functions) and holds the action ids.
 from __future__ import annotations
 
 from bot.commands.parser import CommandSpec, Option
-from bot.commands.router import CommandContext
+from bot.commands.router import ActionContext, CommandContext
 from bot.runtime.scheduler import TaskContext
 from flows.common.wiring import Wiring
-from flows.session import kickoff, view
+from flows.session import kickoff, note_taker, view
 from flows.session.commands import session_command
 from flows.session.commitments import commitment_flow
 from flows.session.followups import commitment_answered, session_rated
@@ -30,11 +30,12 @@ SESSION = CommandSpec(
     max_args=2,
     subcommands=("start", "next", "pause", "resume", "end"),
     options=(
-        Option("note-taker", "flag", "with start: the person mentioned takes the notes"),
+        Option("note-taker", "flag", "with start: the person mentioned is asked to take the notes"),
         Option("cohort", "text", "the cohort, when you run more than one"),
     ),
     details=(
-        "`start` posts the agenda in the cohort channel and runs it on timers; "
+        "`start` posts the agenda in the cohort channel and runs it on timers, and asks "
+        "the note-taker (the one mentioned, else whoever's turn it is) by DM to accept; "
         "`next` moves to the next item now; `pause` freezes the clock and `resume` "
         "continues it; `end` closes the session and asks attendees for a rating. "
         "Facilitators and program owners may run sessions (and the participant named "
@@ -52,6 +53,11 @@ def register(wiring: Wiring) -> None:
 
     wiring.router.register(SESSION, command, cohort_arg=1)
     wiring.router.register_action(view.HERE_ACTION, runner.here)
+
+    async def note_taker_answered(ctx: ActionContext) -> None:
+        await note_taker.answered(ctx, runner.refresh)
+
+    wiring.router.register_action(view.NOTE_TAKER_ACTION, note_taker_answered)
     wiring.router.register_action(view.KEPT_ACTION, commitment_answered)
     wiring.router.register_action(view.RATE_ACTION, session_rated)
     wiring.tasks.register(ADVANCE_TASK, runner.on_timer)

@@ -5,7 +5,7 @@ The role-play prompts are rendered in `view`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bot.config import ProgramConfig
 from bot.runtime.effects import Effects
@@ -36,6 +36,22 @@ def practice_groups(matched: Sequence[Sequence[int]], present: Sequence[int]) ->
     return groups
 
 
+def join_practice(groups: Sequence[Sequence[int]], person_id: int) -> list[list[int]]:
+    """The groups with someone who arrived after practice began.
+
+    They join the smallest group (the latest of equal ones): someone practising alone
+    gets a partner, else a pair gets an observer. Nobody already practising is moved.
+    """
+    joined = [list(group) for group in groups]
+    if any(person_id in group for group in joined):
+        return joined
+    if not joined:
+        return [[person_id]]
+    smallest = min(range(len(joined)), key=lambda i: (len(joined[i]), -i))
+    joined[smallest].append(person_id)
+    return joined
+
+
 def partner_of(groups: Sequence[Sequence[int]], person_id: int) -> int | None:
     """The person's first practice partner, if they had one."""
     for group in groups:
@@ -50,12 +66,18 @@ async def send_role_play(
     program: ProgramConfig,
     groups: Sequence[Sequence[int]],
     people: dict[int, Person],
+    only: Collection[int] | None = None,
 ) -> int:
-    """DM prompt A to the first of each group, B to the second, both to any observer."""
+    """DM prompt A to the first of each group, B to the second, both to any observer.
+
+    With `only`, just those people get theirs (the others of the group have it already).
+    """
     sent = 0
     prompts = program.session
     for group in groups:
         for position, person_id in enumerate(group):
+            if only is not None and person_id not in only:
+                continue
             others = [people[m].display_name for m in group if m != person_id and m in people]
             message = view.role_play_message(
                 position=position,

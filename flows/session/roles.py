@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from bot.config import ProgramConfig
@@ -10,13 +11,20 @@ from storage.models import Cohort, Person
 from storage.uow import UnitOfWork
 
 
-async def choose_note_taker(uow: UnitOfWork, cohort_id: int) -> int | None:
+async def choose_note_taker(
+    uow: UnitOfWork, cohort_id: int, *, passed: Collection[int] = ()
+) -> int | None:
     """The participant with the fewest turns, among those who came to a session before.
 
-    Before anyone has attended, every participant is a candidate. Ties go by name, so
-    the choice is the same however often it is computed.
+    Before anyone has attended, every participant is a candidate; those who `passed`
+    (declined this session) are not. Ties go by name, so the choice is the same however
+    often it is computed.
     """
-    participants = [person for person, _m in await uow.participation.participants(cohort_id)]
+    participants = [
+        person
+        for person, _m in await uow.participation.participants(cohort_id)
+        if person.id not in passed
+    ]
     attended = await uow.cohort_sessions.attended_ever(cohort_id)
     candidates = [p for p in participants if p.id in attended] or participants
     if not candidates:

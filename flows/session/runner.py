@@ -21,10 +21,10 @@ from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine
 from bot.runtime.scheduler import TaskContext, Timers
 from flows.common.availability import local_day
-from flows.session import agenda, view
+from flows.session import agenda, note_taker, view
 from flows.session.commitments import COMMITMENT_FLOW
 from flows.session.followups import ask_about_commitments, ask_for_ratings
-from flows.session.pairs import partner_of, practice_groups, send_role_play
+from flows.session.pairs import join_practice, partner_of, practice_groups, send_role_play
 from flows.session.roles import choose_note_taker
 from storage.models import Cohort, CohortSession, Person
 from storage.repositories.cohort_sessions import session_ref
@@ -67,14 +67,18 @@ class SessionRunner:
         facilitator_id: int | None,
         note_taker_id: int | None,
     ) -> CohortSession:
-        """Open a session at its first item, post the live agenda, follow up commitments."""
+        """Open a session at its first item, post the live agenda, follow up commitments.
+
+        The note-taker (`note_taker_id`, else whoever's turn it is) is asked, not named:
+        the session has none until they say yes.
+        """
         program = self.program(cohort)
         if note_taker_id is None:
             note_taker_id = await choose_note_taker(effects.uow, cohort.id)
         session = await effects.uow.cohort_sessions.create(
             cohort_id=cohort.id,
             facilitator_id=facilitator_id,
-            note_taker_id=note_taker_id,
+            note_taker_id=None,
             now=effects.now,
         )
         effects.log(
@@ -82,19 +86,16 @@ class SessionRunner:
             person_id=facilitator_id,
             cohort_id=cohort.id,
             object_ref=session_ref(session.id),
-            data={"number": session.number, "note_taker_id": note_taker_id},
+            data={"number": session.number, "note_taker_asked": note_taker_id},
         )
+        if note_taker_id is not None:
+            await note_taker.ask(effects, session, cohort, note_taker_id)
         await self._schedule(effects, session, program)
         await effects.channel(
             cohort.id,
             await self._render(effects, session, cohort),
             ref_key=agenda_key(session.id),
         )
-        if note_taker_id is not None:
-            await effects.dm(
-                note_taker_id,
-                view.note_taker_message(number=session.number, cohort_name=cohort.name),
-            )
         await ask_about_commitments(effects, cohort)
         await self._item_begins(effects, session, cohort)
         return session
@@ -112,12 +113,15 @@ class SessionRunner:
         )
 
     async def _render(self, effects: Effects, session: CohortSession, cohort: Cohort) -> Message:
-        ids = [i for i in (session.facilitator_id, session.note_taker_id) if i is not None]
+        asked = None if session.note_taker_id else await note_taker.asked(effects, session)
+        ids = [i for i in (session.facilitator_id, session.note_taker_id, asked) if i is not None]
         people = await effects.uow.people.by_ids(ids)
         shown = view.AgendaView(
             cohort_name=cohort.name,
             facilitator=_name(people, session.facilitator_id),
-            note_taker=_name(people, session.note_taker_id),
+            note_taker=view.note_taker_shown(
+                accepted=_name(people, session.note_taker_id), asked=_name(people, asked)
+            ),
             attendance=len(await effects.uow.cohort_sessions.attendees(session.id)),
         )
         return view.agenda_message(session, self.program(cohort), shown, effects.now)
@@ -210,6 +214,30 @@ class SessionRunner:
         people = await effects.uow.people.by_ids(present)
         await send_role_play(effects, program=self.program(cohort), groups=groups, people=people)
 
+    async def _join_practice(
+        self, effects: Effects, session: CohortSession, cohort: Cohort, person_id: int
+    ) -> None:
+        """Someone arrived during practice: they join a group and get their prompt."""
+        logged = await effects.uow.cohort_sessions.logged(
+            session_id=session.id, verb="session.practice"
+        )
+        before: list[list[int]] = logged[-1].data["groups"] if logged else []
+        groups = join_practice(before, person_id)
+        group = next(g for g in groups if person_id in g)
+        # Someone who was practising alone hears that a partner arrived.
+        told = group if len(group) == 2 else [person_id]
+        effects.log(
+            "session.practice",
+            person_id=person_id,
+            cohort_id=cohort.id,
+            object_ref=session_ref(session.id),
+            data={"groups": groups},
+        )
+        people = await effects.uow.people.by_ids(group)
+        await send_role_play(
+            effects, program=self.program(cohort), groups=[group], people=people, only=told
+        )
+
     async def _commitments(self, effects: Effects, session: CohortSession, cohort: Cohort) -> None:
         present = await effects.uow.cohort_sessions.attendees(session.id)
         logged = await effects.uow.cohort_sessions.logged(
@@ -277,6 +305,9 @@ class SessionRunner:
         )
         await self.refresh(ctx.effects, session, cohort)
         await ctx.reply(f"Welcome to session {session.number}! You're marked as here.")
+        program = self.program(cohort)
+        if program.agenda[session.item].name == program.session.practice_item:
+            await self._join_practice(ctx.effects, session, cohort, ctx.person.id)
 
 
 def _name(people: dict[int, Person], person_id: int | None) -> str | None:

@@ -1,4 +1,4 @@
-"""What sessions look like: the live agenda, the kickoff post, the note-taker's DM,
+"""What sessions look like: the live agenda, the kickoff post, the note-taker's DMs,
 role-play prompts, commitment prompts and the follow-ups. Pure functions."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ HERE_ACTION = "session.here"
 """The live agenda's "I'm here" button; the value is the session id."""
 KEPT_ACTION = "session.kept"
 """Yes/No on a commitment; the value is `<commitment id>:yes|no`."""
+NOTE_TAKER_ACTION = "session.note_taker"
+"""Yes/No to taking a session's notes; the value is `<session id>:yes|no`."""
 RATE_ACTION = "session.rate"
 """A satisfaction rating: `session.rate:<session id>`, the value is 1 to the scale."""
 
@@ -35,7 +37,8 @@ class AgendaView:
 
     cohort_name: str
     facilitator: str | None
-    note_taker: str | None
+    note_taker: str
+    """Who takes the notes, who is being asked (`Alex (asked)`), or "not named"."""
     attendance: int
 
 
@@ -66,7 +69,7 @@ def agenda_message(
         Fields(
             items=[
                 ("Facilitator", view.facilitator or "not named"),
-                ("Note-taker", view.note_taker or "not named"),
+                ("Note-taker", view.note_taker),
                 ("Here", str(view.attendance)),
             ]
         ),
@@ -116,9 +119,43 @@ def kickoff_message(
     )
 
 
-def note_taker_message(*, number: int, cohort_name: str) -> Message:
-    """The note-taker's DM when the session starts."""
-    text = f"You're the note-taker for session {number} of {cohort_name}. Thanks!"
+def note_taker_request(*, number: int, cohort_name: str, session_id: int) -> Message:
+    """Asking someone to take the session's notes: yes or no."""
+    text = f"Would you take the notes for session {number} of {cohort_name}?"
+    answers = Buttons(
+        buttons=[
+            Button(
+                label="Yes, I'll take notes",
+                action_id=NOTE_TAKER_ACTION,
+                value=f"{session_id}:yes",
+                style="primary",
+            ),
+            Button(label="Not this time", action_id=NOTE_TAKER_ACTION, value=f"{session_id}:no"),
+        ]
+    )
+    hint = "If you can't, I'll ask the next person in turn."
+    return Message(text=f"{text} {hint}", blocks=[Section(text=text), answers, Context(text=hint)])
+
+
+def note_taker_shown(*, accepted: str | None, asked: str | None) -> str:
+    """The agenda's note-taker field: the one who said yes, or who is being asked."""
+    if accepted is not None:
+        return accepted
+    return f"{asked} (asked)" if asked is not None else "not named"
+
+
+def note_taker_passed(
+    *, declined: str, asked: str | None, number: int, cohort_name: str
+) -> Message:
+    """The facilitator's DM when the person asked to take notes declines."""
+    text = f"{declined} can't take the notes for session {number} of {cohort_name}"
+    if asked is not None:
+        text += f"; I've asked {asked}."
+    else:
+        text += (
+            ", and nobody else is left to ask: please take them yourself or find a "
+            "volunteer in the channel."
+        )
     return Message(text=text, blocks=[Section(text=text)])
 
 

@@ -32,9 +32,22 @@ async def last_turn(playground: Playground) -> dict[str, Any]:
     return [m for m in await thread(playground) if "your turn" in m["message"]["text"]][-1]
 
 
+async def start_session_with(playground: Playground, *people: str) -> None:
+    """`/cohort session start`, then these people press "I'm here" on the agenda."""
+    await playground.say("dana", "/cohort session start", channel=CHANNEL)
+    for person in people:
+        (agenda,) = [
+            m
+            for m in await playground.from_bot(person, where="channel")
+            if not m["ephemeral"] and m["message"]["text"].startswith("Session ")
+        ]
+        await playground.click(person, agenda, "I'm here")
+
+
 async def test_live_mode_calls_each_person_in_turn_and_moves_on(database_url: str) -> None:
     async with running_bot(shipped(database_url)) as playground:
         await join(playground, "alex", "priya", "jordan")
+        await start_session_with(playground, "alex", "priya", "jordan")
         await playground.say("dana", "/cohort checkin live", channel=CHANNEL)
 
         intro = [
@@ -108,3 +121,31 @@ async def test_live_mode_calls_only_those_present_in_the_running_session(sqlite_
         assert (await thread(playground))[-1]["message"][
             "text"
         ] == "That's everyone: 0 of 2 shared. Thank you all!"
+
+
+async def test_live_mode_without_a_running_session_says_how_to_start_one(sqlite_url: str) -> None:
+    async with running_bot(shipped(sqlite_url)) as playground:
+        await join(playground, "alex", "priya")
+        await playground.say("dana", "/cohort checkin live", channel=CHANNEL)
+
+        assert (await replies(playground, "dana"))[-1] == (
+            "No session of Pilot cohort A is running, so nobody is marked present. Start one "
+            "with `/cohort session start`; once people press *I'm here*, "
+            "`/cohort checkin live` calls on them."
+        )
+        assert await rounds(playground, "live") == []
+        assert await thread(playground) == []
+
+
+async def test_live_mode_in_a_session_nobody_joined_yet_asks_them_to_press_im_here(
+    sqlite_url: str,
+) -> None:
+    async with running_bot(shipped(sqlite_url)) as playground:
+        await join(playground, "alex")
+        await start_session_with(playground)
+        await playground.say("dana", "/cohort checkin live", channel=CHANNEL)
+
+        assert (await replies(playground, "dana"))[-1] == (
+            "There is nobody to call on yet: nobody has pressed *I'm here* on the agenda."
+        )
+        assert await rounds(playground, "live") == []

@@ -17,7 +17,17 @@ from tests.flows.session.session_helpers import (
     sessions,
     start,
 )
-from tests.harness import CHANNEL, START, demo_config, running_bot
+from tests.harness import CHANNEL, START, Playground, demo_config, running_bot
+
+
+async def accept_notes(playground: Playground, person: str) -> None:
+    """The person says yes to the latest request to take a session's notes."""
+    request = next(
+        m
+        for m in reversed(await playground.from_bot(person, where="dm"))
+        if m["message"]["text"].startswith("Would you take the notes")
+    )
+    await playground.click(person, request, "Yes, I'll take notes")
 
 
 async def test_a_facilitator_starts_a_session_and_the_agenda_is_posted(database_url: str) -> None:
@@ -33,7 +43,7 @@ async def test_a_facilitator_starts_a_session_and_the_agenda_is_posted(database_
         fields = next(b for b in message["message"]["blocks"] if b["type"] == "fields")
         assert fields["items"] == [
             ["Facilitator", "Dana Fischer"],
-            ["Note-taker", "Alex Schneider"],
+            ["Note-taker", "Alex Schneider (asked)"],
             ["Here", "0"],
         ]
         assert (await last_reply(playground, "dana")).startswith(
@@ -42,8 +52,11 @@ async def test_a_facilitator_starts_a_session_and_the_agenda_is_posted(database_
         (session,) = await sessions(playground)
         assert (session.number, session.status, session.item) == (1, "running", 0)
         assert session.facilitator_id == await person_id(playground, "dana")
-        assert session.note_taker_id == await person_id(playground, "alex")
-        assert "You're the note-taker for session 1" in (await playground.dm_texts("alex"))[-1]
+        assert session.note_taker_id is None, "Alex is asked, not named"
+        assert any(
+            t.startswith("Would you take the notes for session 1")
+            for t in await playground.dm_texts("alex")
+        )
         assert len(await activity(playground, "session.started")) == 1
 
 
@@ -51,6 +64,7 @@ async def test_the_facilitator_can_name_the_note_taker(sqlite_url: str) -> None:
     async with running_bot(demo_config(sqlite_url)) as playground:
         await join(playground, "alex", "priya")
         await start(playground, extra="--note-taker <@priya>")
+        await accept_notes(playground, "priya")
 
         (session,) = await sessions(playground)
         assert session.note_taker_id == await person_id(playground, "priya")
@@ -176,9 +190,11 @@ async def test_the_note_taker_rotates_among_those_who_attended(sqlite_url: str) 
     async with running_bot(demo_config(sqlite_url)) as playground:
         await join(playground, "alex", "priya", "jordan")
         await start(playground)
+        await accept_notes(playground, "alex")
         await here(playground, "alex", "priya")
         await command(playground, "end")
         await start(playground)
+        await accept_notes(playground, "priya")
 
         first, second = await sessions(playground)
         assert first.note_taker_id == await person_id(playground, "alex")

@@ -209,3 +209,41 @@ async def test_attendees_rate_the_session_once_after_it_ends(database_url: str) 
         assert "A rating is a whole number from 1 to 5." in replies
         assert replies[-1] == "You've already rated this session. Thanks!"
         assert len(await activity(playground, "session.ended")) == 1
+
+
+async def practice_dms(playground: Playground, person: str) -> list[str]:
+    """The role-play prompts the person received, oldest first."""
+    return [t for t in await playground.dm_texts(person) if t.startswith("Practice")]
+
+
+async def test_someone_who_arrives_during_practice_gets_a_role_play_prompt(
+    sqlite_url: str,
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await join(playground, "alex", "priya", "jordan", "lena")
+        await start(playground)
+        await here(playground, "alex")
+        await to_item(playground, 2)
+        assert (await practice_dms(playground, "alex"))[-1].startswith(
+            "Practice time, but nobody else is here yet"
+        )
+
+        await here(playground, "priya")
+        assert (await practice_dms(playground, "priya"))[-1].startswith(
+            "Practice in pairs with Alex Schneider. You play role B."
+        )
+        assert (await practice_dms(playground, "alex"))[-1].startswith(
+            "Practice in pairs with Priya Raman. You play role A."
+        ), "the one practising alone hears that a partner arrived"
+
+        await here(playground, "jordan")
+        assert (await practice_dms(playground, "jordan"))[-1].startswith(
+            "Practice in pairs with Alex Schneider and Priya Raman. You play role observer."
+        )
+        logged = await activity(playground, "session.practice")
+        ids = [await person_id(playground, h) for h in ("alex", "priya", "jordan")]
+        assert groups_are(logged[-1].data["groups"], [ids]), "the commitments step reads these"
+
+        await command(playground, "next")
+        await here(playground, "lena")
+        assert await practice_dms(playground, "lena") == [], "practice is over when Lena arrives"
