@@ -35,6 +35,7 @@ from bot.runtime.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_
 from bot.runtime.first_sight import with_profile
 from bot.runtime.home import home_page
 from bot.runtime.intake import Intake
+from bot.runtime.typed import TypedReply
 from bot.support.metrics import Metrics
 from storage.db import SessionFactory
 from storage.models import Person
@@ -212,10 +213,14 @@ class Dispatcher:
             await self._command("help", person, effects)
             return
         if event.is_direct:
-            run = await effects.uow.flow_runs.waiting_for_text(person.id, lock=True)
-            if run is not None and await self.engine.answer(
-                run=run, person=person, raw=text, effects=effects
-            ):
+
+            async def click(action_id: str, value: str) -> None:
+                base = event.model_dump(exclude={"kind", "text", "thread_ref", "mentions_bot"})
+                clicked = ActionInvoked(**base, action_id=action_id, value=value)
+                await self._action(clicked, person, effects)
+
+            typed = TypedReply(engine=self.engine, person=person, effects=effects, invoke=click)
+            if await typed.answer(text):
                 return
         if self.router.table.get(first) is not None:
             # `join pilot-a` typed to the bot (Teams' command menu inserts bare words).

@@ -16,6 +16,7 @@ on. Flows change a run only through the engine: `start`, `answer`, `fill`, `resu
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from typing_extensions import TypedDict
 from bot.model.messages import Button, Buttons, Context, Message, Section
 from bot.runtime.answers import AnswerKind, InvalidAnswer
 from bot.runtime.effects import DmBatch, Effects
+from bot.runtime.natural import Control, Offered, control_word, interpret, offered
 from bot.runtime.scheduler import Payload, TaskContext, TaskRegistry, Timers, checked
 from storage.models import Cohort, FlowRun, Person
 from storage.statuses import RunStatus, move
@@ -35,12 +37,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_MENTION = re.compile(r"<@(?P<id>[^\s<>|]+)(?:\|[^<>]*)?>")
 ANSWER_ACTION = "flow.answer"
 SELECT_ACTION = "flow.select"
 """Selects and ratings carry the run in the action id, since the value is the person's."""
 REMIND_TASK = "flow.remind"
 GIVE_UP_TASK = "flow.give_up"
 TIMEOUT_TASK = "flow.timeout"
+AGAIN_TASK = "flow.ask_again"
+ASK_AGAIN_AFTER = timedelta(minutes=10)
+"""An older open question comes back this long after a newer one took the person's reply."""
+QUESTION_REF = "question"
+"""A run's questions are queued under `question:<run id>`: the newest one is on screen."""
 
 
 def _after(ctx: FlowContext, delay: timedelta | None) -> datetime | None:
@@ -52,6 +60,10 @@ class RunTimer(TypedDict):
 
     run_id: int
     step: str
+
+
+def _question_ref(run_id: int) -> str:
+    return f"{QUESTION_REF}:{run_id}"
 
 
 def _timers_of(run_id: int) -> str:
@@ -136,6 +148,8 @@ class Ask:
     store: str
     remind_after: Callable[[FlowContext], timedelta | None] = lambda _ctx: None
     give_up_after: Callable[[FlowContext], timedelta | None] = lambda _ctx: None
+    skippable: bool = False
+    """`skip` moves on without an answer (nothing is stored under `store`)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,8 @@ class Flow:
     name: str
     steps: tuple[Step, ...]
     on_give_up: Callable[[FlowContext], Awaitable[None]] | None = None
+    stopped: Render | None = None
+    """What the person is told when they type `cancel`; a plain "stopped" otherwise."""
     one_at_a_time: bool = True
     """Starting a run cancels the person's unfinished run of this flow in the cohort.
 
@@ -210,6 +226,7 @@ class FlowEngine:
         tasks.register(REMIND_TASK, self._remind)
         tasks.register(GIVE_UP_TASK, self._give_up)
         tasks.register(TIMEOUT_TASK, self._time_out)
+        tasks.register(AGAIN_TASK, self._again)
 
     async def start(
         self,
@@ -322,7 +339,7 @@ class FlowEngine:
     async def _ask(self, step: Ask, ctx: FlowContext, *, preface: str | None = None) -> None:
         move(ctx.run, RunStatus.WAITING)
         ctx.run.updated_at = ctx.effects.now
-        prompt = step.prompt(ctx)
+        prompt = self._prompt(step, ctx)
         if preface:
             prompt = prompt.model_copy(
                 update={
@@ -330,16 +347,41 @@ class FlowEngine:
                     "blocks": [Section(text=preface), *prompt.blocks],
                 }
             )
-        await self._say(ctx, prompt)
+        await self._say(ctx, prompt, ref_key=_question_ref(ctx.run.id))
         await self._schedule_follow_ups(step, ctx)
 
+    def _prompt(self, step: Ask, ctx: FlowContext) -> Message:
+        """The step's question, with a line saying how to get out of the conversation."""
+        prompt = step.prompt(ctx)
+        return prompt.model_copy(
+            update={"blocks": [*prompt.blocks, Context(text=self._way_out(step, ctx.run.flow))]}
+        )
+
+    def _way_out(self, step: Ask, flow_name: str) -> str:
+        words = []
+        if step.skippable:
+            words.append("`skip` to skip this question")
+        if self._previous_ask(self.flows[flow_name], step) is not None:
+            words.append("`back` to change your last answer")
+        words.append("`cancel` to stop")
+        if len(words) == 1:
+            return f"Type {words[0]}."
+        return f"Type {', '.join(words[:-1])} or {words[-1]}."
+
     @staticmethod
-    async def _say(ctx: FlowContext, message: Message) -> None:
+    def _previous_ask(flow: Flow, step: Ask) -> Ask | None:
+        for earlier in reversed(flow.steps[: flow.index(step.name)]):
+            if isinstance(earlier, Ask):
+                return earlier
+        return None
+
+    @staticmethod
+    async def _say(ctx: FlowContext, message: Message, *, ref_key: str | None = None) -> None:
         """DM the run's person: now, or with the other runs `start_many` starts."""
         if ctx.outgoing is None:
-            await ctx.effects.dm(ctx.person.id, message)
+            await ctx.effects.dm(ctx.person.id, message, ref_key=ref_key)
         else:
-            ctx.outgoing.add(ctx.person.id, message)
+            ctx.outgoing.add(ctx.person.id, message, ref_key=ref_key)
 
     async def _wait(self, step: Wait, ctx: FlowContext) -> None:
         move(ctx.run, RunStatus.WAITING)
@@ -380,23 +422,164 @@ class FlowEngine:
     async def answer(
         self, *, run: FlowRun, person: Person, raw: str, effects: Effects, step: str | None = None
     ) -> bool:
-        """Apply an answer to a waiting run; False when the run no longer waits on that step."""
-        flow = self.flows.get(run.flow)
-        if flow is None or run.status != RunStatus.WAITING or (step and step != run.step):
+        """Apply an answer to a waiting run; False when the run no longer waits on that step.
+
+        `cancel`, `skip` and `back` steer the run instead of answering it; an answer the
+        step cannot take is refused with the reason and the question asked again.
+        """
+        loaded = await self._asking(run, person, effects, step=step)
+        if loaded is None:
             return False
-        current = flow.steps[flow.index(run.step)]
-        if not isinstance(current, Ask):
-            return False
-        cohort = await effects.uow.cohorts.get(run.cohort_id) if run.cohort_id else None
-        ctx = self._context(run, person, cohort, effects)
+        flow, ctx, current = loaded
+        control = control_word(raw)
+        if control is not None:
+            await self._steer(flow, ctx, current, control)
+            return True
         try:
-            value = current.answer.parse(raw)
+            value = self._interpret(current, ctx, await _named(raw, effects))
         except InvalidAnswer as invalid:
             await self._ask(current, ctx, preface=f"Sorry, {invalid.reason}")
             return True
         ctx.remember(**{current.store: value})
         await self._went_on(flow, ctx, after=current)
         return True
+
+    async def _asking(
+        self, run: FlowRun, person: Person, effects: Effects, *, step: str | None = None
+    ) -> tuple[Flow, FlowContext, Ask] | None:
+        """The run's flow, context and question, if it waits on an Ask (`step`, if given)."""
+        flow = self.flows.get(run.flow)
+        if flow is None or run.status != RunStatus.WAITING or (step and step != run.step):
+            return None
+        current = flow.steps[flow.index(run.step)]
+        if not isinstance(current, Ask):
+            return None
+        cohort = await effects.uow.cohorts.get(run.cohort_id) if run.cohort_id else None
+        return flow, self._context(run, person, cohort, effects), current
+
+    def _offered(self, step: Ask, ctx: FlowContext) -> list[Offered]:
+        """The answers the question's own buttons, select or rating send, as typed values."""
+        select_action = ctx.select_action
+        options = offered(
+            step.prompt(ctx), owns=lambda action: action in (ANSWER_ACTION, select_action)
+        )
+        typed = []
+        for option in options:
+            decoded = decode_answer(option.value) if option.action_id == ANSWER_ACTION else None
+            typed.append(Offered(option.label, decoded[2], option.action_id) if decoded else option)
+        return typed
+
+    def _interpret(self, step: Ask, ctx: FlowContext, raw: str) -> object:
+        return interpret(raw, parse=step.answer.parse, options=self._offered(step, ctx))
+
+    async def check(
+        self, *, run: FlowRun, person: Person, raw: str, effects: Effects
+    ) -> str | None:
+        """Why the text would not answer the run's question (None: it would); nothing changes.
+
+        Also None for a control word, which every question understands.
+        """
+        loaded = await self._asking(run, person, effects)
+        if loaded is None:
+            return "that question is no longer open"
+        _flow, ctx, current = loaded
+        if control_word(raw) is not None:
+            return None
+        try:
+            self._interpret(current, ctx, await _named(raw, effects))
+        except InvalidAnswer as invalid:
+            return invalid.reason
+        return None
+
+    async def question(self, *, run: FlowRun, person: Person, effects: Effects) -> Message | None:
+        """The question the run waits on, as the person saw it; None if it waits on none."""
+        loaded = await self._asking(run, person, effects)
+        return None if loaded is None else self._prompt(loaded[2], loaded[1])
+
+    def under_way(self, run: FlowRun) -> bool:
+        """The run asks a later question of its conversation: the person is in the middle of it."""
+        flow = self.flows.get(run.flow)
+        if flow is None:
+            return False
+        return any(isinstance(step, Ask) for step in flow.steps[: flow.index(run.step)])
+
+    async def ask_again(
+        self, *, run: FlowRun, person: Person, effects: Effects, preface: str
+    ) -> bool:
+        """Show the run's open question again (it is then the one on screen); timers stay."""
+        loaded = await self._asking(run, person, effects)
+        if loaded is None:
+            return False
+        _flow, ctx, current = loaded
+        run.updated_at = effects.now
+        prompt = self._prompt(current, ctx)
+        await self._say(
+            ctx,
+            prompt.model_copy(
+                update={
+                    "text": f"{preface}\n{prompt.text}",
+                    "blocks": [Context(text=preface), *prompt.blocks],
+                }
+            ),
+            ref_key=_question_ref(run.id),
+        )
+        return True
+
+    async def ask_again_later(self, *, run: FlowRun, effects: Effects) -> None:
+        """Show the run's open question again a little later (once, if still unanswered)."""
+        timers = Timers(effects.uow, effects.now)
+        await timers.run_once(
+            key=f"{_timers_of(run.id)}{run.step}:again",
+            task=AGAIN_TASK,
+            at=effects.now + ASK_AGAIN_AFTER,
+            payload=RunTimer(run_id=run.id, step=run.step),
+        )
+
+    async def _again(self, task: TaskContext) -> None:
+        due = await self._due(task, Ask)
+        if due is None:
+            return
+        _flow, ctx, _step = due
+        await self.ask_again(
+            run=ctx.run,
+            person=ctx.person,
+            effects=ctx.effects,
+            preface="A question from earlier is still open:",
+        )
+
+    async def _steer(self, flow: Flow, ctx: FlowContext, current: Ask, control: Control) -> None:
+        """`cancel` ends the run, `skip` passes an optional question, `back` re-asks the last."""
+        if control is Control.CANCEL:
+            await cancel_run(ctx.run, ctx.effects)
+            text = "OK, I've stopped. Nothing from this question was saved."
+            await self._say(ctx, flow.stopped(ctx) if flow.stopped else _plain_message(text))
+            return
+        if control is Control.SKIP:
+            try:
+                # A kind where `skip` means "nothing" (an optional comment) stores nothing.
+                empty = current.answer.parse(control.value) in ("", None, [])
+            except InvalidAnswer:
+                empty = False
+            if empty:
+                ctx.remember(**{current.store: current.answer.parse(control.value)})
+                await self._went_on(flow, ctx, after=current)
+                return
+            if not current.skippable:
+                await self._ask(
+                    current, ctx, preface="This question can't be skipped; type `cancel` to stop."
+                )
+                return
+            await self._went_on(flow, ctx, after=current)
+            return
+        previous = self._previous_ask(flow, current)
+        if previous is None:
+            await self._ask(
+                current, ctx, preface="This is the first question; there is no way back."
+            )
+            return
+        await ctx.timers.cancel_prefix(_timers_of(ctx.run.id))
+        ctx.run.step = previous.name
+        await self._proceed(flow, ctx)
 
     async def fill(
         self, *, run: FlowRun, person: Person, values: Mapping[str, str], effects: Effects
@@ -531,7 +714,8 @@ class FlowEngine:
                 await step.on_remind(ctx)
             return
         assert isinstance(step, Ask)
-        prompt = step.prompt(ctx)
+        prompt = self._prompt(step, ctx)
+        ctx.run.updated_at = ctx.effects.now  # shown again: the question on screen now
         await ctx.effects.dm(
             ctx.person.id,
             prompt.model_copy(
@@ -540,6 +724,7 @@ class FlowEngine:
                     "blocks": [Context(text="A friendly reminder"), *prompt.blocks],
                 }
             ),
+            ref_key=_question_ref(ctx.run.id),
         )
         ctx.effects.log(
             f"flow.{ctx.run.flow}.reminded",
@@ -583,6 +768,21 @@ async def cancel_runs(runs: Sequence[FlowRun], effects: Effects) -> None:
         move(run, RunStatus.CANCELLED)
         run.updated_at = effects.now
     await effects.uow.schedule.cancel_prefixes([_timers_of(run.id) for run in runs])
+
+
+async def _named(raw: str, effects: Effects) -> str:
+    """A lone @mention as the person's name, which is what answer buttons show."""
+    mention = _MENTION.fullmatch(raw.strip())
+    if mention is None or effects.origin is None:
+        return raw
+    found = await effects.uow.people.find_identity(
+        effects.origin.platform, effects.origin.workspace, mention["id"]
+    )
+    return raw if found is None else found[1].display_name
+
+
+def _plain_message(text: str) -> Message:
+    return Message(text=text, blocks=[Section(text=text)])
 
 
 def remember(run: FlowRun, **values: Any) -> None:

@@ -129,6 +129,8 @@ def _survey(program: ProgramConfig) -> list[Ask]:
             store=question.id,
             remind_after=_reminder,
             give_up_after=_give_up,
+            # The profile keeps what was answered; a skipped question keeps its old answer.
+            skippable=True,
         )
         for question in questions
     ]
@@ -267,6 +269,14 @@ async def _tell_facilitators(ctx: FlowContext) -> None:
     await tell_role(ctx.effects, ctx.cohort.id, Role.FACILITATOR, note)
 
 
+def _stopped(_ctx: FlowContext) -> Message:
+    text = (
+        "OK, I've stopped the profile questions. "
+        "Type `/cohort profile` whenever you want to fill in or change your profile."
+    )
+    return Message(text=text, blocks=[Section(text=text)])
+
+
 def onboarding_flow(program_key: str, program: ProgramConfig) -> Flow:
     return Flow(
         name=onboarding_name(program_key),
@@ -281,6 +291,7 @@ def onboarding_flow(program_key: str, program: ProgramConfig) -> Flow:
                 store="manager_consent",
                 remind_after=_reminder,
                 give_up_after=_give_up,
+                skippable=True,  # no answer is no consent
             ),
             Do("manager_gate", skip_unless_consented),
             Ask(
@@ -296,6 +307,7 @@ def onboarding_flow(program_key: str, program: ProgramConfig) -> Flow:
             Tell("done", _summary),
         ),
         on_give_up=_tell_facilitators,
+        stopped=_stopped,
     )
 
 
@@ -303,6 +315,7 @@ def profile_flow(program_key: str, program: ProgramConfig) -> Flow:
     return Flow(
         name=profile_name(program_key),
         steps=(*_survey(program), Do("save", _save_profile), Tell("done", _summary)),
+        stopped=_stopped,
     )
 
 
