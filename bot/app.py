@@ -20,6 +20,7 @@ from bot.config import AppConfig
 from bot.config.poll_secret import with_poll_secret
 from bot.model.events import InboundEvent
 from bot.model.ports import Adapter, PlatformClient, UserProfiles, supports_group_dm
+from bot.runtime import simulation_record
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.cohort_setup import CohortSetup
 from bot.runtime.dispatch import Dispatcher
@@ -235,6 +236,13 @@ class CohortBot:
             await seed_from_config(uow, self.config, now=self.clock.now())
             await self.cohort_setup.install(uow, self.config, now=self.clock.now())
             await xapi_delivery.install_timer(uow, self.config, now=self.clock.now())
+            if self.local is not None:
+                self.local.add_people(
+                    [
+                        PlaygroundPerson(id=p.id, name=p.name, time_zone=p.time_zone)
+                        for p in await simulation_record.staff(uow)
+                    ]
+                )
         recovered = await self.dispatcher.recover()
         if recovered:
             log.info("recovered pending events", extra={"count": recovered})

@@ -77,6 +77,11 @@ class LocalAdapter:
             ],
         )
 
+    def add_people(self, people: list[PlaygroundPerson]) -> None:
+        """Offer more people to act as (a simulated run's staff); known ids stay as they are."""
+        for person in people:
+            self._people.setdefault(person.id, person)
+
     @property
     def platform(self) -> str:
         return PLATFORM

@@ -16,6 +16,7 @@ import click
 from bot.cli.common import app_config, config_option, run_async
 from bot.cli.errors import UsageError
 from bot.config import AppConfig
+from bot.runtime.simulation_record import report_time
 
 # An entry point, like the composition root, so it may name the flow it runs.
 from flows.reports.export import activity_csv, gather, kpi_csv, to_json
@@ -45,7 +46,7 @@ Format = Literal["csv", "json"]
     "as_of",
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"]),
     default=None,
-    help="Report as of this UTC time (default: now).",
+    help="Report as of this UTC time (default: now; for a simulated run, its end).",
 )
 def export(
     config_path: Path | None, cohort_key: str, fmt: str, out: Path | None, as_of: datetime | None
@@ -55,7 +56,7 @@ def export(
     Exit code 0: written; 2: unknown cohort or another usage error.
     """
     config = app_config(config_path)
-    now = as_of.replace(tzinfo=UTC) if as_of else datetime.now(UTC)
+    now = as_of.replace(tzinfo=UTC) if as_of else None
     chosen: Format = "csv" if fmt == "csv" else "json"
     written = run_async(
         lambda: run_export(config, cohort_key=cohort_key, fmt=chosen, out=out, now=now)
@@ -75,9 +76,17 @@ class Written:
 
 
 async def run_export(
-    config: AppConfig, *, cohort_key: str, fmt: Format, out: Path | None, now: datetime
+    config: AppConfig,
+    *,
+    cohort_key: str,
+    fmt: Format,
+    out: Path | None,
+    now: datetime | None = None,
 ) -> Written:
-    """JSON: one document (to `out` or stdout). CSV: two files in the folder `out` (default .)."""
+    """JSON: one document (to `out` or stdout). CSV: two files in the folder `out` (default .).
+
+    Without `now`, the report is as of now, or of the end of a simulated run.
+    """
     engine = create_engine(config.storage.url)
     try:
         await migrate.upgrade(engine)
@@ -95,7 +104,8 @@ async def run_export(
                     "which app.yaml does not define",
                     command=COMMAND,
                 )
-            export = await gather(uow, cohort=cohort, program=program, now=now)
+            as_of = now or await report_time(uow, datetime.now(UTC))
+            export = await gather(uow, cohort=cohort, program=program, now=as_of)
     finally:
         await engine.dispose()
     if fmt == "json":

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.runtime.simulation_record import report_time
 from bot.web.dashboard_page import DashboardPage, ScopeLink, render_page, render_refusal
 from bot.web.links import DashboardGrant, DashboardLinks, LinkRefused
 from storage.db import SessionFactory
@@ -73,7 +74,7 @@ class Dashboard:
             if scope is None:
                 return _refused("That cohort or program is not one you can see.", status=403)
             nav = _navigation(request, programs, whole, scope)
-            page = await self._build(uow, scope, nav, now)
+            page = await self._build(uow, scope, nav, await report_time(uow, now))
         return web.Response(
             text=render_page(page),
             content_type="text/html",

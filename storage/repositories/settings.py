@@ -1,4 +1,4 @@
-"""Values the bot generates once and keeps across restarts and replicas."""
+"""Values the bot keeps across restarts and replicas: generated once, or recorded by a run."""
 
 from __future__ import annotations
 
@@ -28,3 +28,19 @@ class SettingsRepository:
         if value is None:
             raise LookupError(f"setting {key!r} vanished right after it was written")
         return value
+
+    async def get(self, key: str) -> str | None:
+        """The stored value, or None when nothing was stored under `key`."""
+        value: str | None = await self._session.scalar(
+            select(AppSetting.value).where(AppSetting.key == key)
+        )
+        return value
+
+    async def put(self, key: str, value: str, *, now: datetime) -> None:
+        """Store `value` under `key`, replacing what was there."""
+        found = await self._session.scalar(select(AppSetting).where(AppSetting.key == key))
+        if found is None:
+            self._session.add(AppSetting(key=key, value=value, created_at=now))
+        else:
+            found.value = value
+        await self._session.flush()

@@ -1,4 +1,4 @@
-"""The settings repository: a value generated once and kept; the first writer wins."""
+"""The settings repository: a value generated once and kept (the first writer wins), or recorded."""
 
 from __future__ import annotations
 
@@ -54,3 +54,19 @@ async def test_two_replicas_creating_one_setting_at_once_agree_on_the_first_valu
 
     assert mine == "from-first"
     assert await racing == "from-first"
+
+
+async def test_a_recorded_value_is_read_back_and_replaced_by_the_next_record(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as uow:
+        missing = await uow.settings.get("simulation.ended_at")
+        await uow.settings.put("simulation.ended_at", "2027-02-11T06:00:00+00:00", now=NOW)
+    async with unit_of_work(sessions) as uow:
+        recorded = await uow.settings.get("simulation.ended_at")
+        await uow.settings.put("simulation.ended_at", "2027-03-11T06:00:00+00:00", now=NOW)
+    async with unit_of_work(sessions) as uow:
+        replaced = await uow.settings.get("simulation.ended_at")
+
+    assert (missing, recorded) == (None, "2027-02-11T06:00:00+00:00")
+    assert replaced == "2027-03-11T06:00:00+00:00"

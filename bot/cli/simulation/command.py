@@ -8,9 +8,11 @@ from pathlib import Path
 
 from bot.app import CohortBot
 from bot.cli.simulation.run import Outcome, Simulation
-from bot.cli.simulation.world import COHORT, Settings, personas, simulation_config
+from bot.cli.simulation.world import COHORT, Settings, personas, simulation_config, staff
 from bot.config import AppConfig
+from bot.runtime import simulation_record
 from bot.runtime.clock import ManualClock
+from bot.runtime.simulation_record import SimulatedPerson
 from flows.reports.kpis import cohort_report
 from flows.reports.view import report_message
 from storage.uow import unit_of_work
@@ -47,6 +49,13 @@ async def simulate(
                 now=clock.now(),
             )
             outcome.time_zone = cohort.time_zone
+            # The dashboard and export then show the run as it ended, not as of today.
+            await simulation_record.record(
+                uow,
+                ended_at=clock.now(),
+                staff=[SimulatedPerson(p.id, p.name, p.time_zone) for p in staff()],
+                now=clock.now(),
+            )
         return outcome
     finally:
         await bot.stop()

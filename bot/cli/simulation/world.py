@@ -113,11 +113,6 @@ def simulation_config(
             "escalation": program.escalation.model_copy(update={"sweep_minutes": SWEEP_MINUTES}),
         }
     )
-    staff = [
-        LocalPerson(id=FACILITATOR, name="Facilitator (simulated)", time_zone="Europe/Berlin"),
-        LocalPerson(id=MODERATOR, name="Moderator (simulated)", time_zone="Europe/Berlin"),
-        LocalPerson(id=OWNER, name="Program owner (simulated)", time_zone="Europe/Berlin"),
-    ]
     participants = [LocalPerson(id=p.person_id, name=p.name, time_zone=p.time_zone) for p in people]
     cohort = CohortConfig(
         id=COHORT,
@@ -137,7 +132,7 @@ def simulation_config(
                 update={"bot_token": None, "signing_secret": None}
             ),
             "local": base.platforms.local.model_copy(
-                update={"enabled": True, "people": staff + participants}
+                update={"enabled": True, "people": staff() + participants}
             ),
         }
     )
@@ -149,6 +144,15 @@ def simulation_config(
             "cohorts": [cohort],
         }
     )
+
+
+def staff() -> list[LocalPerson]:
+    """The simulated cohort's facilitator, moderator and program owner."""
+    return [
+        LocalPerson(id=FACILITATOR, name="Facilitator (simulated)", time_zone="Europe/Berlin"),
+        LocalPerson(id=MODERATOR, name="Moderator (simulated)", time_zone="Europe/Berlin"),
+        LocalPerson(id=OWNER, name="Program owner (simulated)", time_zone="Europe/Berlin"),
+    ]
 
 
 def program_end(settings: Settings) -> date:
