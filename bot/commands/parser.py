@@ -127,11 +127,18 @@ class ParsedCommand:
     options: Mapping[str, object]
     """Only options given: flag -> True, duration -> timedelta, int -> int, text -> str."""
     mentions: tuple[Mention, ...] = ()
+    quoted: tuple[bool, ...] = ()
+    """Per argument, whether it was typed in quotes (kept whole) or as a bare word."""
 
     @property
     def name(self) -> str:
         """The command's canonical name (never an alias)."""
         return self.spec.name
+
+    def was_quoted(self, index: int) -> bool:
+        """Whether argument ``index`` was typed in quotes; a command built without that
+        knowledge (not parsed from text) counts every argument as whole."""
+        return self.quoted[index] if len(self.quoted) == len(self.args) else True
 
     def flag(self, name: str) -> bool:
         """Whether the flag ``--name`` was given."""
@@ -378,6 +385,7 @@ class CommandTable:
     ) -> ParsedCommand:
         usage = spec.usage_line(self.prefix)
         args: list[str] = []
+        quoted: list[bool] = []
         options: dict[str, object] = {}
         options_ended = False
         i = 0
@@ -387,6 +395,7 @@ class CommandTable:
             raw = token.text if token.quoted else _dashes(token.text)
             if options_ended or token.quoted or not raw.startswith("--"):
                 args.append(token.text)
+                quoted.append(token.quoted)
                 continue
             if raw == "--":
                 options_ended = True
@@ -418,7 +427,9 @@ class CommandTable:
             options[option.name] = _convert(option, value, usage)
         _check_subcommand(spec, args, usage)
         _check_count(spec, args, usage)
-        return ParsedCommand(spec, tuple(args), MappingProxyType(options), mentions)
+        return ParsedCommand(
+            spec, tuple(args), MappingProxyType(options), mentions, quoted=tuple(quoted)
+        )
 
     def _unknown_option(self, spec: CommandSpec, name: str) -> str:
         message = f"{spec.name} has no option --{_shorten(name)}."

@@ -26,7 +26,10 @@ STAFF = frozenset({Role.FACILITATOR, Role.OWNER})
 POLL_COMMAND = CommandSpec(
     name="poll",
     summary="Ask the cohort a question with buttons to vote; `close` ends it",
-    usage='"Question" "Option A" "Option B" ... [--multi] [--anonymous] [--closes 2h] | close [id]',
+    usage=(
+        '"Question" "Option A" "Option B" ... (or Question? Option A, Option B) '
+        "[--multi] [--anonymous] [--closes 2h] | close [id]"
+    ),
     min_args=1,
     max_args=None,
     options=(
@@ -37,7 +40,9 @@ POLL_COMMAND = CommandSpec(
     ),
     roles=STAFF,
     details=(
-        f"Put the question and each of the {MIN_OPTIONS}-{MAX_OPTIONS} options in quotes. "
+        f"Put the question and each of the {MIN_OPTIONS}-{MAX_OPTIONS} options in quotes, "
+        "or type them bare: the question ends at `?` (or the first `|`) and the options are "
+        "separated by `|` or commas. A poll that cannot be read that way is not posted. "
         "The poll is posted in the cohort channel with one live message of results; "
         "people can change their vote until it closes. Anonymous polls show only how "
         "many voted until they close. `/cohort poll close` closes the latest open poll "

@@ -9,6 +9,7 @@ from bot.config import AppConfig
 from flows.poll import live as poll_live
 from flows.poll.view import live_message, poll_ref
 from flows.poll.votes import Outcome, cast
+from flows.poll.wording import Wording, read_poll
 from storage.models import Cohort, Poll
 from storage.repositories.polls import POLL, QUIZ
 
@@ -27,7 +28,13 @@ async def poll_command(ctx: CommandContext) -> None:
     if args[0].lower() == "close" and (len(args) == 1 or (len(args) == 2 and args[1].isdigit())):
         await _close_command(ctx, cohort, int(args[1]) if len(args) == 2 else None)
         return
-    problem = _problem(ctx)
+    quoted = tuple(ctx.command.was_quoted(i) for i in range(len(args)))
+    try:
+        wording = read_poll(args, quoted)
+    except ValueError as unclear:
+        await ctx.reply(f"{unclear}\nUsage: {ctx.spec.usage_line()}")
+        return
+    problem = _problem(wording, ctx.command.duration("closes"))
     if problem:
         await ctx.reply(f"{problem}\nUsage: {ctx.spec.usage_line()}")
         return
@@ -36,8 +43,8 @@ async def poll_command(ctx: CommandContext) -> None:
     poll = await uow.polls.create(
         cohort_id=cohort.id,
         kind=POLL,
-        question=args[0].strip(),
-        options=[option.strip() for option in args[1:]],
+        question=wording.question,
+        options=list(wording.options),
         multi=ctx.command.flag("multi"),
         anonymous=ctx.command.flag("anonymous"),
         now=effects.now,
@@ -68,18 +75,17 @@ async def poll_command(ctx: CommandContext) -> None:
     )
 
 
-def _problem(ctx: CommandContext) -> str | None:
+def _problem(wording: Wording, closes: timedelta | None) -> str | None:
     """Why the poll cannot be made as written, or None."""
-    question, options = ctx.command.args[0].strip(), [o.strip() for o in ctx.command.args[1:]]
-    closes = ctx.command.duration("closes")
+    question, options = wording.question, wording.options
     if not question:
         return "The question is empty."
     if len(question) > MAX_QUESTION:
         return f"The question is {len(question)} characters; keep it to {MAX_QUESTION}."
     if len(options) < MIN_OPTIONS:
         return (
-            f"A poll needs at least {MIN_OPTIONS} options, each in quotes after the question "
-            f"(you gave {len(options)})."
+            f"A poll needs at least {MIN_OPTIONS} options, each in quotes or separated by "
+            f"commas after the question (you gave {len(options)})."
         )
     if len(options) > MAX_OPTIONS:
         return f"A poll has at most {MAX_OPTIONS} options (you gave {len(options)})."

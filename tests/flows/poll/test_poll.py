@@ -377,3 +377,48 @@ async def test_a_poll_row_remembers_its_live_message(sqlite_url: str) -> None:
         assert (await last_reply(playground, "dana")).startswith(
             "Poll #1 is posted in the channel of Pilot cohort A. It closes in 90 minutes;"
         )
+
+
+async def test_a_poll_typed_without_quotes_takes_options_separated_by_commas_or_bars(
+    sqlite_url: str,
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await command(playground, "/cohort poll Which format next session? Role play, Case study")
+        await command(playground, "/cohort poll Best time | Early morning | Late evening --multi")
+        await command(playground, '/cohort poll "Which room?" Big hall, Small room')
+        await command(playground, '/cohort poll Which day? "Monday, early" "Friday, late"')
+
+        assert [(p.question, p.options) for p in await polls(playground)] == [
+            ("Which format next session?", ["Role play", "Case study"]),
+            ("Best time", ["Early morning", "Late evening"]),
+            ("Which room?", ["Big hall", "Small room"]),
+            ("Which day?", ["Monday, early", "Friday, late"]),
+        ]
+        buttons = next(
+            b for b in (await live(playground))[0]["message"]["blocks"] if b["type"] == "buttons"
+        )
+        assert [b["label"] for b in buttons["buttons"]] == ["Role play", "Case study"]
+
+
+async def test_a_poll_the_bot_cannot_read_confidently_is_refused_with_the_usage(
+    sqlite_url: str,
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        cases = {
+            "/cohort poll Which format next session Role play Case study": (
+                "Where does the question end?"
+            ),
+            "/cohort poll Which format next session? Role play Case study": (
+                "A poll needs at least 2 options"
+            ),
+            "/cohort poll Which format, role play, case study": "Where does the question end?",
+            "/cohort poll Which format? Role play,, Case study": "An option is empty.",
+            '/cohort poll "Which format?" Role play Case study': "A poll needs at least 2 options",
+        }
+        for text, expected in cases.items():
+            await command(playground, text)
+            reply = await last_reply(playground, "dana")
+            assert expected in reply, text
+            assert "Usage: /cohort poll" in reply, text
+        assert await polls(playground) == []
+        assert await live(playground) == []
