@@ -32,7 +32,7 @@ from bot.model.ports import UserProfiles
 from bot.runtime.clock import Clock
 from bot.runtime.effects import Effects, Origin
 from bot.runtime.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_select
-from bot.runtime.first_sight import with_profile
+from bot.runtime.first_sight import FirstSight, with_profile
 from bot.runtime.home import home_page
 from bot.runtime.intake import Intake
 from bot.runtime.typed import TypedReply
@@ -72,6 +72,7 @@ class Dispatcher:
     def __post_init__(self) -> None:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._intake = Intake(record=self._record, process=self.process, workers=self.workers)
+        self._first_sight = FirstSight(sessions=self.sessions, profiles=self.profiles)
 
     async def accept(self, event: InboundEvent) -> bool:
         """Record the event and queue it for processing; False for a duplicate delivery."""
@@ -82,6 +83,7 @@ class Dispatcher:
             log.info("duplicate event dropped", extra={"event_id": event.event_id})
             return False
         self.metrics.events_in.labels(platform, "accepted").inc()
+        self._first_sight.notice(inbox_id, event.actor)
         self._intake.schedule(inbox_id, _conversation_key(event))
         return True
 
@@ -138,13 +140,14 @@ class Dispatcher:
 
     async def _process(self, inbox_id: int) -> str:
         """ "done", "gone" (processed elsewhere) or "locked" (held by another transaction)."""
+        profiled = await self._first_sight.profile(inbox_id)
         async with unit_of_work(self.sessions) as uow:
             row = await uow.inbox.claim(inbox_id)
             if row is None:
                 return "locked" if await uow.inbox.is_pending(inbox_id) else "gone"
             event = _EVENT.validate_python(row.payload)
             now = self.clock.now()
-            actor = await with_profile(event.actor, people=uow.people, profiles=self.profiles)
+            actor = with_profile(event.actor, profiled)
             person = await uow.people.ensure(
                 IdentityFacts(
                     platform=actor.platform,
