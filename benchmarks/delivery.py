@@ -18,7 +18,8 @@ conversation. For each `--limits` L:
 Then once (with the highest limit): repeats after SIGKILL. A child process runs the bot's
 sender on a SQLite file against the fake (served here), is killed 2 s into a drain of N
 DMs, and a new child finishes the queue; figures: DMs that reached the fake twice (same
-outbox id, `FakeSlack.duplicates`) and DMs that never arrived.
+outbox id, `FakeSlack.duplicates`) and DMs that never arrived. The child process and its
+helpers are tests/fakes/sender_process.py, shared with tests/adapters/*/test_*_crash.py.
 
     .venv/bin/python -m benchmarks.delivery [--dms 300] [--limits 4,15] [--no-kill]
         [--postgres URL]
@@ -31,9 +32,6 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import multiprocessing
-import os
-import signal
 import sys
 import tempfile
 import time
@@ -48,17 +46,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from benchmarks.common import Figure, add_common_arguments, percentile, report, reset_database
 from bot.app import CohortBot
-from bot.config import AppConfig, parse_config
-from bot.model.messages import AudienceKind, Message, Section, Target
-from bot.runtime.effects import Effects
-from storage.uow import unit_of_work
+from tests.fakes.sender_process import (
+    SECRET,
+    SLACK_PEOPLE,
+    TOKEN,
+    dm_text,
+    enqueue_dms,
+    kill,
+    serve,
+    slack_config,
+    slack_environ,
+    start_sender,
+    wait_for_posts,
+    wait_process,
+)
 from tests.fakes.slack_api import TEAM, FakeSlack
 
 NAME = "delivery"
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "benchmark-signing-secret"
-TOKEN = "xoxb-bench"
-CHUNK = 500
 COMMAND_EVERY = 0.5
 KILL_AFTER = 2.0
 
@@ -80,44 +84,6 @@ def limited_fake(limit: float) -> TimedFake:
     fake.limit_workspace(limit, burst_seconds=3.0)
     fake.limit_per_channel(1.0)
     return fake
-
-
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    """Serve an aiohttp app on a free loopback port; returns the runner and its base URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
-def slack_config(database_url: str, api: str) -> AppConfig:
-    environ = {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": f"{api}/api/",
-    }
-    return parse_config((ROOT / "app.yaml").read_text("utf-8"), environ=environ)
-
-
-def dm_text(n: int) -> str:
-    return f"Benchmark DM {n}: reminder, the session starts at 15:00."
-
-
-async def enqueue_dms(bot: CohortBot, count: int) -> None:
-    """Queue `count` bulk DMs, one to each of U00000..; 500 per transaction."""
-    now = bot.clock.now()
-    for start in range(0, count, CHUNK):
-        async with unit_of_work(bot.sessions) as uow:
-            effects = Effects(uow, source=f"bench:{start}", now=now, platforms=bot.platforms)
-            for n in range(start, min(start + CHUNK, count)):
-                target = Target(
-                    platform="slack", workspace=TEAM, kind=AudienceKind.DM, user_id=f"U{n:05d}"
-                )
-                await effects.queue(
-                    target, Message(text=dm_text(n), blocks=[Section(text=dm_text(n))])
-                )
 
 
 def signed_command(n: int, response_url: str) -> tuple[str, dict[str, str]]:
@@ -168,15 +134,6 @@ async def ask_help(bot_url: str, api: str, stop: asyncio.Event) -> dict[str, flo
                 await asyncio.wait_for(stop.wait(), began + n * COMMAND_EVERY - time.perf_counter())
         await asyncio.gather(*tasks)
     return sent
-
-
-async def wait_for_posts(fake: FakeSlack, count: int, give_up_after: float) -> bool:
-    deadline = time.perf_counter() + give_up_after
-    while len(fake.accepted_times) < count:
-        if time.perf_counter() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 @dataclass(frozen=True)
@@ -239,7 +196,7 @@ async def plain_drain(limit: float, count: int) -> Drain:
     try:
         for n in range(count):
             try:
-                await client.chat_postMessage(channel=f"U{n:05d}", text=dm_text(n))
+                await client.chat_postMessage(channel=SLACK_PEOPLE.user(n), text=dm_text(n))
             except SlackApiError as error:
                 print(f"warning: plain slack_sdk gave up on DM {n}: {error.response['error']}")
         times = fake.accepted_times
@@ -254,62 +211,25 @@ async def plain_drain(limit: float, count: int) -> Drain:
 # Step 4: repeats after SIGKILL.
 
 
-def child_sender(database_url: str, api: str, enqueue: int) -> None:
-    """In a spawned process: queue `enqueue` DMs (0 for none), then send until the queue
-    is empty (pending and sending both 0) and exit."""
-    asyncio.run(_child_sender(database_url, api, enqueue))
-
-
-async def _child_sender(database_url: str, api: str, enqueue: int) -> None:
-    bot = CohortBot(slack_config(database_url, api))
-    try:
-        await bot.prepare()
-        if enqueue:
-            await enqueue_dms(bot, enqueue)
-        sender = asyncio.create_task(bot.sender.run())
-        while True:
-            await asyncio.sleep(0.5)
-            async with unit_of_work(bot.sessions) as uow:
-                depth = await uow.outbox.depth()
-            if not depth.get("pending", 0) and not depth.get("sending", 0):
-                break
-        bot.sender.stop()
-        await sender
-    finally:
-        await bot.stop()
-
-
-async def wait_process(process: multiprocessing.process.BaseProcess, give_up_after: float) -> None:
-    await asyncio.to_thread(process.join, give_up_after)
-    if process.is_alive():
-        print("warning: child sender still running at the timeout: killed")
-        process.kill()
-    process.join()
-
-
 async def killed_drain(limit: float, count: int, give_up_after: float) -> tuple[int, int, int]:
     """(duplicates, missing, accepted) after a SIGKILL 2 s into the drain and a restart."""
-    context = multiprocessing.get_context("spawn")
     fake = limited_fake(limit)
     runner, api = await serve(fake.app())
     try:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite+aiosqlite:///{folder}/killed.db"
-            first = context.Process(target=child_sender, args=(url, api, count))
-            first.start()
+            first = start_sender(url, slack_environ(api), count)
             if not await wait_for_posts(fake, 1, give_up_after):
                 print("warning: the first child sent nothing")
             await asyncio.sleep(KILL_AFTER)
-            if first.pid is not None and first.is_alive():
-                os.kill(first.pid, signal.SIGKILL)
-            else:
+            if not kill(first):
                 print("warning: the first child ended before the kill")
             first.join()
             print(f"killed after {len(fake.accepted_times)} of {count} DMs were accepted")
-            second = context.Process(target=child_sender, args=(url, api, 0))
-            second.start()
-            await wait_process(second, give_up_after)
-        reached = sum(1 for n in range(count) if fake.posts_to(f"U{n:05d}"))
+            second = start_sender(url, slack_environ(api))
+            if not await wait_process(second, give_up_after):
+                print("warning: child sender still running at the timeout: killed")
+        reached = sum(1 for n in range(count) if fake.posts_to(SLACK_PEOPLE.user(n)))
         return fake.duplicates(), count - reached, len(fake.accepted_times)
     finally:
         await runner.cleanup()
