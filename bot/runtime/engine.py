@@ -436,7 +436,7 @@ class FlowEngine:
             await self._steer(flow, ctx, current, control)
             return True
         try:
-            value = self._interpret(current, ctx, await _named(raw, effects))
+            value = await self._understand(current, ctx, raw, effects)
         except InvalidAnswer as invalid:
             await self._ask(current, ctx, preface=f"Sorry, {invalid.reason}")
             return True
@@ -472,6 +472,20 @@ class FlowEngine:
     def _interpret(self, step: Ask, ctx: FlowContext, raw: str) -> object:
         return interpret(raw, parse=step.answer.parse, options=self._offered(step, ctx))
 
+    async def _understand(self, step: Ask, ctx: FlowContext, raw: str, effects: Effects) -> object:
+        """The typed answer as the question takes it; a mention the question cannot take
+        as typed is tried as the person's name (what answer buttons show)."""
+        try:
+            return self._interpret(step, ctx, raw)
+        except InvalidAnswer as as_typed:
+            named = await _named(raw, effects)
+            if named == raw:
+                raise
+            try:
+                return self._interpret(step, ctx, named)
+            except InvalidAnswer:
+                raise as_typed from None
+
     async def check(
         self, *, run: FlowRun, person: Person, raw: str, effects: Effects
     ) -> str | None:
@@ -486,7 +500,7 @@ class FlowEngine:
         if control_word(raw) is not None:
             return None
         try:
-            self._interpret(current, ctx, await _named(raw, effects))
+            await self._understand(current, ctx, raw, effects)
         except InvalidAnswer as invalid:
             return invalid.reason
         return None
