@@ -212,10 +212,15 @@ class LocalAdapter:
         if in_channel and channel_id not in {c.id for c in self._channels}:
             raise LocalInputError(400, "unknown channel")
         text = self._mentions(text)
+        command = text.startswith("/cohort")
+        # Like Slack, a slash command typed in a channel is shown to nobody else: only
+        # its author sees it, beside the bot's private answer.
+        private = in_channel and command
         self.transcript.add(
             where="channel" if in_channel else "dm",
             channel_id=channel_id,
-            user_id=None if in_channel else person.id,
+            user_id=person.id if private or not in_channel else None,
+            ephemeral=private,
             message=Message(text=text),
             author=person.id,
             author_name=person.name,
@@ -228,7 +233,7 @@ class LocalAdapter:
             "is_direct": not in_channel,
             "occurred_at": self._clock.now(),
         }
-        if text.startswith("/cohort"):
+        if command:
             event = CommandInvoked(text=text.removeprefix("/cohort").strip(), **base)
         else:
             mentions_bot = "@cohortbot" in text.lower()

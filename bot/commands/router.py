@@ -234,8 +234,12 @@ def _add_once(registry: dict[str, _H], name: str, handler: _H, *, kind: str) -> 
     registry[name] = handler
 
 
+HELP_HINT = "Type `/cohort help` for all commands."
+
+
 def _error_message(text: str) -> Message:
-    return Message(
-        text=text,
-        blocks=[Section(text=text), Context(text="Type `/cohort help` for all commands.")],
-    )
+    """The problem, and a pointer to help unless the problem already gives one."""
+    blocks: list[Section | Context] = [Section(text=text)]
+    if "/cohort help" not in text:
+        blocks.append(Context(text=HELP_HINT))
+    return Message(text=text, blocks=list(blocks))

@@ -6,6 +6,8 @@ from bot.commands.parser import CommandSpec
 from bot.commands.router import CommandContext, CommandRouter
 from bot.model.roles import Role
 from flows.common.view import cohort_list, help_reply, member_list
+from storage.models import Person
+from storage.uow import UnitOfWork
 
 HELP = CommandSpec(
     name="help",
@@ -54,8 +56,21 @@ async def members_command(ctx: CommandContext) -> None:
     if cohort is None:
         await ctx.reply("Which cohort? Use `/cohort members <cohort>`.")
         return
-    members = await ctx.effects.uow.cohorts.members(cohort.id)
-    await ctx.effects.reply(member_list(cohort.name, members), person_id=ctx.person.id)
+    uow = ctx.effects.uow
+    members = await uow.cohorts.members(cohort.id)
+    await ctx.effects.reply(
+        member_list(cohort.name, members, invited=await _invited(uow, cohort.id, members)),
+        person_id=ctx.person.id,
+    )
+
+
+async def _invited(uow: UnitOfWork, cohort_id: int, members: list[tuple[Person, str]]) -> list[str]:
+    """Names of the people invited (config or roster import) who have not joined yet."""
+    joined = {person.id for person, _role in members}
+    invitations = await uow.activity.of_cohort(cohort_id=cohort_id, verb="cohort.invited")
+    waiting = {entry.person_id for entry in invitations if entry.person_id is not None} - joined
+    people = await uow.people.by_ids(sorted(waiting))
+    return sorted(person.display_name or "Someone" for person in people.values())
 
 
 def register(router: CommandRouter) -> None:

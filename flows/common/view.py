@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from bot.model.messages import Context, Fields, Message, Section
+from bot.model.messages import Block, Context, Fields, Message, Section
 from bot.model.roles import ROLE_NAMES, Role
 from storage.models import Cohort, Person
 
@@ -34,17 +34,25 @@ def cohort_list(cohorts: list[Cohort], mine: Mapping[int, Collection[str]]) -> s
     return "\n".join(lines) if lines else "There are no cohorts yet."
 
 
-def member_list(cohort_name: str, members: list[tuple[Person, str]]) -> Message:
-    """The cohort's members by name, each with their roles, from (person, role) rows."""
+def member_list(
+    cohort_name: str, members: list[tuple[Person, str]], *, invited: list[str]
+) -> Message:
+    """The cohort's members by name, each with their roles, from (person, role) rows; then
+    the names of those invited who have not joined yet."""
     by_person: dict[int, tuple[str, list[str]]] = {}
     for person, role in members:
         by_person.setdefault(person.id, (person.display_name, []))[1].append(ROLE_NAMES[Role(role)])
     items = [(name, ", ".join(sorted(roles))) for name, roles in sorted(by_person.values())]
     text = f"{cohort_name}: {len(items)} members"
-    return Message(
-        text=text + "\n" + "\n".join(f"{name}: {roles}" for name, roles in items),
-        blocks=[Section(text=f"*{text}*"), Fields(items=items)] if items else [Section(text=text)],
+    lines = [text, *(f"{name}: {roles}" for name, roles in items)]
+    blocks: list[Block] = (
+        [Section(text=f"*{text}*"), Fields(items=items)] if items else [Section(text=text)]
     )
+    if invited:
+        waiting = f"Invited, not joined yet ({len(invited)}): {', '.join(invited)}"
+        lines.append(waiting)
+        blocks.append(Context(text=waiting))
+    return Message(text="\n".join(lines), blocks=blocks)
 
 
 def paused_dm(cohort_name: str) -> Message:

@@ -16,6 +16,7 @@ from storage.repositories.polls import POLL, QUIZ
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
 MAX_QUESTION, MAX_OPTION = 300, 75
 DEFAULT_CLOSE = timedelta(hours=24)
+ANONYMOUS = "The poll is anonymous: nobody can see who chose what."
 SHORTEST, LONGEST = timedelta(minutes=1), timedelta(days=30)
 
 
@@ -69,9 +70,10 @@ async def poll_command(ctx: CommandContext) -> None:
         object_ref=poll_ref(poll.id),
         data={"kind": POLL, "anonymous": poll.anonymous},
     )
+    number = await uow.polls.number_in_cohort(poll)
     await ctx.reply(
-        f"Poll #{poll.id} is posted in the channel of {cohort.name}. "
-        f"It closes in {_duration(closes_in)}; `/cohort poll close {poll.id}` closes it sooner."
+        f"Poll #{number} is posted in the channel of {cohort.name}. "
+        f"It closes in {_duration(closes_in)}; `/cohort poll close {number}` closes it sooner."
     )
 
 
@@ -112,20 +114,25 @@ def _duration(delta: timedelta) -> str:
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
-async def _close_command(ctx: CommandContext, cohort: Cohort, poll_id: int | None) -> None:
+async def _close_command(ctx: CommandContext, cohort: Cohort, number: int | None) -> None:
+    """Close the cohort's poll with that number (as shown when it was posted), or its
+    latest open one."""
     uow = ctx.effects.uow
-    if poll_id is None:
+    if number is None:
         latest = await uow.polls.latest_open(cohort.id, POLL)
         poll_id = latest.id if latest is not None else None
+    else:
+        poll_id = await uow.polls.id_by_number(cohort.id, POLL, number)
     poll = await uow.polls.get(poll_id, lock=True) if poll_id is not None else None
     if poll is None or poll.cohort_id != cohort.id or poll.kind != POLL:
         await ctx.reply(f"{cohort.name} has no open poll to close.")
         return
+    number = await uow.polls.number_in_cohort(poll)
     if poll.closed_at is not None:
-        await ctx.reply(f"Poll #{poll.id} is already closed.")
+        await ctx.reply(f"Poll #{number} is already closed.")
         return
     _counts, voters = await poll_live.close(ctx.effects, poll)
-    await ctx.reply(f"Poll #{poll.id} is closed with {voters} voted; the results are posted.")
+    await ctx.reply(f"Poll #{number} is closed with {voters} voted; the results are posted.")
 
 
 async def vote(ctx: ActionContext, config: AppConfig) -> None:
@@ -163,16 +170,21 @@ async def vote(ctx: ActionContext, config: AppConfig) -> None:
         )
     if result.outcome != Outcome.UNCHANGED:
         await poll_live.request_refresh(effects, poll)
-    await ctx.reply(_confirmation(poll, result.outcome, result.choices))
+    await ctx.reply(_confirmation(poll, result.outcome, result.choices, clicked=option))
 
 
-def _confirmation(poll: Poll, outcome: Outcome, choices: tuple[int, ...]) -> str:
+def _confirmation(poll: Poll, outcome: Outcome, choices: tuple[int, ...], *, clicked: int) -> str:
     """The voter's receipt. For anonymous polls it never names the choice: replies are
     stored in the outbox beside the person they go to."""
     if poll.anonymous:
         if outcome == Outcome.WITHDRAWN:
             return "Your vote is withdrawn. The poll is anonymous."
-        return "Your vote is counted. The poll is anonymous: nobody can see who chose what."
+        if poll.multi:
+            # Tick or untick and how many are ticked tell the voter what the click did
+            # without naming any option.
+            done = "ticked" if clicked in choices else "unticked"
+            return f"Option {done}; you have {len(choices)} ticked. {ANONYMOUS}"
+        return f"Your vote is counted. {ANONYMOUS}"
     if outcome == Outcome.WITHDRAWN:
         return "You have no options ticked now; your vote is withdrawn."
     chosen = ", ".join(poll.options[i] for i in choices)

@@ -207,8 +207,10 @@ async def _leaderboard(
     if not scores:
         text = f"{title}\nNobody answered this time."
         return Message(text=text, blocks=[Section(text=f"*{title}*"), Context(text=text)])
-    people = await effects.uow.people.by_ids(list(scores))
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], _name(people, item[0])))
+    # The board is posted in the channel: it names only people who scored, never a 0.
+    scored = {person_id: score for person_id, score in scores.items() if score > 0}
+    people = await effects.uow.people.by_ids(list(scored))
+    ranked = sorted(scored.items(), key=lambda item: (-item[1], _name(people, item[0])))
     lines, rank, previous = [], 0, None
     for place, (person_id, score) in enumerate(ranked, start=1):
         if score != previous:
@@ -217,6 +219,8 @@ async def _leaderboard(
             lines.append(f"{rank}. {_name(people, person_id)}: {score}/{len(polls)}")
     if len(ranked) > LEADERBOARD_SIZE:
         lines.append(f"…and {len(ranked) - LEADERBOARD_SIZE} more.")
+    if not ranked:
+        lines.append("Nobody got a question fully right this time.")
     average = sum(scores.values()) / len(scores)
     summary = f"{len(scores)} took part; average {average:.1f} of {len(polls)}."
     text = "\n".join([title, *lines, summary])

@@ -38,12 +38,15 @@ SHORT = 80
 
 
 def local_time(moment: datetime, time_zone: str) -> str:
-    """`Monday 07 December 17:00` in the person's time zone (UTC if it is unknown)."""
+    """`Monday 07 December 17:00 CET` in the person's time zone (UTC if it is unknown).
+
+    The zone is named because the author and the reviewers may each see another clock.
+    """
     try:
         zone = ZoneInfo(time_zone)
     except (KeyError, ValueError):
         zone = ZoneInfo("UTC")
-    return f"{moment.astimezone(zone):%A %d %B %H:%M}"
+    return f"{moment.astimezone(zone):%A %d %B %H:%M %Z}"
 
 
 def short(text: str, limit: int = SHORT) -> str:
@@ -157,7 +160,7 @@ def decline_form(*, assignment: ReviewAssignment, author: Person) -> Message:
                 text=f"I'll ask someone else to review {author.display_name}'s work. "
                 "A reason helps us plan, but you can leave it empty."
             ),
-            TextInput(label="Reason (optional)", field_id="reason", multiline=True, optional=True),
+            TextInput(label="Reason", field_id="reason", multiline=True, optional=True),
         ],
     )
 

@@ -70,6 +70,31 @@ class PollRepository:
             query = query.with_for_update(read=True)
         return await self._session.scalar(query)
 
+    async def number_in_cohort(self, poll: Poll) -> int:
+        """The poll's place among its cohort's polls of its kind, counting from 1.
+
+        Ids are shared by every cohort and kind (ratings, quiz questions), so people are
+        shown this number instead; polls are never deleted once committed, so it is stable.
+        """
+        count = await self._session.scalar(
+            select(func.count(Poll.id)).where(
+                Poll.cohort_id == poll.cohort_id, Poll.kind == poll.kind, Poll.id <= poll.id
+            )
+        )
+        return int(count or 0)
+
+    async def id_by_number(self, cohort_id: int, kind: str, number: int) -> int | None:
+        """The id of the cohort's poll of that kind numbered `number` (see number_in_cohort)."""
+        if number < 1:
+            return None
+        return await self._session.scalar(
+            select(Poll.id)
+            .where(Poll.cohort_id == cohort_id, Poll.kind == kind)
+            .order_by(Poll.id)
+            .offset(number - 1)
+            .limit(1)
+        )
+
     async def latest_open(self, cohort_id: int, kind: str) -> Poll | None:
         return await self._session.scalar(
             select(Poll)

@@ -227,3 +227,41 @@ async def test_every_message_is_one_outbox_row_sent_once(sqlite_url: str) -> Non
         assert statuses == ["sent"] * 3
         assert inbox == ["done"]
         assert "cohort.joined" in verbs
+
+
+async def test_an_unknown_command_points_to_help_once(sqlite_url: str) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await playground.say("alex", "/cohort foo", channel=CHANNEL)
+
+        reply = (await playground.from_bot("alex", where="channel"))[-1]
+        shown = [reply["message"]["text"]] + [
+            block.get("text", "") for block in reply["message"]["blocks"]
+        ]
+        assert reply["message"]["text"].startswith("Unknown command 'foo'.")
+        assert sum(text.count("/cohort help") for text in shown[1:]) == 1, shown
+        assert reply["message"]["text"].count("/cohort help") == 1
+
+
+async def test_members_lists_the_invited_who_have_not_joined_yet(sqlite_url: str) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await playground.say("alex", "/cohort join pilot-a")
+        await playground.say("dana", "/cohort members pilot-a")
+
+        reply = (await playground.dm_texts("dana"))[-1]
+        assert "Alex Schneider: participant" in reply
+        invited = next(line for line in reply.splitlines() if line.startswith("Invited"))
+        assert "Tom Whitaker" in invited
+        assert "Priya Raman" in invited
+        assert "Alex Schneider" not in invited, "joined people are members, not invited"
+
+
+async def test_a_slash_command_in_the_channel_is_seen_by_nobody_else(sqlite_url: str) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await playground.say("alex", "/cohort jion pilot-a", channel=CHANNEL)
+        await playground.say("alex", "Morning all!", channel=CHANNEL)
+
+        seen_by_priya = [m["message"]["text"] for m in await playground.feed("priya")]
+        seen_by_alex = [m["message"]["text"] for m in await playground.feed("alex")]
+        assert "Morning all!" in seen_by_priya
+        assert not any("jion" in text for text in seen_by_priya)
+        assert "/cohort jion pilot-a" in seen_by_alex

@@ -24,7 +24,9 @@ async def test_participant_joins_and_answers_onboarding_in_the_browser(
 
         dm_pane = page.locator("#dm-pane")
         await expect(dm_pane.get_by_text("Welcome to Pilot cohort A, Alex!")).to_be_visible()
-        await expect(page.locator("#channel-pane .ephemeral")).to_contain_text("You joined")
+        await expect(
+            page.locator("#channel-pane .ephemeral", has_text="You joined")
+        ).to_be_visible()
         await dm_pane.locator("button.action", has_text="Yes").click()
         await expect(dm_pane.get_by_text("What is your main area of knowledge?")).to_be_visible()
         await page.fill("#dm-input", "Product design")

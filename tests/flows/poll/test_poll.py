@@ -25,7 +25,7 @@ from tests.flows.poll.poll_helpers import (
     votes,
 )
 from tests.flows.session.session_helpers import person_id
-from tests.harness import CHANNEL, START, demo_config, running_bot
+from tests.harness import CHANNEL, START, demo_config, running_bot, two_cohorts_config
 
 REFRESH = timedelta(seconds=2)
 """Long enough for the coalesced refresh of the live message to run."""
@@ -422,3 +422,44 @@ async def test_a_poll_the_bot_cannot_read_confidently_is_refused_with_the_usage(
             assert "Usage: /cohort poll" in reply, text
         assert await polls(playground) == []
         assert await live(playground) == []
+
+
+async def test_an_anonymous_multiple_choice_receipt_tells_a_tick_from_an_untick(
+    sqlite_url: str,
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await members(playground, "alex")
+        await command(playground, f"{QUESTION} --multi --anonymous")
+        receipts = []
+        for label in ("Role play", "Open Q&A", "Role play"):
+            await vote(playground, "alex", label)
+            receipts.append(await last_reply(playground, "alex"))
+
+        anonymous = "The poll is anonymous: nobody can see who chose what."
+        assert receipts == [
+            f"Option ticked; you have 1 ticked. {anonymous}",
+            f"Option ticked; you have 2 ticked. {anonymous}",
+            f"Option unticked; you have 1 ticked. {anonymous}",
+        ]
+        assert await tally(playground, 1) == ([0, 0, 1], 1)
+
+
+async def test_each_cohort_numbers_its_polls_from_one(sqlite_url: str) -> None:
+    async with running_bot(two_cohorts_config(sqlite_url)) as playground:
+        await playground.say("dana", f"{QUESTION}", channel="cohort-pilot-b")
+        await command(playground, QUESTION)
+        assert (await last_reply(playground, "dana")).startswith(
+            "Poll #1 is posted in the channel of Pilot cohort A."
+        )
+        await command(playground, '/cohort poll "Lunch?" "Yes" "No"')
+        assert (await last_reply(playground, "dana")).startswith("Poll #2 is posted")
+
+        await command(playground, "/cohort poll close 1")
+        assert await last_reply(playground, "dana") == (
+            "Poll #1 is closed with 0 voted; the results are posted."
+        )
+        b_first, a_first, a_second = await polls(playground)
+        assert (b_first.closed_at, a_second.closed_at) == (None, None)
+        assert a_first.closed_at is not None
+        await command(playground, "/cohort poll close 3")
+        assert await last_reply(playground, "dana") == "Pilot cohort A has no open poll to close."

@@ -244,3 +244,18 @@ async def test_two_cohorts_running_the_same_quiz_close_and_score_apart(database_
         assert all(poll.closed_at for poll in await polls(playground)), (
             "the other cohort's quiz still closes by its own timer"
         )
+
+
+async def test_the_leaderboard_names_nobody_who_scored_nothing(sqlite_url: str) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await members(playground, "alex", "tom")
+        await command(playground, "/cohort quiz feedback-basics")
+        await answer(playground, "alex", 1, *RIGHT[0])
+        await answer(playground, "tom", 1, "a bit long")
+        await command(playground, "/cohort quiz close")
+
+        (board,) = await live(playground, "🏆 Quiz results")
+        text = board["message"]["text"]
+        assert "1. Alex Schneider: 1/4" in text
+        assert "Tom" not in text
+        assert "2 took part; average 0.5 of 4." in text

@@ -401,3 +401,24 @@ async def test_reviews_lists_my_requests_and_my_open_review_tasks(database_url: 
         assert f"• {DECK}: open, due Monday 07 December" in listing
         assert "Priya Raman reviewed, Jordan Lee to do" in listing
         assert "*Reviews you've been asked to give*\n• For Jordan Lee: my memo, due" in listing
+
+
+async def test_a_deadline_names_the_time_zone_it_is_shown_in(database_url: str) -> None:
+    async with running_bot(shipped(database_url)) as playground:
+        await join(playground, "alex", "priya", "jordan")
+        await request_review(playground, "alex", f"{DECK} --due 3d @priya --reviewers 1")
+
+        assert "due Thursday 26 November 09:00 CET" in await last_reply(playground, "alex")
+        (invite,) = await invitations(playground, "priya")
+        assert "due Thursday 26 November 13:30 IST" in invite["message"]["text"]
+
+
+async def test_the_decline_form_says_optional_once(database_url: str) -> None:
+    async with running_bot(shipped(database_url)) as playground:
+        await join(playground, "alex", "priya", "jordan")
+        await request_review(playground, "alex", DECK)
+        form = await open_form(playground, "priya", "Decline")
+
+        (reason,) = [b for b in form["message"]["blocks"] if b["type"] == "text_input"]
+        assert reason["optional"] is True, "each platform marks an optional field itself"
+        assert "optional" not in reason["label"].lower()
