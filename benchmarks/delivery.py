@@ -14,6 +14,8 @@ conversation. For each `--limits` L:
 3. plain slack_sdk: the same N DMs sent one after another by an `AsyncWebClient` with
    `AsyncRateLimitErrorRetryHandler(max_retry_count=100)` against a fresh fake with the
    same limits; its share of the limit, share 429 and the ratio bot / plain.
+4. kickoff (L = 15/s): `--joins` people type a signed `/cohort join` at once; the time to
+   each one's reply (response_url) and to their first DM, p50 and p95.
 
 Then once (with the highest limit): repeats after SIGKILL. A child process runs the bot's
 sender on a SQLite file against the fake (served here), is killed 2 s into a drain of N
@@ -21,8 +23,8 @@ DMs, and a new child finishes the queue; figures: DMs that reached the fake twic
 outbox id, `FakeSlack.duplicates`) and DMs that never arrived. The child process and its
 helpers are tests/fakes/sender_process.py, shared with tests/adapters/*/test_*_crash.py.
 
-    .venv/bin/python -m benchmarks.delivery [--dms 300] [--limits 4,15] [--no-kill]
-        [--postgres URL]
+    .venv/bin/python -m benchmarks.delivery [--dms 300] [--limits 4,15] [--joins 200]
+        [--no-kill] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ from tests.fakes.sender_process import (
 from tests.fakes.slack_api import TEAM, FakeSlack
 
 NAME = "delivery"
+KICKOFF_LIMIT = 15.0
+"""The workspace limit of the kickoff run (posts/s)."""
 COMMAND_EVERY = 0.5
 KILL_AFTER = 2.0
 
@@ -86,16 +90,18 @@ def limited_fake(limit: float) -> TimedFake:
     return fake
 
 
-def signed_command(n: int, response_url: str) -> tuple[str, dict[str, str]]:
+def signed_command(
+    n: int, response_url: str, *, text: str = "help", user_id: str | None = None
+) -> tuple[str, dict[str, str]]:
     body = urlencode(
         {
             "team_id": TEAM,
             "channel_id": "C0COHORTA",
             "channel_name": "cohort-pilot-a",
-            "user_id": f"UASK{n:05d}",
+            "user_id": user_id or f"UASK{n:05d}",
             "user_name": f"asker{n}",
             "command": "/cohort",
-            "text": "help",
+            "text": text,
             "response_url": response_url,
             "trigger_id": f"trigger-{n}",
         }
@@ -177,6 +183,62 @@ async def bot_drain(
             print(f"warning: L={limit}: {len(sent) - len(latencies)} help answers never arrived")
         learned = bot.sender.learned_rates().get(("slack", TEAM), 0.0)
         return Drain(len(times), seconds, fake.share_refused()), latencies, learned
+    finally:
+        if bot_runner is not None:
+            await bot_runner.cleanup()
+        await bot.stop()
+        await fake_runner.cleanup()
+
+
+@dataclass(frozen=True)
+class Kickoff:
+    replies: list[float]
+    first_dms: list[float]
+    share_refused: float
+
+
+async def kickoff(url: str, limit: float, people: int, give_up_after: float) -> Kickoff:
+    """`people` signed `/cohort join` at once; seconds to each reply and each first DM."""
+    await reset_database(url)
+    fake = limited_fake(limit)
+    fake_runner, api = await serve(fake.app())
+    bot = CohortBot(slack_config(url, api))
+    bot_runner: web.AppRunner | None = None
+    users = [f"UJOIN{n:05d}" for n in range(people)]
+    first_dm: dict[str, float] = {}
+    try:
+        await bot.prepare()
+        bot_runner, bot_url = await serve(bot.web)
+        bot.start_background()
+        async with ClientSession() as session:
+
+            async def join(n: int, user_id: str) -> float:
+                body, headers = signed_command(
+                    n, f"{api}/response/join-{n}", text="join pilot-a", user_id=user_id
+                )
+                began = time.perf_counter()
+                async with session.post(f"{bot_url}/slack/events", data=body, headers=headers):
+                    return began
+
+            sent = await asyncio.gather(*(join(n, user) for n, user in enumerate(users)))
+        deadline = time.perf_counter() + give_up_after
+        while time.perf_counter() < deadline:
+            now = time.perf_counter()
+            for user in users:
+                if user not in first_dm and fake.posts_to(user):
+                    first_dm[user] = now
+            if len(first_dm) == people and len(fake.received) >= people:
+                break
+            await asyncio.sleep(0.05)
+        replies = [
+            fake.received[f"join-{n}"] - sent[n]
+            for n in range(people)
+            if f"join-{n}" in fake.received
+        ]
+        dms = [first_dm[user] - sent[n] for n, user in enumerate(users) if user in first_dm]
+        if len(replies) < people or len(dms) < people:
+            print(f"warning: kickoff: {len(replies)} replies, {len(dms)} first DMs in time")
+        return Kickoff(replies, dms, fake.share_refused())
     finally:
         if bot_runner is not None:
             await bot_runner.cleanup()
@@ -266,6 +328,24 @@ async def measure(label: str, url: str, args: argparse.Namespace) -> list[Figure
                 Figure(NAME, label, f"{tag} ratio bot/plain share", bot_share / plain_share, "x"),
             ]
         print(f"{label} {tag}: done in {time.perf_counter() - began:.0f} s", flush=True)
+    if args.joins:
+        limit = KICKOFF_LIMIT
+        joined = await kickoff(url, limit, args.joins, args.timeout)
+        tag = f"kickoff L={limit:g}/s, {args.joins} joins"
+        for name, values in (("reply", joined.replies), ("first DM", joined.first_dms)):
+            for share in (0.5, 0.95):
+                figures.append(
+                    Figure(
+                        NAME,
+                        label,
+                        f"{tag}: {name} p{round(100 * share)}",
+                        percentile(values, share),
+                        "s",
+                    )
+                )
+        figures.append(
+            Figure(NAME, label, f"{tag}: share answered 429", 100 * joined.share_refused, "%")
+        )
     return figures
 
 
@@ -299,6 +379,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         type=lambda text: [float(part) for part in text.split(",") if part],
         default=[4.0, 15.0],
         help="workspace limits in posts/s, comma separated (default 4,15)",
+    )
+    parser.add_argument(
+        "--joins",
+        type=int,
+        default=200,
+        help="people typing /cohort join at once in the kickoff run (default 200; 0 skips)",
     )
     parser.add_argument("--no-kill", action="store_true", help="skip the SIGKILL run")
     parser.add_argument(
