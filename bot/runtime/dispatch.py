@@ -91,8 +91,14 @@ class Dispatcher:
         """One transaction for a whole batch of inbox rows."""
         now = self.clock.now()
         rows = [(e.actor.platform, e.event_id, e.model_dump(mode="json")) for e in events]
+        # Whether their authors are new here is asked in the same transaction, so reading
+        # a new person's profile needs no transaction of its own later.
+        to_check = self._first_sight.to_check([e.actor for e in events])
         async with unit_of_work(self.sessions) as uow:
-            return await uow.inbox.record_many(rows, now=now)
+            ids = await uow.inbox.record_many(rows, now=now)
+            known = await uow.people.known_users(to_check)
+        self._first_sight.checked(to_check, known)
+        return ids
 
     async def drain(self) -> None:
         """Wait until every accepted event has been processed."""

@@ -32,8 +32,25 @@ class FirstSight:
         self._sessions = sessions
         self._profiles = profiles
         self._known: set[UserKey] = set()
+        self._new: set[UserKey] = set()
         self._reading: dict[UserKey, asyncio.Task[PlatformUser | None]] = {}
         self._for_event: dict[int, UserKey] = {}
+
+    def to_check(self, actors: list[Actor]) -> set[UserKey]:
+        """Of these actors, the ones whose profile may be needed, not yet known either way."""
+        return {
+            key
+            for actor in actors
+            if actor.platform in self._profiles and not actor.time_zone
+            for key in [(actor.platform, actor.workspace, actor.user_id)]
+            if key not in self._known and key not in self._new
+        }
+
+    def checked(self, keys: set[UserKey], known: set[UserKey]) -> None:
+        """What the inbox's own transaction found: who has an identity already, who is new."""
+        for key in known:
+            self._remember(key)
+        self._new |= keys - known
 
     def notice(self, inbox_id: int, actor: Actor) -> None:
         """An event was accepted: start reading its actor's profile if they may be new."""
@@ -62,15 +79,17 @@ class FirstSight:
         """From now on the person has an identity: no more profile reads for them."""
         if key not in self._for_event.values():
             self._reading.pop(key, None)
+            self._new.discard(key)
         if len(self._known) >= KNOWN_LIMIT:
             self._known.clear()
         self._known.add(key)
 
     async def _read(self, actor: Actor) -> PlatformUser | None:
-        async with unit_of_work(self._sessions) as uow:
-            seen = await uow.people.find_identity(actor.platform, actor.workspace, actor.user_id)
-        if seen is not None:
-            return None
+        key = (actor.platform, actor.workspace, actor.user_id)
+        if key not in self._new:  # not checked with the inbox write (an event recovered)
+            async with unit_of_work(self._sessions) as uow:
+                if await uow.people.known_users({key}):
+                    return None
         return await self._profiles[actor.platform].profile(actor.workspace, actor.user_id)
 
 

@@ -112,6 +112,7 @@ class Sender:
         self._tasks: set[asyncio.Task[Outcome]] = set()
         self._busy_lanes: set[str] = set()
         self._candidates: list[OutboxMessage] = []
+        self._budgeted: dict[int, bool] = {}
         self._looked_at: float | None = None
         self._queued_since_look = False
         self._recovered = False
@@ -283,6 +284,9 @@ class Sender:
         if later is not None and later > now:
             self._note_wake(later)
         self._candidates = rows
+        self._budgeted = {
+            row.id: self._budgeted[row.id] for row in rows if row.id in self._budgeted
+        }
         self._looked_at = time.monotonic()
         return list(rows)
 
@@ -307,12 +311,18 @@ class Sender:
         A Slack response_url answer does neither: it is limited per URL, and posts nothing
         into the channel's timeline.
         """
+        known = self._budgeted.get(row.id)
+        if known is not None:
+            return known
         client = self._clients.get(row.platform)
         if client is None:
             return False
+        # Asked of every lane head at every look: worked out once per row (a pydantic
+        # round trip per row per look would take the CPU from the events being answered).
         target = Target.model_validate(row.target)
         probe = Delivery(outbox_id=row.id, target=target, message=Message(text=""))
-        return spends_workspace_budget(client, probe)
+        spends = self._budgeted[row.id] = spends_workspace_budget(client, probe)
+        return spends
 
     def _budget_key(self, row: OutboxMessage) -> tuple[str, str]:
         """Whose posting limits this row spends: its platform and workspace."""

@@ -74,6 +74,20 @@ class PeopleRepository:
         ).first()
         return None if row is None else (row[0], row[1])
 
+    async def known_users(
+        self, users: Collection[tuple[str, str, str]]
+    ) -> set[tuple[str, str, str]]:
+        """Which of these (platform, workspace, user id) already have an identity."""
+        if not users:
+            return set()
+        rows = await self._session.execute(
+            select(Workspace.platform, Workspace.tenant_id, Identity.platform_user_id)
+            .join(Workspace, Identity.workspace_id == Workspace.id)
+            .where(Identity.platform_user_id.in_({user_id for _p, _w, user_id in users}))
+        )
+        wanted = set(users)
+        return {(p, w, u) for p, w, u in rows if (p, w, u) in wanted}
+
     async def ensure(self, facts: IdentityFacts, *, now: datetime) -> Person:
         """The person behind a platform user, created on first sight; profile facts refreshed."""
         found = await self.find_identity(facts.platform, facts.workspace, facts.user_id)
