@@ -24,6 +24,7 @@ from adapters.slack import translate
 from adapters.slack.client import SlackClient
 from bot.config import SlackConfig
 from bot.model.events import InboundEvent
+from bot.model.messages import form_problems
 from bot.model.ports import EventSink
 
 log = logging.getLogger(__name__)
@@ -151,4 +152,10 @@ class SlackAdapter:
         await self._record_then_ack(translate.block_action(body), ack)
 
     async def _on_view(self, body: dict[str, Any], ack: AsyncAck) -> None:
-        await self._record_then_ack(translate.view_submission(body), ack)
+        """A modal submitted: a bad one stays open with every bad field named, unrecorded."""
+        event = translate.view_submission(body)
+        problems = form_problems(translate.form_rules(body), event.values)
+        if problems:
+            await ack(response_action="errors", errors=problems)
+            return
+        await self._record_then_ack(event, ack)

@@ -148,30 +148,51 @@ def render_block(block: Block, counter: list[int], *, in_modal: bool = False) ->
         ]
     if isinstance(block, TextInput):
         if in_modal:
-            return [
-                {
-                    "type": "input",
-                    "block_id": block.field_id,
-                    "optional": block.optional,
-                    "label": _plain(block.label, 2000),
-                    "element": {
-                        "type": "plain_text_input",
-                        "action_id": block.field_id,
-                        "multiline": block.multiline,
-                        **(
-                            {"placeholder": _plain(block.placeholder, 150)}
-                            if block.placeholder
-                            else {}
-                        ),
-                    },
-                }
-            ]
+            return [_input(block)]
         return [{"type": "context", "elements": [_mrkdwn(f"✏️ {escape(block.label)}")]}]
     if isinstance(block, Divider):
         return [{"type": "divider"}]
     if isinstance(block, Context):
         return [{"type": "context", "elements": [_mrkdwn(escape(block.text)[:MAX_TEXT])]}]
     return _bars(block)
+
+
+def _input(block: TextInput) -> SlackBlock:
+    """A modal input: a static_select for a field with choices, else a text box.
+
+    `translate.form_rules` reads the rules back from these blocks when the modal is
+    submitted, so what the modal accepts is checked before the submission is acknowledged.
+    """
+    element: SlackBlock
+    if block.choices:
+        element = {
+            "type": "static_select",
+            "action_id": block.field_id,
+            "placeholder": _plain(block.placeholder or "Choose", 150),
+            "options": [
+                {"text": _plain(o.label), "value": o.value[:150]} for o in block.choices[:100]
+            ],
+        }
+    else:
+        element = {
+            "type": "plain_text_input",
+            "action_id": block.field_id,
+            "multiline": block.multiline,
+        }
+        if block.placeholder:
+            element["placeholder"] = _plain(block.placeholder, 150)
+        if block.max_length is not None:
+            element["max_length"] = min(block.max_length, MAX_TEXT)
+    rendered: SlackBlock = {
+        "type": "input",
+        "block_id": block.field_id,
+        "optional": block.optional,
+        "label": _plain(block.label, 2000),
+        "element": element,
+    }
+    if block.hint:
+        rendered["hint"] = _plain(block.hint, 2000)
+    return rendered
 
 
 def render_blocks(message: Message, *, outbox_id: int | None = None) -> list[SlackBlock]:

@@ -21,6 +21,7 @@ from bot.model.events import (
     MemberJoined,
     MessageReceived,
 )
+from bot.model.messages import FieldRule
 
 PLATFORM = "slack"
 SUFFIX = re.compile(r"#\d+$")
@@ -156,6 +157,34 @@ def view_submission(body: dict[str, Any]) -> FormSubmitted:
         form_id=str(view.get("callback_id", "")),
         values=values,
     )
+
+
+def form_rules(body: dict[str, Any]) -> list[FieldRule]:
+    """What a submitted modal's inputs accept, read from the view Slack sends back.
+
+    The modal is rendered from the neutral form (see `render._input`), so its input
+    blocks carry the rules: optional or not, a select's options, a text's max length.
+    """
+    rules = []
+    for block in (body.get("view") or {}).get("blocks") or []:
+        if block.get("type") != "input" or not block.get("block_id"):
+            continue
+        element = block.get("element") or {}
+        choices = tuple(
+            str(option.get("value", ""))
+            for option in element.get("options") or []
+            if element.get("type") == "static_select"
+        )
+        max_length = element.get("max_length")
+        rules.append(
+            FieldRule(
+                field_id=str(block["block_id"]),
+                required=not block.get("optional", False),
+                choices=choices,
+                max_length=int(max_length) if isinstance(max_length, int) else None,
+            )
+        )
+    return rules
 
 
 def _input_value(element: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ HTML in the playground), so a flow never knows which platform it talks to.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -69,7 +70,10 @@ class Rating(_Block):
 
 
 class TextInput(_Block):
-    """A free-text field; in forms it is submitted with the others, in chat it is typed."""
+    """A form field; in forms it is submitted with the others, in chat it is typed.
+
+    With `choices` it is a pick-one list (a select) instead of free text.
+    """
 
     type: Literal["text_input"] = "text_input"
     label: str
@@ -77,6 +81,55 @@ class TextInput(_Block):
     multiline: bool = False
     placeholder: str = ""
     optional: bool = False
+    hint: str = ""
+    """Shown in full under the field (a rubric criterion's description)."""
+    choices: list[Option] = Field(default_factory=list)
+    max_length: int | None = None
+
+    @property
+    def rule(self) -> FieldRule:
+        return FieldRule(
+            field_id=self.field_id,
+            required=not self.optional,
+            choices=tuple(option.value for option in self.choices),
+            max_length=self.max_length,
+        )
+
+
+class FieldRule(BaseModel):
+    """What a form field accepts: checked where the form is submitted, before anything is
+    recorded, so a bad form stays open with every bad field named."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field_id: str
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+
+    def problem(self, raw: str) -> str | None:
+        value = raw.strip()
+        if not value:
+            if not self.required:
+                return None
+            return (
+                "Please choose one." if self.choices else "Please fill this in (not just spaces)."
+            )
+        if self.choices and value not in self.choices:
+            return "Please choose one of the options."
+        if self.max_length is not None and len(value) > self.max_length:
+            return f"Please keep this to {self.max_length} characters (it has {len(value)})."
+        return None
+
+
+def form_problems(rules: list[FieldRule], values: Mapping[str, str]) -> dict[str, str]:
+    """Every bad field of a submission, by field id (empty when the form is fine)."""
+    problems = {}
+    for rule in rules:
+        problem = rule.problem(values.get(rule.field_id, ""))
+        if problem is not None:
+            problems[rule.field_id] = problem
+    return problems
 
 
 class Divider(_Block):
@@ -122,6 +175,9 @@ class Message(BaseModel):
     blocks: list[Block] = Field(default_factory=list)
     form_id: str | None = None
     """When set, the TextInput blocks form one submission (a modal or card form)."""
+
+    def form_rules(self) -> list[FieldRule]:
+        return [block.rule for block in self.blocks if isinstance(block, TextInput)]
 
 
 class AudienceKind(StrEnum):

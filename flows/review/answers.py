@@ -194,29 +194,40 @@ async def _tell(effects: Effects, person_id: int, text: str) -> None:
 def _parse_review(
     values: dict[str, str], review: ReviewConfig
 ) -> tuple[dict[str, int], dict[str, str]] | str:
-    """Scores and comments from the form, or what is wrong with it."""
+    """Scores and comments from the form, or every field that is wrong with it.
+
+    The platforms check the same rules before the form is sent; this is the check for
+    a submission that skipped them (an old form, a hand-made request).
+    """
     scores: dict[str, int] = {}
     comments: dict[str, str] = {}
+    wrong: list[str] = []
     for criterion in review.rubric:
         raw = values.get(score_field(criterion.id), "").strip()
         if not raw.isdigit() or not 1 <= int(raw) <= review.scale_max:
             shown = f"'{raw[:20]}'" if raw else "nothing"
-            return (
+            wrong.append(
                 f"*{criterion.name}* needs a whole-number score from 1 to {review.scale_max} "
                 f"(you gave {shown})"
             )
-        scores[criterion.id] = int(raw)
+        else:
+            scores[criterion.id] = int(raw)
         comment = values.get(comment_field(criterion.id), "").strip()
         if len(comment) > MAX_COMMENT:
-            return f"the comment on *{criterion.name}* is longer than {MAX_COMMENT} characters"
-        if comment:
+            wrong.append(
+                f"the comment on *{criterion.name}* is longer than {MAX_COMMENT} characters"
+            )
+        elif comment:
             comments[criterion.id] = comment
     overall = values.get(OVERALL, "").strip()
     if not overall:
-        return "the overall comment is empty"
-    if len(overall) > MAX_COMMENT:
-        return f"the overall comment is longer than {MAX_COMMENT} characters"
-    comments[OVERALL] = overall
+        wrong.append("the overall comment is empty")
+    elif len(overall) > MAX_COMMENT:
+        wrong.append(f"the overall comment is longer than {MAX_COMMENT} characters")
+    else:
+        comments[OVERALL] = overall
+    if wrong:
+        return "; ".join(wrong)
     return scores, comments
 
 

@@ -15,6 +15,7 @@ from bot.model.messages import (
     Divider,
     Fields,
     Message,
+    Option,
     Rating,
     Section,
     TextInput,
@@ -128,7 +129,10 @@ def rubric_form(
             TextInput(
                 label=f"{criterion.name}: score 1-{review.scale_max}",
                 field_id=score_field(criterion.id),
-                placeholder=short(criterion.description or f"1 to {review.scale_max}", 150),
+                hint=criterion.description,
+                choices=[
+                    Option(label=str(n), value=str(n)) for n in range(1, review.scale_max + 1)
+                ],
             )
         )
         inputs.append(
@@ -137,9 +141,12 @@ def rubric_form(
                 field_id=comment_field(criterion.id),
                 multiline=True,
                 optional=True,
+                max_length=MAX_COMMENT,
             )
         )
-    inputs.append(TextInput(label="Overall comment", field_id=OVERALL, multiline=True))
+    inputs.append(
+        TextInput(label="Overall comment", field_id=OVERALL, multiline=True, max_length=MAX_COMMENT)
+    )
     return Message(
         text=f"Review for {first}",
         form_id=f"{FORM}:{assignment.id}",

@@ -146,3 +146,73 @@ async def test_a_slack_request_naming_an_unknown_person_is_refused(slack_rig: Sl
     )
     async with unit_of_work(bot.sessions) as uow:
         assert await uow.session.scalar(select(func.count()).select_from(ReviewRequest)) == 0
+
+
+async def open_review_modal(rig: SlackRig, user: str) -> dict[str, Any]:
+    bot = rig.playground.bot
+    for who, name in {AUTHOR: "alex", **REVIEWERS}.items():
+        await rig.command(
+            "join pilot-a",
+            user_id=who,
+            user_name=name,
+            channel_id=f"D{who}",
+            channel_name="directmessage",
+            trigger_id=f"join-{who}",
+        )
+    await bot.settle()
+    await rig.command(f"review request {DECK}", channel_id="C0COHORTA", trigger_id="request")
+    await bot.settle()
+    (invite,) = dm_posts(rig, user, "asked you for a peer review")
+    await click(rig, user, element(invite, "review.start"), "trigger-open")
+    opened = rig.slack.called("views.open")[-1]
+    return dict(opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"]))
+
+
+async def test_rubric_scores_are_selects_in_the_slack_modal(slack_rig: SlackRig) -> None:
+    view = await open_review_modal(slack_rig, "U0PRIYA")
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    score = inputs[score_field("structure")]
+    assert score["element"]["type"] == "static_select"
+    assert [o["value"] for o in score["element"]["options"]] == ["1", "2", "3", "4"]
+    # The whole description, not a placeholder cut at 150 characters.
+    assert score["hint"]["text"] == (
+        "Opening, body and close are easy to follow and fit in 5 minutes."
+    )
+
+
+async def test_a_review_form_names_every_bad_score_and_stays_open(slack_rig: SlackRig) -> None:
+    user = "U0PRIYA"
+    view = await open_review_modal(slack_rig, user)
+    body = payload("view_submission.json")
+    body["user"] = {"id": user, "username": REVIEWERS[user], "team_id": "T0001"}
+    values = {
+        score_field("message"): "4",
+        score_field("structure"): "9",  # not one of the options
+        "overall": "   ",
+    }  # delivery and call_to_action left unchosen
+    body["view"] = {
+        **body["view"],
+        **view,
+        "id": "VPRIYA",
+        "state": {
+            "values": {
+                field: {field: {"type": "plain_text_input", "value": value}}
+                for field, value in values.items()
+            }
+        },
+    }
+    response = await slack_rig.interaction(body)
+    assert response.status == 200
+    answer = await response.json()
+    assert answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {
+        score_field("structure"),
+        score_field("delivery"),
+        score_field("call_to_action"),
+        "overall",
+    }
+    await slack_rig.playground.bot.settle()
+    async with unit_of_work(slack_rig.playground.bot.sessions) as uow:
+        rows = list(await uow.session.scalars(select(ReviewAssignment)))
+    assert all(row.status != "submitted" and not row.scores for row in rows)
+    assert not dm_posts(slack_rig, user, "Your review is in")
