@@ -23,7 +23,7 @@ from bot.model.events import (
     InboundEvent,
     MessageReceived,
 )
-from bot.model.messages import Message
+from bot.model.messages import Message, form_problems
 from bot.model.ports import EventSink, PlatformUser
 from bot.runtime.clock import Clock
 
@@ -287,22 +287,34 @@ class LocalAdapter:
         values = body.get("values")
         if not isinstance(values, dict):
             raise _error(400, "'values' must be an object")
-        await self._run(
-            self.submit(
-                str(body.get("person", "")),
-                str(body.get("message_id", "")),
-                form_id=str(body.get("form_id", "")),
-                values={str(k): str(v) for k, v in values.items()},
+        problems: dict[str, str] = {}
+
+        async def submitting() -> None:
+            problems.update(
+                await self.submit(
+                    str(body.get("person", "")),
+                    str(body.get("message_id", "")),
+                    form_id=str(body.get("form_id", "")),
+                    values={str(k): str(v) for k, v in values.items()},
+                )
             )
-        )
-        return web.json_response({"ok": True})
+
+        await self._run(submitting())
+        # A refused form is an answer, not a failed request: the page shows it by the fields.
+        return web.json_response({"ok": not problems, "errors": problems})
 
     async def submit(
         self, person_id: str, message_id: str, *, form_id: str, values: dict[str, str]
-    ) -> None:
-        """A person submits the form on a message they can see."""
+    ) -> dict[str, str]:
+        """A person submits the form on a message they can see.
+
+        A form with bad fields is not sent: what is wrong with each is returned instead.
+        """
         person = self._person(person_id)
         entry = self._visible(person, message_id)
+        problems = form_problems(entry.message.form_rules(), values)
+        if problems:
+            return problems
         await self._sink(
             FormSubmitted(
                 event_id=f"local-{uuid.uuid4()}",
@@ -313,6 +325,7 @@ class LocalAdapter:
                 values=values,
             )
         )
+        return {}
 
     async def _flag(self, request: web.Request) -> web.Response:
         body = await self._body(request)

@@ -173,13 +173,22 @@ function renderTextInput(b, m, ctx) {
     return hint;
   }
   const id = `${ctx.uid}-input`;
-  const input = el(b.multiline ? "textarea" : "input", {
-    id, name: b.field_id, placeholder: b.placeholder || "", required: !b.optional,
-    rows: b.multiline ? 3 : null, type: b.multiline ? null : "text",
-  });
+  const choices = b.choices || [];
+  // Fields with choices are a select; the bot checks every field's rules, so the page
+  // leaves `required` off and shows the bot's own reasons by each field.
+  const input = choices.length
+    ? el("select", { id, name: b.field_id },
+      el("option", { value: "" }, b.placeholder || "Choose…"),
+      ...choices.map((o) => el("option", { value: o.value }, o.label)))
+    : el(b.multiline ? "textarea" : "input", {
+      id, name: b.field_id, placeholder: b.placeholder || "",
+      rows: b.multiline ? 3 : null, type: b.multiline ? null : "text",
+    });
   return el("div", { class: "block text-input" },
     el("label", { htmlFor: id }, b.label, b.optional ? el("span", { class: "optional" }, " (optional)") : null),
-    input);
+    input,
+    b.hint ? el("div", { class: "field-hint" }, b.hint) : null,
+    el("div", { class: "field-error", role: "alert", "data-error-for": b.field_id }));
 }
 
 // Horizontal bars with count and share of the total.
@@ -238,7 +247,7 @@ function renderBody(m) {
   const msg = m.message || { text: "" };
   const blocks = msg.blocks || [];
   const form = Boolean(msg.form_id) && blocks.some((b) => b.type === "text_input");
-  const body = el(form ? "form" : "div", { class: "body" });
+  const body = el(form ? "form" : "div", { class: "body", noValidate: form || null });
   if (!blocks.length) body.append(BLOCKS.section({ text: msg.text }));
   blocks.forEach((b, i) => {
     const ctx = { form, uid: `m-${m.id}-${i}`.replace(/[^\w-]/g, "_") };
@@ -281,8 +290,24 @@ async function submitForm(event, m, form, status) {
   form.querySelectorAll("[name]").forEach((field) => { values[field.name] = field.value; });
   status.textContent = "Sending…";
   markBusy(form, m.id);
-  const ok = await post("playground/api/form", { message_id: m.id, form_id: m.message.form_id, values });
-  status.textContent = ok ? "Submitted" : "";
+  form.querySelectorAll("[data-error-for]").forEach((slot) => { slot.textContent = ""; });
+  let answer = null;
+  try {
+    answer = await api("playground/api/form", { person: state.person, message_id: m.id, form_id: m.message.form_id, values });
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    poll();
+  }
+  const errors = answer?.errors || {};
+  Object.entries(errors).forEach(([field, text]) => {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+    if (slot) slot.textContent = text;
+  });
+  // Sent is all the page knows: the bot's reply says whether it was saved.
+  if (!answer) status.textContent = "Not sent";
+  else if (answer.ok) status.textContent = "Sent";
+  else status.textContent = `Not sent: fix the ${Object.keys(errors).length === 1 ? "marked field" : "marked fields"}`;
 }
 
 // ---------- transcripts ----------

@@ -40,10 +40,12 @@ async def prompts(playground: Playground, person: str) -> list[dict[str, Any]]:
     ]
 
 
-async def submit(playground: Playground, person: str, success: str, challenge: str) -> None:
-    """Fill in the form of the person's latest check-in question."""
+async def submit(
+    playground: Playground, person: str, success: str, challenge: str
+) -> dict[str, Any]:
+    """Fill in the form of the person's latest check-in question; the page's answer."""
     question = (await prompts(playground, person))[-1]
-    await playground.post(
+    answer = await playground.post(
         "form",
         {
             "person": person,
@@ -53,6 +55,7 @@ async def submit(playground: Playground, person: str, success: str, challenge: s
         },
     )
     await playground.bot.settle()
+    return answer
 
 
 async def channel_posts(playground: Playground) -> list[dict[str, Any]]:

@@ -71,14 +71,18 @@ async def test_answers_are_posted_as_a_digest_whose_first_person_rotates(databas
         assert len(await logged(playground, "checkin.digest_posted")) == 2
 
 
-async def test_typed_answers_work_and_an_empty_form_is_asked_again(sqlite_url: str) -> None:
+async def test_a_blank_checkin_is_refused_not_submitted(sqlite_url: str) -> None:
     async with running_bot(shipped(sqlite_url)) as playground:
         await join(playground, "alex")
         await playground.say("dana", "/cohort checkin", channel=CHANNEL)
-        await submit(playground, "alex", "Led a workshop", "   ")
+        question = await playground.last_dm("alex")
+        answer = await submit(playground, "alex", "Led a workshop", "   ")
 
-        retry = (await playground.dm_texts("alex"))[-1]
-        assert retry.startswith("Sorry, the answer is empty: please share both")
+        assert answer == {
+            "ok": False,
+            "errors": {"challenge": "Please fill this in (not just spaces)."},
+        }
+        assert await playground.last_dm("alex") == question  # the form stays, nothing said
         (round_,) = await rounds(playground)
         row = (await answers(playground, round_.id))[await person_id(playground, "alex")]
         assert (row.success, row.challenge, row.answered_at) == (None, None, None)

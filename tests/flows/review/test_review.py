@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from flows.review.view import score_field
 from storage.models import ReviewAssignment
 from storage.uow import unit_of_work
 from tests.flows.checkin.checkin_helpers import join, shipped
@@ -24,7 +26,7 @@ from tests.flows.review.review_helpers import (
     rubric_values,
     submit_form,
 )
-from tests.harness import START, running_bot
+from tests.harness import START, Playground, running_bot
 
 DECK = "https://example.com/deck"
 
@@ -336,17 +338,15 @@ async def test_a_rubric_with_a_bad_score_is_refused_and_nothing_is_saved(
         bad = rubric_values(
             {"message": "5", "structure": "3", "delivery": "2", "call_to_action": "3"}
         )
-        await submit_form(playground, "priya", form, bad)
-
-        assert (await playground.dm_texts("priya"))[-1] == (
-            "Sorry, *Clear message* needs a whole-number score from 1 to 4 (you gave '5'). "
-            "Nothing was saved; press *Review now* to fill in the form again."
-        )
-        await submit_form(playground, "priya", form, rubric_values(overall="  "))
-        assert (await playground.dm_texts("priya"))[-1].startswith(
-            "Sorry, the overall comment is empty."
-        )
+        answer = await post_form(playground, "priya", form, bad)
+        assert answer == {
+            "ok": False,
+            "errors": {score_field("message"): "Please choose one of the options."},
+        }
+        answer = await post_form(playground, "priya", form, rubric_values(overall="  "))
+        assert answer["errors"] == {"overall": "Please fill this in (not just spaces)."}
         assert {a.status for a in await assignments(playground)} == {"assigned"}
+        assert not [t for t in await playground.dm_texts("priya") if "review is in" in t]
         assert await logged(playground, "review.given") == []
 
         await submit_form(playground, "priya", form, rubric_values())
@@ -422,3 +422,55 @@ async def test_the_decline_form_says_optional_once(database_url: str) -> None:
         (reason,) = [b for b in form["message"]["blocks"] if b["type"] == "text_input"]
         assert reason["optional"] is True, "each platform marks an optional field itself"
         assert "optional" not in reason["label"].lower()
+
+
+async def post_form(
+    playground: Playground, person: str, form: dict[str, Any], values: dict[str, str]
+) -> dict[str, Any]:
+    answer = await playground.post(
+        "form",
+        {
+            "person": person,
+            "message_id": form["id"],
+            "form_id": form["message"]["form_id"],
+            "values": values,
+        },
+    )
+    await playground.bot.settle()
+    return answer
+
+
+async def test_a_review_form_names_every_bad_score_and_stays_open(database_url: str) -> None:
+    async with running_bot(shipped(database_url)) as playground:
+        await join(playground, "alex", "priya", "jordan")
+        await request_review(playground, "alex", DECK)
+        form = await open_form(playground, "priya")
+        values = rubric_values(
+            {"message": "0", "structure": "", "delivery": "2", "call_to_action": "x"},
+            overall=" ",
+        )
+        answer = await post_form(playground, "priya", form, values)
+
+        assert answer["ok"] is False
+        assert set(answer["errors"]) == {
+            score_field("message"),
+            score_field("structure"),
+            score_field("call_to_action"),
+            "overall",
+        }
+        assert await playground.last_dm("priya") == form  # still the form, nothing said
+        assert {a.status for a in await assignments(playground)} == {"assigned"}
+        assert await logged(playground, "review.given") == []
+
+
+async def test_rubric_scores_are_selects_on_every_platform(database_url: str) -> None:
+    """The playground's form; Slack and Teams render the same fields (see their tests)."""
+    async with running_bot(shipped(database_url)) as playground:
+        await join(playground, "alex", "priya", "jordan")
+        await request_review(playground, "alex", DECK)
+        form = await open_form(playground, "priya")
+        fields = {b["field_id"]: b for b in form["message"]["blocks"] if "field_id" in b}
+        score = fields[score_field("structure")]
+        assert [c["value"] for c in score["choices"]] == ["1", "2", "3", "4"]
+        assert score["hint"] == ("Opening, body and close are easy to follow and fit in 5 minutes.")
+        assert fields["overall"]["choices"] == []
