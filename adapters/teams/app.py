@@ -20,6 +20,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from adapters.teams import translate
 from adapters.teams.auth import TeamsAuth
 from adapters.teams.client import Directory, TeamsClient
+from adapters.teams.render import CARD_CONTENT_TYPE, FilledForm, refused_form_card
 from bot.config import TeamsConfig
 from bot.model.ports import EventSink
 from bot.runtime.clock import Clock
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ROUTE = "/api/messages"
 CARD_ACTION_REPLY = "Got it."
+CARD_TYPE = CARD_CONTENT_TYPE
 
 
 class TeamsAdapter:
@@ -116,6 +118,19 @@ class TeamsAdapter:
         """The turn handler: record the events, answer an invoke, return at once."""
 
         async def on_turn(turn_context: Any) -> None:
+            refused = translate.refused_form(body)
+            if refused is not None:
+                # Nothing recorded: the card is shown again with every bad field marked.
+                form, values, problems = refused
+                card = refused_form_card(form, FilledForm(values=values, errors=problems))
+                reply = {"statusCode": 200, "type": CARD_TYPE, "value": card}
+                await turn_context.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response,
+                        value=InvokeResponse(status=200, body=reply),
+                    )
+                )
+                return
             for event in translate.events(body, now=self._clock.now()):
                 await self._sink(event)
             if body.get("type") == ActivityTypes.invoke:

@@ -12,6 +12,7 @@ Buttons carry `{"cohortbot": {"action": ..., "value": ...}}` as their data, form
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,15 +68,18 @@ class _Unit:
         return _size(self.elements) + _size(self.mentions)
 
 
-def render(message: Message, *, execute: bool = True) -> list[Activity]:
+def render(
+    message: Message, *, execute: bool = True, filled: FilledForm | None = None
+) -> list[Activity]:
     """The activities that say `message`, in order; the first is the one updates replace.
 
     `execute` renders buttons as Action.Execute (Universal Actions, answered by invoke);
-    otherwise as Action.Submit (a message activity carrying the data).
+    otherwise as Action.Submit (a message activity carrying the data). `filled` shows a
+    refused form again with what was entered and what is wrong with each field.
     """
     if not message.blocks:
         return text_activities(message.text)
-    units = _units(message, execute=execute)
+    units = _units(message, execute=execute, filled=filled or FilledForm())
     return [_card_activity(card, message.text) for card in _pack(units)] or text_activities(
         message.text
     )
@@ -93,7 +97,24 @@ def text_activities(text: str) -> list[Activity]:
     return activities
 
 
-def _units(message: Message, *, execute: bool) -> list[_Unit]:
+@dataclass(frozen=True)
+class FilledForm:
+    """What a refused submission held, to show again: the values and each field's problem."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+def refused_form_card(message: Message, filled: FilledForm) -> dict[str, Any]:
+    """The form's card again with every bad field marked: the answer to a refused Submit."""
+    activities = render(message, filled=filled)
+    marker = json.dumps(message.form_id)
+    chosen = next((a for a in activities if marker in json.dumps(a)), activities[-1])
+    content: dict[str, Any] = chosen["attachments"][0]["content"]
+    return content
+
+
+def _units(message: Message, *, execute: bool, filled: FilledForm) -> list[_Unit]:
     blocks = message.blocks
     inputs = [i for i, block in enumerate(blocks) if isinstance(block, TextInput)]
     form = (inputs[0], inputs[-1]) if message.form_id and inputs else None
@@ -103,7 +124,7 @@ def _units(message: Message, *, execute: bool) -> list[_Unit]:
     while index < len(blocks):
         if form is not None and index == form[0]:
             part = blocks[form[0] : form[1] + 1]
-            made = [_form(part, message.form_id or "", execute=execute)]
+            made = [_form(part, message, execute=execute, filled=filled)]
             index = form[1] + 1
         else:
             block = blocks[index]
@@ -229,32 +250,69 @@ def _rating(block: Rating, *, execute: bool) -> _Unit:
     return unit
 
 
-def _form(blocks: list[Block], form_id: str, *, execute: bool) -> _Unit:
-    """A form's inputs (and what lies between them) with one Submit carrying the form id."""
+def _form(blocks: list[Block], message: Message, *, execute: bool, filled: FilledForm) -> _Unit:
+    """A form's inputs (and what lies between them) with one Submit carrying the form id.
+
+    The Submit also carries the neutral form: Teams sends back only the action's data,
+    and a refused form is shown again from it in the answer to the Submit, before
+    anything is recorded (see `app`).
+    """
     unit = _Unit()
     fields: list[str] = []
     for position, block in enumerate(blocks):
         if isinstance(block, TextInput):
             fields.append(block.field_id)
-            element: Element = {
-                "type": "Input.Text",
-                "id": block.field_id,
-                "label": to_teams(block.label)[0],
-                "isMultiline": block.multiline,
-                "isRequired": not block.optional,
-            }
-            if block.placeholder:
-                element["placeholder"] = block.placeholder
-            if not block.optional:
-                element["errorMessage"] = "Please fill this in."
-            unit.elements.append(element)
+            unit.elements += _input(block, filled)
         elif not isinstance(block, Divider):
             for part in _block_units(block, position=position, execute=execute):
                 unit.elements += part.elements
                 unit.mentions += [m for m in part.mentions if m not in unit.mentions]
-    submit = _action("Submit", {"form": form_id, "fields": fields}, "primary", execute=execute)
+    data = {
+        "form": message.form_id or "",
+        "fields": fields,
+        "message": message.model_dump(mode="json"),
+    }
+    submit = _action("Submit", data, "primary", execute=execute)
     unit.elements += _action_sets([submit])
     return unit
+
+
+def _input(block: TextInput, filled: FilledForm) -> list[Element]:
+    """An Input.ChoiceSet for a field with choices, else an Input.Text; hint and error below."""
+    element: Element = {
+        "id": block.field_id,
+        "label": to_teams(block.label)[0],
+        "isRequired": not block.optional,
+    }
+    if block.choices:
+        element |= {
+            "type": "Input.ChoiceSet",
+            "choices": [
+                {"title": _clip(o.label, MAX_TITLE), "value": o.value} for o in block.choices
+            ],
+            "style": "compact",
+            "placeholder": block.placeholder or "Choose",
+        }
+    else:
+        element |= {"type": "Input.Text", "isMultiline": block.multiline}
+        if block.placeholder:
+            element["placeholder"] = block.placeholder
+        if block.max_length is not None:
+            element["maxLength"] = block.max_length
+    if not block.optional:
+        element["errorMessage"] = "Please choose one." if block.choices else "Please fill this in."
+    if filled.values.get(block.field_id):
+        element["value"] = filled.values[block.field_id]
+    elements = [element]
+    if block.hint:
+        hint = to_teams(block.hint)[0]
+        elements.append(
+            {"type": "TextBlock", "text": hint, "wrap": True, "size": "Small", "isSubtle": True}
+        )
+    problem = filled.errors.get(block.field_id)
+    if problem:
+        elements.append({"type": "TextBlock", "text": problem, "wrap": True, "color": "Attention"})
+    return elements
 
 
 def _bars(block: ResultBars) -> _Unit:

@@ -28,6 +28,7 @@ from bot.model.events import (
     MemberJoined,
     MessageReceived,
 )
+from bot.model.messages import Message, form_problems
 
 PLATFORM = "teams"
 DATA_KEY = "cohortbot"
@@ -160,6 +161,27 @@ def submission(
         Sent(str(conversation_id), str(reply_to)).encode() if reply_to and conversation_id else None
     )
     return ActionInvoked(**common, action_id=str(ours["action"]), value=value, message_ref=card)
+
+
+def refused_form(activity: dict[str, Any]) -> tuple[Message, dict[str, str], dict[str, str]] | None:
+    """A card form submitted by Action.Execute with bad fields: the form, values, problems.
+
+    None when the form is fine (or is not one rendered with its rules): then it is recorded
+    like any submission, and the flow checks it again.
+    """
+    if activity.get("type") != "invoke" or activity.get("name") != CARD_ACTION:
+        return None
+    data = _dict(_dict(_dict(activity.get("value")).get("action")).get("data"))
+    ours = _dict(data.get(DATA_KEY))
+    if not ours.get("form") or not isinstance(ours.get("message"), dict):
+        return None
+    try:
+        form = Message.model_validate(ours["message"])
+    except ValueError:
+        return None
+    values = {str(k): _text(v) for k, v in data.items() if k not in (DATA_KEY, "msteams")}
+    problems = form_problems(form.form_rules(), values)
+    return (form, values, problems) if problems else None
 
 
 def message_action(activity: dict[str, Any], *, now: datetime) -> ActionInvoked | None:

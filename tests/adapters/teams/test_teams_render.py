@@ -189,7 +189,10 @@ def test_a_form_has_its_inputs_and_one_submit_with_the_form_id() -> None:
     assert extra["isRequired"] is False
     assert extra["placeholder"] == "…"
     [submit] = submit_row["actions"]
-    assert submit["data"] == {"cohortbot": {"form": "12:checkin", "fields": ["success", "extra"]}}
+    ours = submit["data"]["cohortbot"]
+    assert (ours["form"], ours["fields"]) == ("12:checkin", ["success", "extra"])
+    # The form itself rides along, so a refused one can be shown again without a database.
+    assert Message.model_validate(ours["message"]).form_id == "12:checkin"
 
 
 def test_a_text_input_outside_a_form_asks_for_a_typed_answer() -> None:

@@ -88,3 +88,59 @@ async def test_a_teams_review_is_scored_in_a_card_form_and_compiled_for_the_auth
         rows = list(await session.scalars(select(ReviewAssignment)))
     assert [row.status for row in rows] == ["submitted", "submitted"]
     assert rows[0].scores == {key: int(value) for key, value in SCORES.items()}
+
+
+async def open_review_card(rig: TeamsRig, handle: str) -> dict[str, Any]:
+    for who in PEOPLE:
+        await say(rig, who, "cohort join pilot-a")
+    await say(rig, "alex", "cohort review request https://example.com/deck")
+    invite = last_card(rig, handle, "asked you for a peer review")
+    await submit(rig, handle, find_action(invite, "Review now")["data"])
+    return last_card(rig, handle, "What to review")
+
+
+def card_inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    body = card["attachments"][0]["content"]["body"] if "attachments" in card else card["body"]
+    return {e["id"]: e for e in body if str(e.get("type", "")).startswith("Input.")}
+
+
+async def test_rubric_scores_are_choice_sets_in_the_teams_card(teams_rig: TeamsRig) -> None:
+    form = await open_review_card(teams_rig, "priya")
+    score = card_inputs(form)[score_field("structure")]
+    assert score["type"] == "Input.ChoiceSet"
+    assert [c["value"] for c in score["choices"]] == ["1", "2", "3", "4"]
+    assert "Opening, body and close are easy to follow and fit in 5 minutes." in card_text(form)
+
+
+async def test_a_bad_teams_review_card_is_shown_again_with_every_bad_field_named(
+    teams_rig: TeamsRig,
+) -> None:
+    form = await open_review_card(teams_rig, "priya")
+    (send,) = [a for a in card_actions(form) if a["title"] == "Submit"]
+    data = {
+        **send["data"],
+        score_field("message"): "3",
+        score_field("structure"): "7",
+        "overall": "  ",
+    }
+    invoke = teams_rig.activity(
+        "invoke_adaptive_card_action.json",
+        id=str(next(_IDS)),
+        value={"action": {"type": "Action.Execute", "verb": send["verb"], "data": data}},
+        conversation=_chat(teams_rig, "priya"),
+        **{"from": _from("priya")},
+    )
+    inbox_before = await teams_rig.inbox_count()
+    response = await teams_rig.send(invoke)
+    answer = await response.json()
+
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive"
+    card = answer["value"]
+    inputs = card_inputs(card)
+    assert inputs[score_field("message")]["value"] == "3"  # what was entered stays
+    errors = [e for e in card["body"] if e.get("color") == "Attention"]
+    assert len(errors) == 4  # structure, delivery, call to action, overall
+    assert await teams_rig.inbox_count() == inbox_before  # nothing recorded
+    async with teams_rig.bot.sessions() as session:
+        rows = list(await session.scalars(select(ReviewAssignment)))
+    assert all(row.status != "submitted" for row in rows)
