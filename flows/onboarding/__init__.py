@@ -1,10 +1,12 @@
 """Getting people into a cohort: `/cohort join`, a facilitator's `/cohort invite`, and
-`/cohort profile` to revisit the survey. Each enrolment starts the program's onboarding.
+`/cohort profile` to see one's answers and change one. Each enrolment starts the
+program's onboarding.
 
 This module holds the command specs and `register()`. The commands and enrolment live
-in `commands`, the onboarding and profile conversations in `survey`, what they say
-from plain data (welcome, summary, follow-ups) in `view`, the manager's contact in
-`manager_contact`, and roster imports in `roster_csv` and `roster_import`.
+in `commands`, the onboarding conversation in `survey`, seeing and changing answers in
+`profile`, what they say from plain data (welcome, summary, follow-ups, the profile) in
+`view`, the manager's contact in `manager_contact`, and roster imports in `roster_csv`
+and `roster_import`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from bot.commands.parser import CommandSpec, Option
 from bot.model.roles import Role
 from bot.runtime.scheduler import TaskContext
 from flows.common.wiring import Wiring
+from flows.onboarding import profile
 from flows.onboarding import survey as onboarding
 from flows.onboarding.commands import invite_command, join_command, profile_command
 
@@ -34,15 +37,21 @@ INVITE = CommandSpec(
 )
 PROFILE = CommandSpec(
     name="profile",
-    summary="See and update your profile (skills, availability, time zone)",
-    usage="",
+    summary="See your answers (skills, availability, time zone) and change one",
+    usage="[answer]",
+    max_args=None,
+    details="Shows your onboarding answers with a Change button each; the answer you "
+    "choose is asked again and only it is saved. `/cohort profile time_zone` (or any "
+    "answer's name) asks that one straight away; `cancel` leaves everything as it was.",
 )
 
 
 def register(wiring: Wiring) -> None:
     for key, program in wiring.config.programs.items():
         wiring.engine.register(onboarding.onboarding_flow(key, program))
-        wiring.engine.register(onboarding.profile_flow(key, program))
+        wiring.engine.register(profile.profile_flow(key, program, wiring.engine))
+        for flow in profile.change_flows(key, program):
+            wiring.engine.register(flow)
 
     async def follow_up(task: TaskContext) -> None:
         await onboarding.follow_up(task, wiring.config)

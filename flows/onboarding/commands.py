@@ -6,6 +6,7 @@ from bot.commands.router import WHICH_COHORT, CommandContext
 from bot.model.roles import Role
 from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine
+from flows.onboarding import profile
 from flows.onboarding import survey as onboarding
 from storage.models import Cohort, Person
 from storage.repositories.people import IdentityFacts
@@ -86,14 +87,22 @@ async def invite_command(ctx: CommandContext) -> None:
 async def profile_command(ctx: CommandContext) -> None:
     mine = await ctx.effects.uow.cohorts.cohorts_of(ctx.person.id)
     cohort = ctx.cohort or (mine[0][0] if mine else None)
-    if cohort is None:
+    program = ctx.engine.config.programs.get(cohort.program) if cohort else None
+    if cohort is None or program is None:
         await ctx.reply("Join a cohort first: `/cohort join <cohort>`.")
         return
-    await ctx.engine.start(
-        flow_name=onboarding.profile_name(cohort.program),
-        person=ctx.person,
-        cohort=cohort,
-        effects=ctx.effects,
-    )
+    field = None
+    named = " ".join(ctx.command.args)  # `time zone` typed without quotes is one name
+    if named:
+        field = profile.field_named(program, named)
+        if field is None:
+            names = ", ".join(profile.fields_of(program, ctx.person.profile))
+            await ctx.reply(
+                f"Your profile has no answer '{named}'. "
+                f"Answers you can change: {names}.\nUsage: {ctx.spec.usage_line()}"
+            )
+            return
+    await profile.open_profile(ctx.engine, ctx.effects, ctx.person, cohort, field)
     if not (ctx.effects.origin and ctx.effects.origin.is_direct):
-        await ctx.reply("I've sent you your profile questions by DM.")
+        what = "your profile" if field is None else "that question"
+        await ctx.reply(f"I've sent you {what} by DM.")

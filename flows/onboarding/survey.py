@@ -4,8 +4,8 @@ Consent is to share an end-of-program summary with one's manager; only those who
 yes are then asked who their manager is (`flows.onboarding.manager_contact`).
 
 Built from the program template in app.yaml: its questions, its target skills (rated
-1-5 before and after the program) and its onboarding timings. The same survey, without
-the welcome and the assessment, lets people edit their profile later.
+1-5 before and after the program) and its onboarding timings. `/cohort profile` asks
+the same questions again one at a time (`flows.onboarding.profile`).
 
 This module holds the flows and what they do; what the welcome, the summary and the
 follow-ups say is in `flows.onboarding.view`. The question prompts stay here: their
@@ -63,7 +63,7 @@ def _choices(question: Question, program: ProgramConfig) -> tuple[str, ...]:
     return tuple(program.skills if question.choices_from == "skills" else question.choices)
 
 
-def _answer_kind(question: Question, program: ProgramConfig) -> AnswerKind:
+def answer_kind(question: Question, program: ProgramConfig) -> AnswerKind:
     if question.kind == "time_zone":
         return TimeZone()
     if question.kind == "choice":
@@ -75,7 +75,7 @@ def _answer_kind(question: Question, program: ProgramConfig) -> AnswerKind:
     return FreeText(max_len=500)
 
 
-def _question_prompt(question: Question, program: ProgramConfig) -> Any:
+def question_prompt(question: Question, program: ProgramConfig) -> Any:
     def render(ctx: FlowContext) -> Message:
         blocks: list[Block] = [Section(text=question.text)]
         choices = _choices(question, program)
@@ -124,8 +124,8 @@ def _survey(program: ProgramConfig) -> list[Ask]:
     return [
         Ask(
             question.id,
-            _question_prompt(question, program),
-            _answer_kind(question, program),
+            question_prompt(question, program),
+            answer_kind(question, program),
             store=question.id,
             remind_after=_reminder,
             give_up_after=_give_up,
@@ -196,7 +196,7 @@ def assessment_ratings(ctx: FlowContext, program: ProgramConfig, *, phase: str) 
     }
 
 
-def _consent(ctx: FlowContext) -> Message:
+def consent_prompt(ctx: FlowContext) -> Message:
     text = (
         "Last one. What you share in check-ins and reviews is seen by your cohort; your "
         "ratings only by you and the facilitators. At the end, may I send your manager a "
@@ -211,7 +211,7 @@ def _consent(ctx: FlowContext) -> Message:
     )
 
 
-async def _save_profile(ctx: FlowContext) -> None:
+async def save_profile(ctx: FlowContext) -> None:
     """Copy the answers to the person's profile and log them for the KPIs."""
     program = _program(ctx)
     answers = {q.id: ctx.data[q.id] for q in program.onboarding.questions if q.id in ctx.data}
@@ -272,7 +272,7 @@ async def _tell_facilitators(ctx: FlowContext) -> None:
 def _stopped(_ctx: FlowContext) -> Message:
     text = (
         "OK, I've stopped the profile questions. "
-        "Type `/cohort profile` whenever you want to fill in or change your profile."
+        "Type `/cohort profile` whenever you want to fill in or change an answer."
     )
     return Message(text=text, blocks=[Section(text=text)])
 
@@ -286,7 +286,7 @@ def onboarding_flow(program_key: str, program: ProgramConfig) -> Flow:
             *assessment_steps(program, phase="pre"),
             Ask(
                 "consent",
-                _consent,
+                consent_prompt,
                 Choice(("yes", "no")),
                 store="manager_consent",
                 remind_after=_reminder,
@@ -302,19 +302,11 @@ def onboarding_flow(program_key: str, program: ProgramConfig) -> Flow:
                 remind_after=_reminder,
                 give_up_after=_give_up,
             ),
-            Do("save", _save_profile),
+            Do("save", save_profile),
             Do("follow_ups", _schedule_follow_ups),
             Tell("done", _summary),
         ),
         on_give_up=_tell_facilitators,
-        stopped=_stopped,
-    )
-
-
-def profile_flow(program_key: str, program: ProgramConfig) -> Flow:
-    return Flow(
-        name=profile_name(program_key),
-        steps=(*_survey(program), Do("save", _save_profile), Tell("done", _summary)),
         stopped=_stopped,
     )
 

@@ -8,11 +8,23 @@ ratings are bound to the run (`ctx.answer_button`, `ctx.select_action`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from bot.config import ProgramConfig
 from bot.model.messages import Context, Fields, Message, Section
+
+NOT_ANSWERED = "not answered yet"
+_LABELS = {
+    "time_zone": "Time zone",
+    "area": "Area of knowledge",
+    "strengths": "Strong in",
+    "skills_to_learn": "Wants to learn",
+    "learning_methods": "Learning methods",
+    "availability": "Availability",
+    "manager_consent": "Summary to your manager",
+    "manager": "Manager",
+}
 
 
 def welcome(program: ProgramConfig, cohort_name: str | None, display_name: str) -> Message:
@@ -47,6 +59,81 @@ def summary(time_zone: str, profile: Mapping[str, Any]) -> Message:
         "Change it any time with `/cohort profile`."
     )
     return Message(text=text, blocks=[Section(text=text), Fields(items=items)])
+
+
+class Answer(NamedTuple):
+    """One answer of a person's profile: its field, its label, and the value as shown."""
+
+    field: str
+    label: str
+    shown: str
+
+
+def answer_label(field: str) -> str:
+    """What an answer is called: a known name, else the question id made readable."""
+    return _LABELS.get(field) or field.replace("_", " ").capitalize()
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or NOT_ANSWERED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value) if value not in (None, "") else NOT_ANSWERED
+
+
+def _manager_shown(profile: Mapping[str, Any]) -> str:
+    if "manager" not in profile:
+        roster = profile.get("manager_email")
+        return f"{roster} (from the roster)" if roster else NOT_ANSWERED
+    contact = profile["manager"]
+    if not isinstance(contact, dict):
+        return "rather not say"
+    if contact.get("email"):
+        return str(contact["email"])
+    return f"<@{contact.get('user_id', '')}>"
+
+
+def profile_answers(
+    time_zone: str, fields: Sequence[str], profile: Mapping[str, Any]
+) -> list[Answer]:
+    """The person's answers to these fields, as they would read them."""
+    answers = []
+    for field in fields:
+        if field == "time_zone":
+            shown = time_zone
+        elif field == "manager":
+            shown = _manager_shown(profile)
+        else:
+            shown = _shown(profile.get(field))
+        answers.append(Answer(field, answer_label(field), shown))
+    return answers
+
+
+def profile(answers: Sequence[Answer], heading: str) -> Message:
+    """The person's answers under a heading (the caller adds what can be done with them)."""
+    lines = "\n".join(f"{answer.label}: {answer.shown}" for answer in answers)
+    return Message(
+        text=f"{heading}\n{lines}",
+        blocks=[
+            Section(text=heading),
+            Fields(items=[(answer.label, answer.shown) for answer in answers]),
+        ],
+    )
+
+
+def profile_saved(answers: Sequence[Answer], changed: str) -> Message:
+    """After one answer was changed: what the profile says now."""
+    saved = profile(answers, f"Saved: your {answer_label(changed).lower()} is updated.")
+    hint = "Change another answer with `/cohort profile`."
+    return saved.model_copy(
+        update={"text": f"{saved.text}\n{hint}", "blocks": [*saved.blocks, Context(text=hint)]}
+    )
+
+
+def nothing_changed() -> Message:
+    text = "OK, nothing changed. Your profile is as it was."
+    return Message(text=text, blocks=[Section(text=text)])
 
 
 def not_onboarded_note(display_name: str, cohort_name: str) -> Message:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import Activity, FlowRun
+from storage.models import Activity
 from storage.uow import unit_of_work
 from tests.harness import CHANNEL, Playground, demo_config, running_bot
 
@@ -122,28 +122,3 @@ async def test_participants_cannot_invite(sqlite_url: str) -> None:
         reply = (await playground.from_bot("alex", where="channel"))[-1]["message"]["text"]
         assert reply.startswith("Only a facilitator or a program owner")
         assert await playground.dm_texts("priya") == []
-
-
-async def test_profile_command_edits_the_answers(sqlite_url: str) -> None:
-    async with running_bot(demo_config(sqlite_url)) as playground:
-        await complete_onboarding(playground, "alex")
-        await playground.say("alex", "/cohort profile", channel=CHANNEL)
-        assert (
-            "sent you your profile questions"
-            in (await playground.from_bot("alex", where="channel"))[-1]["message"]["text"]
-        )
-
-        await playground.say("alex", "Asia/Tokyo")
-        await playground.say("alex", "Data science")
-        for answer in ("2", "4", "2", "4"):
-            await playground.say("alex", answer)
-
-        async with unit_of_work(playground.bot.sessions) as uow:
-            found = await uow.people.find_identity("local", "local", "alex")
-            runs = list(
-                await uow.session.scalars(select(FlowRun.flow).where(FlowRun.status == "done"))
-            )
-        assert found is not None
-        assert (found[1].time_zone, found[1].profile["area"]) == ("Asia/Tokyo", "Data science")
-        assert found[1].profile["manager_consent"] is False, "answers not asked again are kept"
-        assert runs == ["onboarding.pilot", "profile.pilot"]
