@@ -76,4 +76,12 @@ def render_page(page: DashboardPage) -> str:
 
 
 def render_refusal(message: str) -> str:
-    return _TEMPLATES.get_template("refused.html").render(message=message)
+    """The refusal page; a `command` in the message is shown as code, not with its backticks."""
+    pieces = message.split("`")
+    if len(pieces) % 2 == 0:  # an unmatched backtick is just a character
+        pieces = [message]
+    reason = Markup("").join(
+        Markup("<code>{}</code>").format(piece) if index % 2 else piece
+        for index, piece in enumerate(pieces)
+    )
+    return _TEMPLATES.get_template("refused.html").render(message=reason)

@@ -109,7 +109,8 @@ async def test_altered_or_missing_link_is_refused(sqlite_url: str) -> None:
             missing_body = await missing.text()
         assert altered.status == 403
         assert missing.status == 403
-        assert "type `/cohort dashboard`" in missing_body
+        assert "type <code>/cohort dashboard</code>" in missing_body
+        assert "`" not in missing_body
 
 
 async def test_link_does_not_open_a_cohort_outside_its_holders_roles(sqlite_url: str) -> None:
