@@ -101,6 +101,11 @@ class WeeklyTime:
     def __str__(self) -> str:
         return f"{_DAYS[self.weekday].title()} {self.time:%H:%M}"
 
+    @property
+    def spoken(self) -> str:
+        """As said to people: `Monday at 09:00` (`str()` is the app.yaml spelling)."""
+        return f"{_FULL_DAYS[self.weekday].title()} at {self.time:%H:%M}"
+
     def cron_fields(self) -> dict[str, str | int]:
         """Keyword arguments for APScheduler's `CronTrigger` (add the time zone yourself)."""
         return {

@@ -148,9 +148,9 @@ def follow_up_message(program: ProgramConfig, step: int, cohort_name: str) -> Me
     """Steps 2 and 3 of the onboarding sequence, from the program's own cadence and script."""
     cadence = program.cadence
     if step == 2:
-        when = f"every {cadence.checkin}" if cadence.checkin else "before each session"
+        when = f"Every {cadence.checkin.spoken}" if cadence.checkin else "Before each session"
         text = (
-            f"Onboarding, step 2 of 3: check-ins. {when.capitalize()} (your time) I'll ask "
+            f"Onboarding, step 2 of 3: check-ins. {when} (your time) I'll ask "
             "you for one success and one challenge. Two lines are enough; your cohort reads "
             "them in a digest and can offer help."
         )

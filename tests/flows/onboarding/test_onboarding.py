@@ -122,3 +122,11 @@ async def test_participants_cannot_invite(sqlite_url: str) -> None:
         reply = (await playground.from_bot("alex", where="channel"))[-1]["message"]["text"]
         assert reply.startswith("Only a facilitator or a program owner")
         assert await playground.dm_texts("priya") == []
+
+
+async def test_the_check_in_follow_up_names_the_weekday_in_full(sqlite_url: str) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await complete_onboarding(playground, "alex")
+        await playground.advance(timedelta(days=2, hours=1))
+        step_two = next(t for t in await playground.dm_texts("alex") if "step 2 of 3" in t)
+        assert "Every Monday at 09:00 (your time)" in step_two
