@@ -60,7 +60,8 @@ async def escalation_card(
 
     title = f"{kind_label(escalation.kind)} #{escalation.id}"
     where = f" in {cohort.name}" if cohort is not None else ""
-    quote = "\n".join(f"> {line}" for line in escalation.summary.splitlines() or [""])
+    # Typographic quotes read the same everywhere; `> ` is a quote only in Slack's markup.
+    quote = f"\u201c{escalation.summary.strip()}\u201d"
     fields: list[tuple[str, str]] = [
         ("Raised by", name(escalation.reporter_id, "cohortbot (automatic)")),
         ("Status", _status(escalation, zone, name)),

@@ -57,6 +57,19 @@ async def test_flag_pings_the_moderators_with_who_what_and_the_deadline(database
         assert await verbs(playground) == ["escalation.raised"]
 
 
+async def test_the_ping_quotes_the_flagged_message_without_quote_markup(
+    database_url: str,
+) -> None:
+    async with running_bot(demo_config(database_url)) as playground:
+        await flagged_by_jordan(playground)
+
+        (card,) = await pings(playground, "sam")
+        sections = [b["text"] for b in card["message"]["blocks"] if b["type"] == "section"]
+        quote = next(t for t in sections if "nobody here knows" in t)
+        assert quote == "\u201cnobody here knows what they are doing\u201d"
+        assert not any(line.startswith(">") for t in sections for line in t.splitlines())
+
+
 async def test_unacknowledged_flag_reaches_the_owner_after_its_sla_only_once(
     database_url: str,
 ) -> None:
