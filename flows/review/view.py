@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from statistics import mean
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ OVERALL = "overall"
 USEFULNESS_SCALE = 5
 MAX_COMMENT = 2000
 SHORT = 80
+_URL = re.compile(r"https?://[^\s<>|]+")
 
 
 def local_time(moment: datetime, time_zone: str) -> str:
@@ -52,6 +54,13 @@ def local_time(moment: datetime, time_zone: str) -> str:
 
 def short(text: str, limit: int = SHORT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def work(artifact: str) -> str:
+    """The work under review as neutral text: a link when it is one, kept whole so it opens."""
+    if _URL.fullmatch(artifact.strip()):
+        return f"<{artifact.strip()}>"
+    return short(artifact)
 
 
 def score_field(criterion_id: str) -> str:
@@ -180,10 +189,8 @@ def compilation(
 ) -> Message:
     """Every submitted review for the author: averages per criterion, then each review."""
     count = len(reviews)
-    text = (
-        f"Your peer reviews are in: {count} review{'s' if count != 1 else ''} "
-        f"of {short(request.artifact)}."
-    )
+    heading = f"Your peer reviews are in: {count} review{'s' if count != 1 else ''} of "
+    text = f"{heading}{short(request.artifact)}."
     averages: list[tuple[str, str]] = []
     for criterion in review.rubric:
         scores = [a.scores[criterion.id] for a, _ in reviews if criterion.id in a.scores]
@@ -193,7 +200,7 @@ def compilation(
                 (criterion.name, f"{mean(scores):.1f} of {review.scale_max} ({listed})")
             )
     blocks: list[Block] = [
-        Section(text=f"*{text}*"),
+        Section(text=f"*{heading}{work(request.artifact)}.*"),
         Fields(items=averages),
     ]
     for assignment, reviewer in reviews:
@@ -205,7 +212,7 @@ def compilation(
                 f"• {criterion.name}: {score}/{review.scale_max}"
                 + (f" — {comment}" if comment else "")
             )
-        lines.append(f"_Overall:_ {assignment.comments.get(OVERALL, '')}")
+        lines.append(f"*Overall:* {assignment.comments.get(OVERALL, '')}")
         blocks += [
             Divider(),
             Section(text="\n".join(lines)),

@@ -474,3 +474,20 @@ async def test_rubric_scores_are_selects_on_every_platform(database_url: str) ->
         assert [c["value"] for c in score["choices"]] == ["1", "2", "3", "4"]
         assert score["hint"] == ("Opening, body and close are easy to follow and fit in 5 minutes.")
         assert fields["overall"]["choices"] == []
+
+
+async def test_the_compiled_reviews_link_the_work_in_full_and_carry_no_italic_markup(
+    database_url: str,
+) -> None:
+    long_url = "https://example.com/decks/" + "storytelling-for-engineers-" * 4 + "final"
+    async with running_bot(shipped(database_url)) as playground:
+        await join(playground, "alex", "priya", "jordan")
+        await request_review(playground, "alex", long_url)
+        await review(playground, "priya", rubric_values(overall="Strong opening"))
+        await review(playground, "jordan", rubric_values(overall="Needs a clearer ask"))
+
+        compiled = (await playground.from_bot("alex", where="dm"))[-1]
+        sections = [b["text"] for b in compiled["message"]["blocks"] if b["type"] == "section"]
+        assert f"<{long_url}>" in sections[0]
+        assert "*Overall:* Strong opening" in "\n".join(sections)
+        assert not any(line.startswith("_") for text in sections for line in text.splitlines())
