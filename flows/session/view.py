@@ -50,7 +50,7 @@ def agenda_message(
     lines = []
     for index, item in enumerate(program.agenda):
         if session.status == SessionStatus.ENDED or index < session.item:
-            lines.append(f"✓ ~{item.name}~ ({item.minutes} min)")
+            lines.append(f"✓ {item.name} ({item.minutes} min)")
         elif index == session.item:
             left = minutes_text(time_left(session, program, now))
             state = "paused, " if session.status == SessionStatus.PAUSED else ""
