@@ -57,3 +57,18 @@ def to_teams(text: str, *, escape_html: bool = False) -> tuple[str, list[dict[st
     for index, piece in enumerate(kept):
         text = text.replace(_PLACEHOLDER.format(index), piece)
     return text, mentions
+
+
+_ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
+_STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])")
+
+
+def to_plain(text: str) -> str:
+    """`text` without markup, for what Teams shows as plain text: the activity summary in
+    notifications and the card's fallback. Links keep their label (or URL), mentions the name.
+    """
+    text = _MENTION.sub(lambda m: (m.group(2) or m.group(1)).strip(), text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    for markup in (_BOLD, _ITALIC, _STRIKE):
+        text = markup.sub(r"\1", text)
+    return text

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.teams.markup import to_teams
+from adapters.teams.markup import to_plain, to_teams
 from adapters.teams.translate import DATA_KEY
 from bot.model.messages import (
     Block,
@@ -365,7 +365,8 @@ def _pack(units: list[_Unit]) -> list[_Unit]:
     return cards
 
 
-def _card_activity(card: _Unit, fallback: str) -> Activity:
+def _card_activity(card: _Unit, text: str) -> Activity:
+    fallback = to_plain(text)
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": CARD_SCHEMA,

@@ -67,6 +67,18 @@ def test_plain_text_keeps_angle_brackets_visible() -> None:
     assert activity["text"] == "Usage: cohort join &lt;cohort&gt;"
 
 
+def test_a_cards_notification_summary_and_fallback_are_plain_text() -> None:
+    text = (
+        "Your time zone is set to *Europe/Berlin*. "
+        "See <https://example.com/faq|the FAQ>, _ask_ <@29:1x|Sam>."
+    )
+    [activity] = render(Message(text=text, blocks=[Section(text=text)]))
+
+    plain = "Your time zone is set to Europe/Berlin. See the FAQ, ask Sam."
+    assert activity["summary"] == plain
+    assert _card(activity)["fallbackText"] == plain
+
+
 def test_a_card_is_adaptive_card_1_5_with_the_text_as_fallback() -> None:
     [activity] = render(Message(text="Welcome!", blocks=[Section(text="*Welcome!*")]))
 
