@@ -15,6 +15,8 @@ _LINK = re.compile(r"<(https?://[^|<>\s]+)(?:\|([^<>]*))?>")
 _MENTION = re.compile(r"<@([^\s<>|]+)(?:\|([^<>]*))?>")
 _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _PLACEHOLDER = "\x00{}\x00"
+_SLASH_COMMAND = re.compile(r"(?<![\w/])/cohort\b")
+"""Neutral text names commands as Slack's slash command; in Teams they are typed as words."""
 
 
 def mention_entity(user_id: str, name: str) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def to_teams(text: str, *, escape_html: bool = False) -> tuple[str, list[dict[st
 
     text = _MENTION.sub(mention, text)
     text = _LINK.sub(link, text)
+    text = _SLASH_COMMAND.sub("cohort", text)
     text = _BOLD.sub(r"**\1**", text)
     if escape_html:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -69,6 +72,7 @@ def to_plain(text: str) -> str:
     """
     text = _MENTION.sub(lambda m: (m.group(2) or m.group(1)).strip(), text)
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _SLASH_COMMAND.sub("cohort", text)
     for markup in (_BOLD, _ITALIC, _STRIKE):
         text = markup.sub(r"\1", text)
     return text

@@ -169,7 +169,16 @@ async def test_a_member_added_to_the_team_is_offered_the_cohorts(teams_rig: Team
     await teams_rig.send(added)
 
     [welcome] = teams_rig.texts(f"a:personal-{member}")
-    assert "/cohort cohorts" in welcome
+    assert "Type `cohort cohorts`" in welcome
     async with unit_of_work(teams_rig.bot.sessions) as uow:
         identity = await _identity(uow, member)
     assert identity is not None, "the newcomer is known to the bot"
+
+
+async def test_teams_people_are_told_the_commands_they_type_in_teams(teams_rig: TeamsRig) -> None:
+    message = teams_rig.activity(PERSONAL, text="cohort help frobnicate")
+    await teams_rig.send(message)
+
+    (reply,) = teams_rig.texts(message["conversation"]["id"])
+    assert "Type `cohort help`" in reply
+    assert "/cohort" not in reply
