@@ -45,6 +45,16 @@ TOKEN = "xoxb-sender-process"
 CHUNK = 500
 """Rows queued per transaction by `enqueue_dms`."""
 POLL_SECONDS = 0.5
+CRASH_DMS = 150
+"""DMs queued for a crash run."""
+CRASH_LATENCY = 0.2
+"""Seconds the fake takes over each call in a crash run: several are in flight at the kill."""
+KILL_AT = 20
+"""The accepted send whose answer the first sender of a crash run never gets."""
+FIRST_KILL_WITHIN = 120.0
+"""Seconds for the first child to start, queue the DMs and get KILL_AT sends accepted."""
+SECOND_DONE_WITHIN = 120.0
+"""Seconds for the second child to start and finish the queue (a loaded CI machine)."""
 """How often the child looks whether the outbox is empty."""
 
 

@@ -23,6 +23,11 @@ from aiohttp import web
 
 from storage.statuses import OutboxStatus
 from tests.fakes.sender_process import (
+    CRASH_DMS,
+    CRASH_LATENCY,
+    FIRST_KILL_WITHIN,
+    KILL_AT,
+    SECOND_DONE_WITHIN,
     SLACK_PEOPLE,
     dm_text,
     kill,
@@ -36,15 +41,8 @@ from tests.fakes.sender_process import (
 )
 from tests.fakes.slack_api import FakeSlack, conversation_of
 
-DMS = 150
-LATENCY = 0.2
-"""Seconds the fake takes over each call: several are in flight at the kill."""
-KILL_AT = 20
-"""The accepted post whose answer the first sender never gets."""
-FIRST_KILL_WITHIN = 120.0
-"""Seconds for the first child to start, queue the DMs and get KILL_AT posts accepted."""
-SECOND_DONE_WITHIN = 120.0
-"""Seconds for the second child to start and finish the queue (a loaded CI machine)."""
+DMS = CRASH_DMS
+LATENCY = CRASH_LATENCY
 
 
 @dataclass

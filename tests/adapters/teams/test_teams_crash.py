@@ -28,6 +28,11 @@ from storage.statuses import OutboxStatus
 from tests.adapters.teams.conftest import card_text
 from tests.fakes.bot_connector import Call, FakeBotConnector
 from tests.fakes.sender_process import (
+    CRASH_DMS,
+    CRASH_LATENCY,
+    FIRST_KILL_WITHIN,
+    KILL_AT,
+    SECOND_DONE_WITHIN,
     bot_config,
     dm_text,
     kill,
@@ -40,15 +45,8 @@ from tests.fakes.sender_process import (
     wait_process,
 )
 
-DMS = 150
-LATENCY = 0.2
-"""Seconds the fake takes over each call: several are in flight at the kill."""
-KILL_AT = 20
-"""The accepted send whose answer the first sender never gets."""
-FIRST_KILL_WITHIN = 120.0
-"""Seconds for the first child to start, queue the DMs and get KILL_AT sends accepted."""
-SECOND_DONE_WITHIN = 120.0
-"""Seconds for the second child to start and finish the queue (a loaded CI machine)."""
+DMS = CRASH_DMS
+LATENCY = CRASH_LATENCY
 
 
 @dataclass
