@@ -77,18 +77,7 @@ async def test_a_slack_review_is_requested_scored_in_modals_compiled_and_rated(
     slack_rig: SlackRig,
 ) -> None:
     bot = slack_rig.playground.bot
-    for user, name in {AUTHOR: "alex", **REVIEWERS}.items():
-        await slack_rig.command(
-            "join pilot-a",
-            user_id=user,
-            user_name=name,
-            channel_id=f"D{user}",
-            channel_name="directmessage",
-            trigger_id=f"join-{user}",
-        )
-    await bot.settle()
-    await slack_rig.command(f"review request {DECK}", channel_id="C0COHORTA", trigger_id="request")
-    await bot.settle()
+    await request_review(slack_rig)
     assert slack_rig.slack.ephemeral_texts()[-1].startswith("Review requested: I've asked")
 
     for index, user in enumerate(REVIEWERS):
@@ -148,7 +137,8 @@ async def test_a_slack_request_naming_an_unknown_person_is_refused(slack_rig: Sl
         assert await uow.session.scalar(select(func.count()).select_from(ReviewRequest)) == 0
 
 
-async def open_review_modal(rig: SlackRig, user: str) -> dict[str, Any]:
+async def request_review(rig: SlackRig) -> None:
+    """The author and reviewers join by DM; the author requests a review of the deck."""
     bot = rig.playground.bot
     for who, name in {AUTHOR: "alex", **REVIEWERS}.items():
         await rig.command(
@@ -162,6 +152,10 @@ async def open_review_modal(rig: SlackRig, user: str) -> dict[str, Any]:
     await bot.settle()
     await rig.command(f"review request {DECK}", channel_id="C0COHORTA", trigger_id="request")
     await bot.settle()
+
+
+async def open_review_modal(rig: SlackRig, user: str) -> dict[str, Any]:
+    await request_review(rig)
     (invite,) = dm_posts(rig, user, "asked you for a peer review")
     await click(rig, user, element(invite, "review.start"), "trigger-open")
     opened = rig.slack.called("views.open")[-1]

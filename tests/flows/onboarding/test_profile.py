@@ -17,6 +17,12 @@ async def person(playground: Playground, user: str) -> Person:
     return found[1]
 
 
+async def pick_in_profile(playground: Playground, user: str, label: str) -> None:
+    """Open `/cohort profile` and press one of its buttons."""
+    await playground.say(user, "/cohort profile")
+    await playground.click(user, await playground.last_dm(user), label)
+
+
 def button_labels(message: dict[str, Any]) -> list[str]:
     return [
         button["label"]
@@ -59,8 +65,7 @@ async def test_profile_changes_one_answer_and_keeps_the_others(sqlite_url: str) 
     async with running_bot(demo_config(sqlite_url)) as playground:
         await complete_onboarding(playground, "alex")
         before = await person(playground, "alex")
-        await playground.say("alex", "/cohort profile")
-        await playground.click("alex", await playground.last_dm("alex"), "Change availability")
+        await pick_in_profile(playground, "alex", "Change availability")
         assert (await playground.dm_texts("alex"))[-1].startswith(
             "When are you usually free for a 50-minute session?"
         )
@@ -85,10 +90,7 @@ async def test_profile_changes_one_answer_and_keeps_the_others(sqlite_url: str) 
 async def test_profile_consent_then_asks_the_manager(sqlite_url: str) -> None:
     async with running_bot(demo_config(sqlite_url)) as playground:
         await complete_onboarding(playground, "alex")
-        await playground.say("alex", "/cohort profile")
-        await playground.click(
-            "alex", await playground.last_dm("alex"), "Change summary to your manager"
-        )
+        await pick_in_profile(playground, "alex", "Change summary to your manager")
         await playground.say("alex", "yes")
         await playground.say("alex", "Mo@Example.com")
 
@@ -105,16 +107,14 @@ async def test_profile_can_be_left_without_changing_anything(sqlite_url: str) ->
         await complete_onboarding(playground, "alex")
         before = await person(playground, "alex")
 
-        await playground.say("alex", "/cohort profile")
-        await playground.click("alex", await playground.last_dm("alex"), "Leave it as it is")
+        await pick_in_profile(playground, "alex", "Leave it as it is")
         assert (await playground.dm_texts("alex"))[-1].startswith("OK, nothing changed.")
 
         await playground.say("alex", "/cohort profile")
         await playground.say("alex", "cancel")
         assert (await playground.dm_texts("alex"))[-1].startswith("OK, nothing changed.")
 
-        await playground.say("alex", "/cohort profile")
-        await playground.click("alex", await playground.last_dm("alex"), "Change area of knowledge")
+        await pick_in_profile(playground, "alex", "Change area of knowledge")
         await playground.say("alex", "cancel")
         assert (await playground.dm_texts("alex"))[-1].startswith("OK, nothing changed.")
 

@@ -55,8 +55,9 @@ async def open_form(
 
 async def submit_form(
     playground: Playground, person: str, form: dict[str, Any], values: dict[str, str]
-) -> None:
-    await playground.post(
+) -> dict[str, Any]:
+    """Submit the form as the playground page does; the bot's answer to the submission."""
+    answer = await playground.post(
         "form",
         {
             "person": person,
@@ -66,6 +67,7 @@ async def submit_form(
         },
     )
     await playground.bot.settle()
+    return answer
 
 
 def rubric_values(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from flows.review.view import score_field
 from storage.models import ReviewAssignment
@@ -26,7 +25,7 @@ from tests.flows.review.review_helpers import (
     rubric_values,
     submit_form,
 )
-from tests.harness import START, Playground, running_bot
+from tests.harness import START, running_bot
 
 DECK = "https://example.com/deck"
 
@@ -338,12 +337,12 @@ async def test_a_rubric_with_a_bad_score_is_refused_and_nothing_is_saved(
         bad = rubric_values(
             {"message": "5", "structure": "3", "delivery": "2", "call_to_action": "3"}
         )
-        answer = await post_form(playground, "priya", form, bad)
+        answer = await submit_form(playground, "priya", form, bad)
         assert answer == {
             "ok": False,
             "errors": {score_field("message"): "Please choose one of the options."},
         }
-        answer = await post_form(playground, "priya", form, rubric_values(overall="  "))
+        answer = await submit_form(playground, "priya", form, rubric_values(overall="  "))
         assert answer["errors"] == {"overall": "Please fill this in (not just spaces)."}
         assert {a.status for a in await assignments(playground)} == {"assigned"}
         assert not [t for t in await playground.dm_texts("priya") if "review is in" in t]
@@ -424,22 +423,6 @@ async def test_the_decline_form_says_optional_once(database_url: str) -> None:
         assert "optional" not in reason["label"].lower()
 
 
-async def post_form(
-    playground: Playground, person: str, form: dict[str, Any], values: dict[str, str]
-) -> dict[str, Any]:
-    answer = await playground.post(
-        "form",
-        {
-            "person": person,
-            "message_id": form["id"],
-            "form_id": form["message"]["form_id"],
-            "values": values,
-        },
-    )
-    await playground.bot.settle()
-    return answer
-
-
 async def test_a_review_form_names_every_bad_score_and_stays_open(database_url: str) -> None:
     async with running_bot(shipped(database_url)) as playground:
         await join(playground, "alex", "priya", "jordan")
@@ -449,7 +432,7 @@ async def test_a_review_form_names_every_bad_score_and_stays_open(database_url: 
             {"message": "0", "structure": "", "delivery": "2", "call_to_action": "x"},
             overall=" ",
         )
-        answer = await post_form(playground, "priya", form, values)
+        answer = await submit_form(playground, "priya", form, values)
 
         assert answer["ok"] is False
         assert set(answer["errors"]) == {
