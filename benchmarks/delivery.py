@@ -15,7 +15,9 @@ conversation. For each `--limits` L:
    `AsyncRateLimitErrorRetryHandler(max_retry_count=100)` against a fresh fake with the
    same limits; its share of the limit, share 429 and the ratio bot / plain.
 4. kickoff (L = 15/s): `--joins` people type a signed `/cohort join` at once; the time to
-   each one's reply (response_url) and to their first DM, p50 and p95.
+   each one's reply (response_url) and to their first DM, p50 and p95. The bot runs as it
+   is deployed, `cohortbot serve` in its own process (benchmarks/bot_process.py), so the
+   fake Slack and the 200 clients here do not take its CPU.
 
 Then once (with the highest limit): repeats after SIGKILL. A child process runs the bot's
 sender on a SQLite file against the fake (served here), is killed 2 s into a drain of N
@@ -46,6 +48,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from benchmarks.bot_process import served_bot
 from benchmarks.common import Figure, add_common_arguments, percentile, report, reset_database
 from bot.app import CohortBot
 from tests.fakes.sender_process import (
@@ -202,15 +205,13 @@ async def kickoff(url: str, limit: float, people: int, give_up_after: float) -> 
     await reset_database(url)
     fake = limited_fake(limit)
     fake_runner, api = await serve(fake.app())
-    bot = CohortBot(slack_config(url, api))
-    bot_runner: web.AppRunner | None = None
     users = [f"UJOIN{n:05d}" for n in range(people)]
     first_dm: dict[str, float] = {}
     try:
-        await bot.prepare()
-        bot_runner, bot_url = await serve(bot.web)
-        bot.start_background()
-        async with ClientSession() as session:
+        async with (
+            served_bot({"DATABASE_URL": url, **slack_environ(api)}) as bot_url,
+            ClientSession() as session,
+        ):
 
             async def join(n: int, user_id: str) -> float:
                 body, headers = signed_command(
@@ -221,15 +222,15 @@ async def kickoff(url: str, limit: float, people: int, give_up_after: float) -> 
                     return began
 
             sent = await asyncio.gather(*(join(n, user) for n, user in enumerate(users)))
-        deadline = time.perf_counter() + give_up_after
-        while time.perf_counter() < deadline:
-            now = time.perf_counter()
-            for user in users:
-                if user not in first_dm and fake.posts_to(user):
-                    first_dm[user] = now
-            if len(first_dm) == people and len(fake.received) >= people:
-                break
-            await asyncio.sleep(0.05)
+            deadline = time.perf_counter() + give_up_after
+            while time.perf_counter() < deadline:
+                now = time.perf_counter()
+                for user in users:
+                    if user not in first_dm and fake.posts_to(user):
+                        first_dm[user] = now
+                if len(first_dm) == people and len(fake.received) >= people:
+                    break
+                await asyncio.sleep(0.05)
         replies = [
             fake.received[f"join-{n}"] - sent[n]
             for n in range(people)
@@ -240,9 +241,6 @@ async def kickoff(url: str, limit: float, people: int, give_up_after: float) -> 
             print(f"warning: kickoff: {len(replies)} replies, {len(dms)} first DMs in time")
         return Kickoff(replies, dms, fake.share_refused())
     finally:
-        if bot_runner is not None:
-            await bot_runner.cleanup()
-        await bot.stop()
         await fake_runner.cleanup()
 
 

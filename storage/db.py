@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage.sqlite_driver import one_trip_dbapi
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -25,6 +27,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             url,
             echo=echo,
             connect_args={"timeout": 30},
+            module=one_trip_dbapi(),
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,

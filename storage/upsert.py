@@ -55,3 +55,28 @@ async def insert_many_ignoring_conflict(
     )
     result = await session.execute(statement, list(rows))
     return list(result.scalars())
+
+
+async def upsert_many(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str],
+) -> None:
+    """Insert the rows, or overwrite `update_columns` of those whose unique key exists.
+
+    One statement for all rows, where a select-then-insert would cost two per row; the
+    caller must not rely on instances of these rows it loaded earlier in the session.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(conflict_columns),
+        set_={column: statement.excluded[column] for column in update_columns},
+    )
+    await session.execute(statement, list(rows))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -70,6 +71,10 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Learn the bot's own ids once; connect Socket Mode when an app token is set."""
+        if self.web.session is None:
+            # One session for every Web API call: kept-alive connections, where slack_sdk
+            # would otherwise open a connection (and a TLS handshake) per call.
+            self.web.session = aiohttp.ClientSession()
         try:
             auth = await self.web.auth_test()
         except SlackApiError as error:
@@ -90,7 +95,7 @@ class SlackAdapter:
     async def close(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]  # bolt is unannotated here
-        session = getattr(self.web, "session", None)
+        session, self.web.session = self.web.session, None
         if session is not None:
             await session.close()
 

@@ -30,6 +30,7 @@ from bot.runtime.effects import DmBatch, Effects
 from bot.runtime.natural import Control, Offered, control_word, interpret, offered
 from bot.runtime.scheduler import Payload, TaskContext, TaskRegistry, Timers, checked
 from storage.models import Cohort, FlowRun, Person
+from storage.repositories.schedule import OneOff
 from storage.statuses import RunStatus, move
 
 if TYPE_CHECKING:
@@ -412,12 +413,14 @@ class FlowEngine:
         if not ctx.fresh:
             await ctx.timers.cancel_prefix(prefix)
         ctx.fresh = False
-        payload = RunTimer(run_id=ctx.run.id, step=step)
-        for suffix, task, at in timers:
-            if at is not None:
-                await ctx.timers.run_once(
-                    key=f"{prefix}{step}:{suffix}", task=task, at=at, payload=payload
-                )
+        payload = dict(RunTimer(run_id=ctx.run.id, step=step))
+        await ctx.timers.run_once_many(
+            [
+                OneOff(key=f"{prefix}{step}:{suffix}", task=task, due_at=at, payload=payload)
+                for suffix, task, at in timers
+                if at is not None
+            ]
+        )
 
     async def answer(
         self, *, run: FlowRun, person: Person, raw: str, effects: Effects, step: str | None = None

@@ -57,6 +57,6 @@ def register(wiring: Wiring) -> None:
         await onboarding.follow_up(task, wiring.config)
 
     wiring.tasks.register(onboarding.FOLLOW_UP_TASK, follow_up)
-    wiring.router.register(JOIN, join_command)
+    wiring.router.register(JOIN, join_command, cohort_arg=0)
     wiring.router.register(INVITE, invite_command)
     wiring.router.register(PROFILE, profile_command)

@@ -37,16 +37,15 @@ async def enrol(
 
 
 async def join_command(ctx: CommandContext) -> None:
-    key = ctx.command.args[0].lower()
-    cohort = await ctx.effects.uow.cohorts.by_key(key)
+    # The router resolved the named cohort (and the person's roles in it) already.
+    cohort = ctx.cohort
     if cohort is None:
         keys = ", ".join(c.key for c in await ctx.effects.uow.cohorts.all()) or "none yet"
         await ctx.reply(
             f"There is no cohort '{ctx.command.args[0]}'. Cohorts you can join: {keys}."
         )
         return
-    roles = await ctx.effects.uow.cohorts.roles(cohort_id=cohort.id, person_id=ctx.person.id)
-    if Role.PARTICIPANT in roles:
+    if Role.PARTICIPANT in ctx.roles:
         await ctx.reply(f"You're already in {cohort.name}.")
         return
     await ctx.reply(f"You joined {cohort.name}. I've sent you a welcome message by DM.")

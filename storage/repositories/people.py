@@ -90,15 +90,29 @@ class PeopleRepository:
 
     async def ensure(self, facts: IdentityFacts, *, now: datetime) -> Person:
         """The person behind a platform user, created on first sight; profile facts refreshed."""
-        found = await self.find_identity(facts.platform, facts.workspace, facts.user_id)
+        # One query finds the identity, or one named in app.yaml before its workspace
+        # was known (an empty workspace): the common case, someone known, costs no more.
+        rows = (
+            await self._session.execute(
+                select(Identity, Person, Workspace)
+                .join(Workspace, Identity.workspace_id == Workspace.id)
+                .join(Person, Identity.person_id == Person.id)
+                .where(
+                    Workspace.platform == facts.platform,
+                    Workspace.tenant_id.in_({facts.workspace, ""}),
+                    Identity.platform_user_id == facts.user_id,
+                )
+            )
+        ).all()
+        exact = [(i, p) for i, p, w in rows if w.tenant_id == facts.workspace]
+        if exact:
+            self._refresh(*exact[0], facts)
+            return exact[0][1]
         workspace = await self.workspace(facts.platform, facts.workspace)
-        if found is None and facts.workspace:
+        if rows:
             # Named in app.yaml before the workspace was known: adopt that identity.
-            found = await self.find_identity(facts.platform, "", facts.user_id)
-            if found is not None:
-                found[0].workspace_id = workspace.id
-        if found is not None:
-            identity, person = found
+            identity, person, _blank = rows[0]
+            identity.workspace_id = workspace.id
             self._refresh(identity, person, facts)
             return person
         person = Person(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OccurrenceClaim, ScheduledItem
 from storage.statuses import TimerStatus, move
-from storage.upsert import insert_ignoring_conflict
+from storage.upsert import insert_ignoring_conflict, upsert_many
 
 PREFIXES_PER_STATEMENT = 200
 """Keeps `cancel_prefixes`' OR chain well inside SQLite's expression depth limit (1,000)."""
@@ -55,25 +55,34 @@ class ScheduleRepository:
         return item
 
     async def put_many(self, timers: Sequence[OneOff], *, now: datetime) -> None:
-        """`put` many one-off timers: one query for those that exist, one flush for all."""
+        """`put` many one-off timers in one statement (each created, or replaced by key)."""
         if not timers:
             return
-        keys = list(dict.fromkeys(timer.key for timer in timers))
-        items = {
-            item.key: item
-            for item in await self._session.scalars(
-                select(ScheduledItem).where(ScheduledItem.key.in_(keys))
-            )
-        }
-        for timer in timers:
-            item = items.get(timer.key)
-            if item is None:
-                item = items[timer.key] = ScheduledItem(key=timer.key, created_at=now)
-                self._session.add(item)
-            item.task, item.due_at, item.payload = timer.task, timer.due_at, dict(timer.payload)
-            item.recurrence, item.time_zone = None, "UTC"
-            move(item, TimerStatus.ACTIVE)
-        await self._session.flush()
+        latest = {timer.key: timer for timer in timers}  # the last of a repeated key wins
+        await upsert_many(
+            self._session,
+            ScheduledItem,
+            [
+                {
+                    "key": timer.key,
+                    "task": timer.task,
+                    "due_at": timer.due_at,
+                    "payload": dict(timer.payload),
+                    "recurrence": None,
+                    "time_zone": "UTC",
+                    "status": TimerStatus.ACTIVE,
+                    "created_at": now,
+                }
+                for timer in latest.values()
+            ],
+            conflict_columns=("key",),
+            update_columns=("task", "due_at", "payload", "recurrence", "time_zone", "status"),
+        )
+        # A timer loaded earlier in this session (the one whose task is running, setting
+        # itself again) must tell what was just written.
+        for item in list(self._session.identity_map.values()):
+            if isinstance(item, ScheduledItem) and item.key in latest:
+                await self._session.refresh(item)
 
     async def add_if_absent(
         self, *, key: str, task: str, due_at: datetime, payload: dict[str, Any], now: datetime
