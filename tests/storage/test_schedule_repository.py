@@ -248,3 +248,30 @@ async def test_a_timer_locked_by_one_tick_is_skipped_by_another(
             await no_lock_waits(second)
             assert [item.id for item in await second.schedule.due(NOW)] == [item_id]
             assert await second.schedule.lock(item_id) is None
+
+
+async def test_put_many_creates_and_replaces_in_one_statement(sessions: SessionFactory) -> None:
+    async with unit_of_work(sessions) as uow:
+        await _one_off(uow, "run:1:ask:remind")
+        assert await uow.schedule.cancel("run:1:ask:remind") is True
+    async with unit_of_work(sessions) as uow:
+        loaded = await uow.schedule.get("run:1:ask:remind")
+        assert loaded is not None and loaded.status == TimerStatus.CANCELLED
+        await uow.schedule.put_many(
+            [
+                OneOff("run:1:ask:remind", "flow.remind", NOW + 5 * HOUR, {"run_id": 1}),
+                OneOff("run:1:ask:give_up", "flow.give_up", NOW + 9 * HOUR, {"run_id": 1}),
+            ],
+            now=NOW,
+        )
+        # The instance loaded before the write tells what was written.
+        assert (loaded.task, loaded.status) == ("flow.remind", TimerStatus.ACTIVE)
+        assert loaded.due_at == NOW + 5 * HOUR
+    async with unit_of_work(sessions) as uow:
+        items = {
+            key: await uow.schedule.get(key) for key in ("run:1:ask:remind", "run:1:ask:give_up")
+        }
+    assert {key: (item.task, item.status, item.payload) for key, item in items.items() if item} == {
+        "run:1:ask:remind": ("flow.remind", TimerStatus.ACTIVE, {"run_id": 1}),
+        "run:1:ask:give_up": ("flow.give_up", TimerStatus.ACTIVE, {"run_id": 1}),
+    }
