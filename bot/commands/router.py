@@ -12,7 +12,7 @@ from bot.model.messages import Context, Message, Section
 from bot.model.roles import ROLE_NAMES, Role
 from bot.runtime.effects import Effects
 from bot.runtime.engine import FlowEngine
-from storage.models import Cohort, Person
+from storage.models import Cohort, Identity, Person, Workspace
 
 WHICH_COHORT = "Which cohort? Add `--cohort <cohort>`."
 
@@ -213,14 +213,31 @@ class CommandRouter:
         where = f" of {cohort.name}" if cohort else ""
         message = f"Only {who}{where} can use `/cohort {spec.name}`."
         if cohort is not None:
-            names = [
-                member.display_name
+            members = {
+                member.id: member
                 for member, role in await effects.uow.cohorts.members(cohort.id)
                 if role in {r.value for r in spec.roles}
-            ]
+            }
+            platform = effects.origin.platform if effects.origin else None
+            identities = await effects.uow.people.identities_of(list(members))
+            names = {
+                _named(member.display_name, identities.get(member.id, []), platform)
+                for member in members.values()
+            }
             if names:
-                message += f" Ask {', '.join(sorted(set(names)))}."
+                message += f" Ask {', '.join(sorted(names))}."
         return message
+
+
+def _named(
+    display_name: str, identities: list[tuple[Identity, Workspace]], platform: str | None
+) -> str:
+    """A person as a reader knows them: staff named in app.yaml by id alone are mentioned."""
+    ids = {identity.platform_user_id for identity, _workspace in identities}
+    if display_name not in ids:
+        return display_name
+    here = [i.platform_user_id for i, workspace in identities if workspace.platform == platform]
+    return f"<@{here[0]}>" if here else display_name
 
 
 def _namespace(identifier: str) -> str:

@@ -113,12 +113,13 @@ async def slack_rig(database_url: str) -> AsyncIterator[SlackRig]:
         yield rig
 
 
-async def make_facilitator(rig: SlackRig, user_id: str) -> int:
-    """A Slack user made a facilitator of pilot-a directly in the database."""
+async def make_facilitator(rig: SlackRig, user_id: str, name: str = "Fay") -> int:
+    """A Slack user made a facilitator of pilot-a directly in the database ("" for one
+    known by id alone, as staff named in app.yaml are until they first write)."""
     bot = rig.playground.bot
     async with unit_of_work(bot.sessions) as uow:
         person = await uow.people.ensure(
-            IdentityFacts(platform="slack", workspace="T0001", user_id=user_id, display_name="Fay"),
+            IdentityFacts(platform="slack", workspace="T0001", user_id=user_id, display_name=name),
             now=rig.playground.clock.now(),
         )
         cohort = await uow.cohorts.by_key("pilot-a")

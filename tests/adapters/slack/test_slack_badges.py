@@ -83,6 +83,20 @@ async def test_a_participant_cannot_award_badges_from_slack(slack_rig: SlackRig)
     assert await stored_awards(slack_rig) == []
 
 
+async def test_a_refusal_mentions_staff_known_by_id_alone_instead_of_naming_the_id(
+    slack_rig: SlackRig,
+) -> None:
+    await make_facilitator(slack_rig, FACILITATOR, name="")
+    await learner_joins(slack_rig)
+
+    await slack_rig.command(f"badge award <@{LEARNER}|alex> session-host", trigger_id=trigger("a"))
+    await slack_rig.playground.bot.settle()
+
+    (refusal,) = [t for t in slack_rig.slack.ephemeral_texts() if t.startswith("Only a")]
+    assert f"Ask <@{FACILITATOR}>, Dana Fischer" in refusal, refusal
+    assert "UFACIL01," not in refusal.replace(f"<@{FACILITATOR}>", "")
+
+
 async def test_the_slack_app_home_shows_badges_and_kudos(slack_rig: SlackRig) -> None:
     await make_facilitator(slack_rig, FACILITATOR)
     await learner_joins(slack_rig)
