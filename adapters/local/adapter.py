@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -334,12 +335,17 @@ class LocalAdapter:
                 str(body.get("person", "")),
                 str(body.get("message_id", "")),
                 note=str(body.get("note") or ""),
+                # The page shows the message when the moderators' ping links here.
+                link=f"{request.url.origin()}/#message={quote(str(body.get('message_id', '')))}",
             )
         )
         return web.json_response({"ok": True})
 
-    async def flag(self, person_id: str, message_id: str, *, note: str = "") -> None:
-        """Flag a message for the moderators, with an optional note (the message shortcut)."""
+    async def flag(
+        self, person_id: str, message_id: str, *, note: str = "", link: str | None = None
+    ) -> None:
+        """Flag a message for the moderators, with an optional note (the message shortcut);
+        `link` opens the message on the playground's page."""
         person = self._person(person_id)
         entry = self._visible(person, message_id)
         note = note.strip()
@@ -349,6 +355,7 @@ class LocalAdapter:
             text=entry.message.text,
             ref=entry.id,
             author_id=entry.author if entry.author in self._people else None,
+            link=link,
             note=note,
         )
         # The message shortcut reaches the bot as a click on the message it flags.

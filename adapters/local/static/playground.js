@@ -98,7 +98,22 @@ function safeLink(url, label, written) {
   let parsed = null;
   try { parsed = new URL(url); } catch { /* not a URL: plain text */ }
   if (!parsed || !["http:", "https:"].includes(parsed.protocol)) return document.createTextNode(written);
+  const shown = parsed.origin === location.origin && new URLSearchParams(parsed.hash.slice(1)).get("message");
+  if (shown) {
+    // A link to a message on this page (a moderator's ping): show it here, in place.
+    const link = el("a", { href: `#message=${encodeURIComponent(shown)}`, class: "message-link" }, text);
+    link.addEventListener("click", (event) => { event.preventDefault(); showMessage(shown); });
+    return link;
+  }
   return el("a", { href: parsed.href, target: "_blank", rel: "noopener noreferrer" }, text);
+}
+
+function showMessage(id) {
+  const node = document.querySelector(`article.message[data-id="${CSS.escape(id)}"]`);
+  if (!node) { showError("That message is not in this person's view."); return; }
+  node.scrollIntoView({ block: "center" });
+  node.classList.add("highlight");
+  setTimeout(() => node.classList.remove("highlight"), 3000);
 }
 
 // ---------- blocks ----------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
 from storage.models import FlowRun
 from tests.conftest import SCREENSHOTS
+from tests.flows.escalation.escalation_helpers import flag, rude_message
 from tests.harness import demo_config, running_bot
 
 
@@ -60,3 +63,23 @@ async def test_facilitator_view_shows_roles_and_help_on_a_phone(
         await expect(page.locator("#dm-pane")).to_contain_text("/cohort members [cohort]")
         SCREENSHOTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / "playground-phone.png"))
+
+
+async def test_a_moderator_opens_the_flagged_message_from_the_ping(
+    browser: Browser, sqlite_url: str
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await playground.say("alex", "/cohort join pilot-a")
+        await playground.say("jordan", "/cohort join pilot-a")
+        flagged = await rude_message(playground)
+        await flag(playground, "jordan", flagged, note="#conduct please look")
+        playground.bot.start_background()
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        await page.goto(str(playground.http.make_url("/#person=sam")))
+
+        await page.locator("#dm-pane a.message-link", has_text="Open the message").click()
+
+        shown = page.locator(f'#channel-pane article.message[data-id="{flagged["id"]}"]')
+        await expect(shown).to_have_class(re.compile(r"\bhighlight\b"))
+        await expect(shown).to_contain_text("nobody here knows what they are doing")
+        await expect(shown).to_be_in_viewport()
