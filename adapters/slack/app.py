@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
 from adapters.slack.client import SlackClient
+from adapters.slack.verify import signed_by_slack, well_formed
 from bot.config import SlackConfig
 from bot.model.events import InboundEvent
 from bot.model.messages import form_problems
@@ -32,12 +34,17 @@ log = logging.getLogger(__name__)
 
 COMMAND = "/cohort"
 ANY = re.compile(".*")
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+"""What translating a payload of the wrong shape raises (pydantic's errors are ValueErrors)."""
+_REFUSED: ContextVar[list[str]] = ContextVar("slack_refused_payloads")
+"""Per request: payloads its listeners could not translate (bolt swallows their errors)."""
 
 
 class SlackAdapter:
     def __init__(self, config: SlackConfig, *, sink: EventSink) -> None:
         if not (config.bot_token and config.signing_secret):
             raise ValueError("Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+        self._secret = config.signing_secret
         self._config = config
         self._sink = sink
         self.web = AsyncWebClient(token=config.bot_token, base_url=config.api_url)
@@ -115,7 +122,23 @@ class SlackAdapter:
         app.router.add_post("/slack/events", self._handle)
 
     async def _handle(self, request: web.Request) -> web.Response:
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        """Signature first, then the body's shape, and only then bolt: junk costs nothing."""
+        raw = await request.read()
+        if not signed_by_slack(request.headers, raw, self._secret):
+            log.warning("slack request refused: not signed by slack")
+            return web.Response(status=401, text="invalid signature")
+        if not well_formed(raw, request.content_type):
+            log.warning("slack request refused: malformed body")
+            return web.Response(status=400, text="malformed body")
+        refused: list[str] = []
+        token = _REFUSED.set(refused)
+        try:
+            response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        finally:
+            _REFUSED.reset(token)
+        if refused:
+            log.warning("slack payload refused", extra={"error": refused[0]})
+            return web.Response(status=400, text="malformed payload")
         return await to_aiohttp_response(response)
 
     def _listen(self) -> None:
@@ -129,38 +152,55 @@ class SlackAdapter:
         bolt.action(ANY)(self._on_action)
         bolt.view(ANY)(self._on_view)
 
-    async def _record_then_ack(self, event: InboundEvent | None, ack: AsyncAck) -> None:
-        """Inbox first, acknowledgement second: a crash in between loses nothing."""
+    async def _record_then_ack(
+        self, translated: Callable[[], InboundEvent | None], ack: AsyncAck
+    ) -> None:
+        """Inbox first, acknowledgement second: a crash in between loses nothing.
+
+        A signed payload that does not translate (fields missing or of the wrong type) is
+        acknowledged, recorded nowhere, and answered 400 by `_handle`.
+        """
+        try:
+            event = translated()
+        except MALFORMED as error:
+            _REFUSED.get().append(type(error).__name__)
+            await ack()
+            return
         if event is not None:
             await self._sink(event)
         await ack()
 
     async def _on_command(self, body: dict[str, Any], ack: AsyncAck) -> None:
-        await self._record_then_ack(translate.command(body), ack)
+        await self._record_then_ack(lambda: translate.command(body), ack)
 
     async def _on_message(self, body: dict[str, Any], ack: AsyncAck) -> None:
-        await self._record_then_ack(translate.direct_message(body), ack)
+        await self._record_then_ack(lambda: translate.direct_message(body), ack)
 
     async def _on_mention(self, body: dict[str, Any], ack: AsyncAck) -> None:
-        await self._record_then_ack(translate.mention(body, self.bot_user_id), ack)
+        await self._record_then_ack(lambda: translate.mention(body, self.bot_user_id), ack)
 
     async def _on_home(self, body: dict[str, Any], ack: AsyncAck) -> None:
-        await self._record_then_ack(translate.home_opened(body), ack)
+        await self._record_then_ack(lambda: translate.home_opened(body), ack)
 
     async def _on_member_joined(self, body: dict[str, Any], ack: AsyncAck) -> None:
-        await self._record_then_ack(translate.member_joined(body, self.bot_user_id), ack)
+        await self._record_then_ack(lambda: translate.member_joined(body, self.bot_user_id), ack)
 
     async def _on_flag(self, body: dict[str, Any], ack: AsyncAck) -> None:
-        await self._record_then_ack(translate.flag_shortcut(body), ack)
+        await self._record_then_ack(lambda: translate.flag_shortcut(body), ack)
 
     async def _on_action(self, body: dict[str, Any], ack: AsyncAck) -> None:
-        await self._record_then_ack(translate.block_action(body), ack)
+        await self._record_then_ack(lambda: translate.block_action(body), ack)
 
     async def _on_view(self, body: dict[str, Any], ack: AsyncAck) -> None:
         """A modal submitted: a bad one stays open with every bad field named, unrecorded."""
-        event = translate.view_submission(body)
-        problems = form_problems(translate.form_rules(body), event.values)
+        try:
+            event = translate.view_submission(body)
+            problems = form_problems(translate.form_rules(body), event.values)
+        except MALFORMED as error:
+            _REFUSED.get().append(type(error).__name__)
+            await ack()
+            return
         if problems:
             await ack(response_action="errors", errors=problems)
             return
-        await self._record_then_ack(event, ack)
+        await self._record_then_ack(lambda: event, ack)
