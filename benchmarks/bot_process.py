@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -21,17 +20,11 @@ from pathlib import Path
 from aiohttp import ClientError, ClientSession
 
 from benchmarks.common import ROOT
+from tests.fakes.sender_process import free_port
 
 COHORTBOT = Path(sys.executable).with_name("cohortbot")
 READY_WITHIN = 90.0
 STOP_WITHIN = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager

@@ -46,7 +46,10 @@ class _Outcome:
         """Nothing to release: the sqlite3 cursor was closed in the database thread."""
 
 
-def _run(connection: sqlite3.Connection, call: Callable[[sqlite3.Cursor], object]) -> _Outcome:
+def _whole_statement(
+    connection: sqlite3.Connection, call: Callable[[sqlite3.Cursor], object]
+) -> _Outcome:
+    """In aiosqlite's thread: the statement, all its rows, and the cursor closed."""
     cursor = connection.cursor()
     try:
         call(cursor)
@@ -82,7 +85,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, call: Callable[[sqlite3.Cursor], object]) -> None:
         async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await self._connection._execute(_run, self._connection._conn, call)
+            outcome: _Outcome = await self._connection._execute(
+                _whole_statement, self._connection._conn, call
+            )
         # The outcome answers what SQLAlchemy reads of a cursor after a statement.
         self._cursor = outcome  # type: ignore[assignment]
         self._rows = deque(outcome.rows)

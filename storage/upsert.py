@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
+
+
+def _insert_for(session: AsyncSession) -> Callable[..., Any]:
+    """The INSERT construct of the session's backend (both know ON CONFLICT)."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 async def insert_ignoring_conflict(
@@ -18,8 +24,7 @@ async def insert_ignoring_conflict(
     conflict_columns: Sequence[str],
 ) -> int | None:
     """Insert a row and return its id, or None when the unique key already exists."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _insert_for(session)
     statement = (
         insert(model)
         .values(**values)
@@ -46,8 +51,7 @@ async def insert_many_ignoring_conflict(
     """
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _insert_for(session)
     statement = (
         insert(model)
         .on_conflict_do_nothing(index_elements=list(conflict_columns))
@@ -72,8 +76,7 @@ async def upsert_many(
     """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _insert_for(session)
     statement = insert(model)
     statement = statement.on_conflict_do_update(
         index_elements=list(conflict_columns),

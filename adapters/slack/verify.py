@@ -21,7 +21,12 @@ MAX_AGE_SECONDS = 5 * 60
 def signed_by_slack(
     headers: Mapping[str, str], raw: bytes, secret: str, *, now: float | None = None
 ) -> bool:
-    """Whether the request carries a fresh, valid Slack signature over exactly `raw`."""
+    """Whether the request carries a fresh, valid Slack signature over exactly `raw`.
+
+    Not slack_sdk's `SignatureVerifier`: it decodes the body as UTF-8 and raises on a
+    timestamp that is not a number or a signature that is not ASCII, where junk must be
+    refused quietly; the HMAC here is over the bytes as they arrived.
+    """
     stamp = headers.get("X-Slack-Request-Timestamp", "")
     given = headers.get("X-Slack-Signature", "")
     if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:

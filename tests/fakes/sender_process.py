@@ -19,6 +19,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -149,6 +150,13 @@ async def enqueue_dms(bot: CohortBot, count: int, recipients: Recipients = SLACK
                     recipients.target(n),
                     Message(text=dm_text(n), blocks=[Section(text=dm_text(n))]),
                 )
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server started in another process)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:

@@ -256,7 +256,8 @@ async def test_put_many_creates_and_replaces_in_one_statement(sessions: SessionF
         assert await uow.schedule.cancel("run:1:ask:remind") is True
     async with unit_of_work(sessions) as uow:
         loaded = await uow.schedule.get("run:1:ask:remind")
-        assert loaded is not None and loaded.status == TimerStatus.CANCELLED
+        assert loaded is not None
+        assert loaded.status == TimerStatus.CANCELLED
         await uow.schedule.put_many(
             [
                 OneOff("run:1:ask:remind", "flow.remind", NOW + 5 * HOUR, {"run_id": 1}),

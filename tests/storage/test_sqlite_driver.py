@@ -44,10 +44,12 @@ async def test_a_failing_statement_raises_and_rolls_back_its_transaction(tmp_pat
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
             await connection.execute(text("INSERT INTO t (v) VALUES ('a')"))
-        with pytest.raises(IntegrityError):
-            async with engine.begin() as connection:
-                await connection.execute(text("INSERT INTO t (v) VALUES ('b')"))
+        async with engine.connect() as connection:
+            await connection.begin()
+            await connection.execute(text("INSERT INTO t (v) VALUES ('b')"))
+            with pytest.raises(IntegrityError):
                 await connection.execute(text("INSERT INTO t (v) VALUES ('a')"))
+            await connection.rollback()
         async with engine.connect() as connection:
             assert (await connection.execute(text("SELECT v FROM t"))).scalars().all() == ["a"]
     finally:

@@ -28,10 +28,13 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 PAYLOADS = Path(__file__).resolve().parents[2] / "payloads" / "slack"
 
 
-def sign(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+def sign(
+    body: str | bytes, *, secret: str = SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     """Headers as Slack signs a request: v0 HMAC-SHA256 over `v0:timestamp:body`."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    raw = body.encode() if isinstance(body, str) else body
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:".encode() + raw, hashlib.sha256)
     return {
         "X-Slack-Request-Timestamp": stamp,
         "X-Slack-Signature": f"v0={digest.hexdigest()}",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from bot.app import CohortBot, StartupError
 from bot.cli.main import main
 from storage import migrate
 from tests.conftest import REPO_ROOT
+from tests.fakes.sender_process import free_port
 from tests.harness import demo_config, running_bot
 
 
@@ -63,12 +63,6 @@ def test_cli_upgrades_the_database(tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert f"Database is at revision {migrate.head_revision()}" in result.output
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
