@@ -206,6 +206,8 @@ async def kickoff(url: str, limit: float, people: int, give_up_after: float) -> 
     fake = limited_fake(limit)
     fake_runner, api = await serve(fake.app())
     users = [f"UJOIN{n:05d}" for n in range(people)]
+    for n, user_id in enumerate(users):  # members of the workspace, as in a real kickoff
+        fake.add_user(user_id, f"person{n}@example.org", name=f"Person {n}")
     first_dm: dict[str, float] = {}
     try:
         async with (

@@ -109,8 +109,11 @@ class WorkspacePace:
         if self._successes_since_cut == 0:
             return  # another post already in flight when the first 429 came: same episode
         estimate = self._accepted_rate(now, retry_after)
-        self.refused_rate = self.rate
         cut = self.rate * CUT
+        if estimate is None and self.refused_rate is not None:
+            # Refused again before winning back the last cut: the limit is well below.
+            cut = self.rate * DEEPEST_CUT
+        self.refused_rate = self.rate
         if estimate is not None:
             # What the workspace accepted from the previous refusal (or the first post) to
             # the end of this hold is what its limit allows: a bucket refills at the limit, a

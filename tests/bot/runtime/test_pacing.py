@@ -158,3 +158,26 @@ def test_idle_time_does_not_raise_the_rate() -> None:
         pace.succeeded(float(second))
 
     assert pace.rate == 5.0, "one post a second proves nothing about a limit above it"
+
+
+def test_a_429_soon_after_the_last_cut_halves_the_rate() -> None:
+    pace = WorkspacePace(RateBounds(start=8.0), now=0.0)
+    pace.wait(0.0)
+    pace.take(0.0)
+    pace.succeeded(0.0)
+    pace.refused(0.1, retry_after=1.0)
+    first_cut = pace.rate
+    pace.succeeded(1.2)  # too few successes to tell the limit
+
+    pace.refused(1.3, retry_after=1.0)
+
+    assert first_cut == pytest.approx(8.0 * 0.85)
+    assert pace.rate == pytest.approx(first_cut * 0.5), "far above the limit: come down fast"
+
+
+@pytest.mark.parametrize("limit", [4.0, 15.0])
+def test_a_short_drain_like_the_benchmarks_has_few_posts_refused(limit: float) -> None:
+    result = drain(workspace_of("bucket3", limit), 300, WorkspacePace(RateBounds(START), now=0.0))
+
+    assert result.share_of(limit) >= 0.85
+    assert result.share_refused <= 0.02
