@@ -37,7 +37,8 @@ MAX_TEXT = 3000
 BAR_WIDTH = 20
 
 SlackBlock = dict[str, Any]
-_KEEP = re.compile(r"<(?:@[A-Z0-9]+(?:\|[^<>]*)?|#[A-Z0-9]+(?:\|[^<>]*)?|https?://[^<>\s]+)>")
+_KEEP = re.compile(r"<(?:[@#][A-Z0-9]+|https?://[^<>|\s]+)(?:\|[^<>]*)?>")
+"""Links (labels may have spaces) and user or channel mentions: Slack markup to keep."""
 
 
 def escape(text: str) -> str:
@@ -45,7 +46,8 @@ def escape(text: str) -> str:
     out, last = [], 0
     for match in _KEEP.finditer(text):
         out.append(_escape_plain(text[last : match.start()]))
-        out.append(match.group(0))
+        target, bar, label = match.group(0)[1:-1].partition("|")
+        out.append(f"<{target}{bar}{_escape_plain(label)}>")
         last = match.end()
     out.append(_escape_plain(text[last:]))
     return "".join(out)

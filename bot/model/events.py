@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.model.user_text import UserText
+
 
 class Actor(BaseModel):
     """A platform user as an adapter knows them."""
@@ -41,7 +43,7 @@ class _Event(BaseModel):
 
 class MessageReceived(_Event):
     kind: Literal["message"] = "message"
-    text: str
+    text: UserText
     thread_ref: str | None = None
     mentions_bot: bool = False
     """Set for a channel message that addresses the bot (Slack app_mention, Teams @mention)."""
@@ -51,7 +53,7 @@ class CommandInvoked(_Event):
     """`/cohort <text>` (Slack slash command, Teams text command, playground)."""
 
     kind: Literal["command"] = "command"
-    text: str
+    text: UserText
 
 
 class ActionInvoked(_Event):
@@ -66,7 +68,7 @@ class ActionInvoked(_Event):
 class FormSubmitted(_Event):
     kind: Literal["form"] = "form"
     form_id: str
-    values: dict[str, str]
+    values: dict[str, UserText]
 
 
 class MemberJoined(_Event):
@@ -97,7 +99,7 @@ class FlaggedMessage(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    text: str = ""
+    text: UserText = ""
     ref: str | None = None
     """The platform's id of the message (channel and timestamp, activity id)."""
     author_id: str | None = None
@@ -106,5 +108,5 @@ class FlaggedMessage(BaseModel):
     """Their display name, for platforms whose message ids do not match user ids."""
     link: str | None = None
     """A link that opens the message, when the platform gives one."""
-    note: str = ""
+    note: UserText = ""
     """What the person added when flagging (may carry #tags)."""

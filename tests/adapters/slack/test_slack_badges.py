@@ -126,3 +126,25 @@ async def test_the_slack_app_home_shows_badges_and_kudos(slack_rig: SlackRig) ->
     assert "Badges" in text
     assert "\U0001f3c5 Pilot graduate" in text
     assert "Kudos received" in text
+
+
+async def test_a_kudos_cannot_carry_a_disguised_link_or_notify_the_whole_channel(
+    slack_rig: SlackRig,
+) -> None:
+    await make_facilitator(slack_rig, FACILITATOR)
+    await learner_joins(slack_rig)
+    await slack_rig.command(
+        f"kudos <@{LEARNER}|alex> <!channel> please fill "
+        "<https://evil.example/steal|https://slack.com/official-survey>",
+        user_id=FACILITATOR,
+        user_name="fay",
+        trigger_id=trigger("kudos"),
+    )
+    await slack_rig.playground.bot.settle()
+
+    posted = json.dumps(slack_rig.slack.called("chat.postMessage"), ensure_ascii=False)
+    assert "please fill" in posted
+    assert "https://slack.com/official-survey (<https://evil.example/steal>)" in posted
+    assert "|https://slack.com/official-survey>" not in posted
+    assert "<!channel>" not in posted
+    assert "@channel" in posted

@@ -109,6 +109,14 @@ def test_angle_brackets_are_escaped_but_links_and_mentions_kept() -> None:
     )
 
 
+def test_the_bots_own_labelled_links_stay_links_with_the_label_escaped() -> None:
+    text = "Here is <http://127.0.0.1:3978/dashboard?t=a&b=1|open the dashboard & KPIs>."
+
+    assert escape(text) == (
+        "Here is <http://127.0.0.1:3978/dashboard?t=a&b=1|open the dashboard &amp; KPIs>."
+    )
+
+
 def test_form_message_offers_a_button_and_opens_as_a_modal() -> None:
     form = Message(
         text="Weekly check-in",
