@@ -89,7 +89,7 @@ def text_activities(text: str) -> list[Activity]:
     """Plain Markdown messages, split past the size limit."""
     activities = []
     for piece in split_text(text, MAX_TEXT_MESSAGE) or [" "]:
-        converted, mentions = to_teams(piece, escape_html=True)
+        converted, mentions = to_teams(piece, in_card=False)
         activity: Activity = {"type": "message", "text": converted, "textFormat": "markdown"}
         if mentions:
             activity["entities"] = mentions
@@ -219,7 +219,7 @@ def _select(block: Select, *, position: int, execute: bool) -> _Unit:
             {
                 "type": "Input.ChoiceSet",
                 "id": input_id,
-                "label": to_teams(block.label)[0],
+                "label": to_plain(block.label),
                 "choices": choices,
                 "isMultiSelect": block.multi,
                 "style": "compact" if len(choices) > 5 or block.multi else "expanded",
@@ -281,7 +281,7 @@ def _input(block: TextInput, filled: FilledForm) -> list[Element]:
     """An Input.ChoiceSet for a field with choices, else an Input.Text; hint and error below."""
     element: Element = {
         "id": block.field_id,
-        "label": to_teams(block.label)[0],
+        "label": to_plain(block.label),
         "isRequired": not block.optional,
     }
     if block.choices:

@@ -69,19 +69,45 @@ function showError(text) {
 }
 const hideError = () => { $("#error-banner").hidden = true; };
 
-// ---------- tiny markdown: *bold*, `code`, <url|label>, newlines (via CSS pre-wrap) ----------
-const INLINE_RE = /<([^<>|\s]+)(?:\|([^<>]*))?>|\*([^*\n]+)\*|`([^`\n]+)`/g;
+// ---------- the neutral markup: *bold*, _italic_, ~strike~, `code`, <url|label>, <@id>,
+// "> " quoted lines; newlines via CSS pre-wrap. Same boundaries as the Teams renderer. ----------
+const INLINE_RE = new RegExp([
+  /<([^<>|\s]+)(?:\|([^<>]*))?>/.source,
+  /(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])/.source,
+  /(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])/.source,
+  /(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])/.source,
+  /`([^`\n]+)`/.source,
+].join("|"), "g");
+const QUOTE_RE = /^> ?/;
 
-// Append text to parent: *bold* as <strong>, `code` as <code>, <url|label> as safe links.
-function appendRich(parent, text, allowBold = true) {
-  const source = String(text ?? "");
+// Append text to parent: quoted lines as <blockquote>, the rest inline.
+function appendRich(parent, text) {
+  const lines = String(text ?? "").split("\n");
+  let quote = null;
+  lines.forEach((line, i) => {
+    const last = i === lines.length - 1;
+    if (QUOTE_RE.test(line)) {
+      if (!quote) parent.append(quote = el("blockquote"));
+      appendInline(quote, line.replace(QUOTE_RE, "") + (last ? "" : "\n"));
+      return;
+    }
+    quote = null;
+    appendInline(parent, line + (last ? "" : "\n"));
+  });
+  return parent;
+}
+
+// Append one stretch of text: emphasis, strike and code as elements, links made safe.
+function appendInline(parent, source) {
   let last = 0;
   for (const match of source.matchAll(INLINE_RE)) {
-    if (match[3] !== undefined && !allowBold) continue;
     parent.append(source.slice(last, match.index));
-    if (match[3] !== undefined) parent.append(appendRich(el("strong"), match[3], false));
-    else if (match[4] !== undefined) parent.append(el("code", {}, match[4]));
-    else parent.append(safeLink(match[1], match[2], match[0]));
+    const [, url, label, bold, italic, strike, code] = match;
+    if (bold !== undefined) parent.append(appendInline(el("strong"), bold));
+    else if (italic !== undefined) parent.append(appendInline(el("em"), italic));
+    else if (strike !== undefined) parent.append(appendInline(el("s"), strike));
+    else if (code !== undefined) parent.append(el("code", {}, code));
+    else parent.append(safeLink(url, label, match[0]));
     last = match.index + match[0].length;
   }
   parent.append(source.slice(last));

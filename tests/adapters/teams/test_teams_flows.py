@@ -169,7 +169,7 @@ async def test_a_member_added_to_the_team_is_offered_the_cohorts(teams_rig: Team
     await teams_rig.send(added)
 
     [welcome] = teams_rig.texts(f"a:personal-{member}")
-    assert "Type `cohort cohorts`" in welcome
+    assert "Type \u201ccohort cohorts\u201d" in welcome
     async with unit_of_work(teams_rig.bot.sessions) as uow:
         identity = await _identity(uow, member)
     assert identity is not None, "the newcomer is known to the bot"

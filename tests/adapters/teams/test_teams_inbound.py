@@ -28,7 +28,7 @@ async def test_emulator_mode_greets_the_person_who_installs_the_bot(
     conversation = installed["conversation"]["id"]
     [greeting] = emulator_rig.texts(conversation)
     assert "Hi, I'm cohortbot" in greeting
-    assert "Type `help`" in greeting
+    assert "Type \u201chelp\u201d" in greeting
     assert emulator_rig.fake.calls[0].authorization == "", "emulator mode sends no token"
 
 

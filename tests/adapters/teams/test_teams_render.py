@@ -256,10 +256,25 @@ def test_mentions_become_teams_mention_entities() -> None:
         ("2 * 3 * 4", "2 * 3 * 4"),
         ("<https://example.com>", "https://example.com"),
         ("see <https://example.com/a?b=1|docs>", "see [docs](https://example.com/a?b=1)"),
+        ("~welcome~ done", "welcome done"),
+        ("Type `skip` or `/cohort help`", "Type \u201cskip\u201d or \u201ccohort help\u201d"),
+        ("> nobody knows\nwho said it", "\u201cnobody knows\u201d\nwho said it"),
     ],
 )
-def test_neutral_markup_becomes_teams_markdown(neutral: str, teams: str) -> None:
+def test_neutral_markup_becomes_adaptive_card_markdown(neutral: str, teams: str) -> None:
     assert to_teams(neutral)[0] == teams
+
+
+@pytest.mark.parametrize(
+    ("neutral", "teams"),
+    [
+        ("*bold* ~old~ `skip`", "**bold** ~~old~~ `skip`"),
+        ("> a quote with <cohort>", "> a quote with &lt;cohort&gt;"),
+        ("Type `/cohort help`", "Type `cohort help`"),
+    ],
+)
+def test_neutral_markup_becomes_teams_message_markdown(neutral: str, teams: str) -> None:
+    assert to_teams(neutral, in_card=False)[0] == teams
 
 
 def test_55_blocks_are_all_rendered_within_the_size_limit() -> None:
