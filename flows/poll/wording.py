@@ -45,13 +45,13 @@ def _runs(args: tuple[str, ...], quoted: tuple[bool, ...]) -> list[_Run]:
 def _split(text: str, *, after_question: bool) -> list[str]:
     """Bare options: `|`-separated when there is a `|`, else comma-separated.
 
-    A separator right after the question (`Best day? | Mon | Tue`) opens the list and
-    is not an empty option.
+    A separator right after the question (`Best day? | Mon | Tue`, `Best day?, Mon | Tue`)
+    opens the list and is not an empty option.
     """
+    if after_question:
+        text = text.strip().removeprefix(",").removeprefix("|")
     separator = "|" if "|" in text else ","
     pieces = [piece.strip() for piece in text.split(separator)]
-    if after_question and pieces and not pieces[0]:
-        pieces = pieces[1:]
     if any(not piece for piece in pieces):
         raise ValueError(EMPTY_OPTION)
     return pieces

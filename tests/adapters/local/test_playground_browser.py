@@ -10,7 +10,7 @@ from sqlalchemy import select
 from storage.models import FlowRun
 from tests.conftest import SCREENSHOTS
 from tests.flows.escalation.escalation_helpers import flag, rude_message
-from tests.harness import demo_config, running_bot
+from tests.harness import CHANNEL, demo_config, running_bot
 
 
 async def test_participant_joins_and_answers_onboarding_in_the_browser(
@@ -83,3 +83,29 @@ async def test_a_moderator_opens_the_flagged_message_from_the_ping(
         await expect(shown).to_have_class(re.compile(r"\bhighlight\b"))
         await expect(shown).to_contain_text("nobody here knows what they are doing")
         await expect(shown).to_be_in_viewport()
+
+
+async def test_the_neutral_markup_shows_as_formatting_not_characters(
+    browser: Browser, sqlite_url: str
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        await playground.say("alex", "/cohort join pilot-a")
+        await playground.say(
+            "alex",
+            "*bold* _really_ ~gone~ `code` <https://example.org/x|the talk>\n> quoted line",
+            channel=CHANNEL,
+        )
+        playground.bot.start_background()
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
+        await page.goto(str(playground.http.make_url("/#person=jordan")))
+
+        body = page.locator("#channel-pane article.message", has_text="quoted line").locator(
+            ".body"
+        )
+        await expect(body.locator("strong")).to_have_text("bold")
+        await expect(body.locator("em")).to_have_text("really")
+        await expect(body.locator("s")).to_have_text("gone")
+        await expect(body.locator("code")).to_have_text("code")
+        await expect(body.locator("a")).to_have_attribute("href", "https://example.org/x")
+        await expect(body.locator("blockquote")).to_have_text("quoted line")
+        assert not re.search(r"[*_~`<>]", await body.inner_text())

@@ -387,12 +387,14 @@ async def test_a_poll_typed_without_quotes_takes_options_separated_by_commas_or_
         await command(playground, "/cohort poll Best time | Early morning | Late evening --multi")
         await command(playground, '/cohort poll "Which room?" Big hall, Small room')
         await command(playground, '/cohort poll Which day? "Monday, early" "Friday, late"')
+        await command(playground, "/cohort poll Which day suits you?, Monday | Tuesday")
 
         assert [(p.question, p.options) for p in await polls(playground)] == [
             ("Which format next session?", ["Role play", "Case study"]),
             ("Best time", ["Early morning", "Late evening"]),
             ("Which room?", ["Big hall", "Small room"]),
             ("Which day?", ["Monday, early", "Friday, late"]),
+            ("Which day suits you?", ["Monday", "Tuesday"]),
         ]
         buttons = next(
             b for b in (await live(playground))[0]["message"]["blocks"] if b["type"] == "buttons"
