@@ -35,6 +35,7 @@ from bot.runtime.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_
 from bot.runtime.first_sight import FirstSight, with_profile
 from bot.runtime.home import home_page
 from bot.runtime.intake import Intake
+from bot.runtime.transient import TransientRetries, is_transient
 from bot.runtime.typed import TypedReply
 from bot.support.metrics import Metrics
 from storage.db import SessionFactory
@@ -73,6 +74,11 @@ class Dispatcher:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._intake = Intake(record=self._record, process=self.process, workers=self.workers)
         self._first_sight = FirstSight(sessions=self.sessions, profiles=self.profiles)
+        self._keys: dict[int, str | None] = {}
+        self._retries = TransientRetries(
+            again=lambda inbox_id: self._intake.schedule(inbox_id, self._keys.get(inbox_id)),
+            give_up=self._record_failure,
+        )
 
     async def accept(self, event: InboundEvent) -> bool:
         """Record the event and queue it for processing; False for a duplicate delivery."""
@@ -101,12 +107,15 @@ class Dispatcher:
         return ids
 
     async def drain(self) -> None:
-        """Wait until every accepted event has been processed."""
+        """Wait until every accepted event has been processed (or dead-lettered)."""
         await self._intake.drain()
+        while self._retries.waiting:
+            await asyncio.sleep(0.05)
+            await self._intake.drain()
 
     @property
     def busy(self) -> bool:
-        return self._intake.busy
+        return self._intake.busy or self._retries.waiting
 
     async def close(self) -> None:
         await self._intake.close()
@@ -132,8 +141,15 @@ class Dispatcher:
             for _ in range(LOCKED_RETRIES):
                 try:
                     if await self._process(inbox_id) != "locked":
+                        self._retries.succeeded(inbox_id)
+                        self._keys.pop(inbox_id, None)
                         break
                 except Exception as error:
+                    if is_transient(error):
+                        # The row is still pending: try again soon, not only at the next start.
+                        self._keys[inbox_id] = conversation
+                        self._retries.failed(inbox_id, error)
+                        break
                     log.exception("event processing failed", extra={"inbox_id": inbox_id})
                     await self._record_failure(inbox_id, error)
                     break
@@ -339,8 +355,12 @@ class Dispatcher:
             )
         await effects.reply(Message(text=text, blocks=[Section(text=text)]), person_id=person.id)
 
-    async def _record_failure(self, inbox_id: int, error: Exception) -> None:
-        """Mark the event failed and tell the person, so nothing fails silently."""
+    async def _record_failure(self, inbox_id: int, error: BaseException) -> None:
+        """Mark the event failed, then tell the person, so nothing fails silently.
+
+        Two transactions: the failure is recorded even when the apology cannot be queued.
+        """
+        self._keys.pop(inbox_id, None)
         async with unit_of_work(self.sessions) as uow:
             row = await uow.inbox.claim(inbox_id)
             if row is None:
@@ -349,20 +369,29 @@ class Dispatcher:
             row.attempts += 1
             row.error = f"{type(error).__name__}: {error}"[:2000]
             row.processed_at = self.clock.now()
-            try:
-                event = _EVENT.validate_python(row.payload)
-            except ValueError:
-                return  # not an event we can answer; the row keeps the error
-            origin = _origin(event)
-            effects = Effects(
-                uow,
-                source=f"err:{event.actor.platform}:{event.event_id}",
-                now=self.clock.now(),
-                platforms=self.platforms,
-                origin=origin,
+            payload = row.payload
+        try:
+            event = _EVENT.validate_python(payload)
+        except ValueError:
+            return  # not an event we can answer; the row keeps the error
+        try:
+            async with unit_of_work(self.sessions) as uow:
+                effects = Effects(
+                    uow,
+                    source=f"err:{event.actor.platform}:{event.event_id}",
+                    now=self.clock.now(),
+                    platforms=self.platforms,
+                    origin=_origin(event),
+                )
+                text = f"Sorry, something went wrong on my side (reference #{inbox_id})."
+                await effects.reply(Message(text=text))
+        except Exception as still:
+            if not is_transient(still):
+                raise
+            log.warning(
+                "could not tell the person about a failed event",
+                extra={"inbox_id": inbox_id, "error": type(still).__name__},
             )
-            text = f"Sorry, something went wrong on my side (reference #{inbox_id})."
-            await effects.reply(Message(text=text))
 
 
 def _origin(event: InboundEvent, *, acted_at: datetime | None = None) -> Origin:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.commands.parser import CommandSpec
@@ -170,3 +172,62 @@ async def test_an_event_whose_row_is_briefly_locked_elsewhere_is_processed_not_d
             queued = await uow.session.scalar(select(func.count(OutboxMessage.id)))
         assert status == "done"
         assert queued == 1
+
+
+BREAK_OUTBOX = (
+    # A trigger that reads a table that is not there fails every queued reply with an
+    # OperationalError, as a full disk does, while the inbox can still be written.
+    "CREATE TRIGGER outbox_unwritable BEFORE INSERT ON outbox BEGIN SELECT * FROM disk_is_full; END"
+)
+
+
+def sqlite_file(sqlite_url: str) -> str:
+    return sqlite_url.removeprefix("sqlite+aiosqlite:///")
+
+
+def run_sql(path: str, statement: str) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute(statement)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+async def test_an_event_acknowledged_during_a_database_outage_is_answered_when_it_passes(
+    sqlite_url: str,
+) -> None:
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        run_sql(sqlite_file(sqlite_url), BREAK_OUTBOX)
+
+        async def outage_passes() -> None:
+            await asyncio.sleep(1.2)
+            run_sql(sqlite_file(sqlite_url), "DROP TRIGGER outbox_unwritable")
+
+        mending = asyncio.create_task(outage_passes())
+        await playground.say("alex", "/cohort cohorts")
+        await mending
+
+        replies = [m["message"]["text"] for m in await playground.from_bot("alex")]
+        assert any("Pilot cohort A" in text for text in replies), replies
+        async with unit_of_work(playground.bot.sessions) as uow:
+            (row,) = list(await uow.session.scalars(select(InboxEvent)))
+        assert row.status == "done"
+
+
+async def test_an_event_whose_outage_lasts_is_dead_lettered_and_visible(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.runtime.transient.FIRST_DELAY", 0.01)
+    monkeypatch.setattr("bot.runtime.transient.RETRIES", 3)
+    async with running_bot(demo_config(sqlite_url)) as playground:
+        run_sql(sqlite_file(sqlite_url), BREAK_OUTBOX)
+
+        await playground.say("alex", "/cohort cohorts")
+
+        async with unit_of_work(playground.bot.sessions) as uow:
+            (row,) = list(await uow.session.scalars(select(InboxEvent)))
+        assert row.status == "failed"
+        assert row.error is not None
+        assert row.error.startswith("OperationalError")
+        assert not playground.bot.dispatcher.busy
