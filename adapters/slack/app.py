@@ -28,7 +28,7 @@ from adapters.slack.verify import signed_by_slack, well_formed
 from bot.config import SlackConfig
 from bot.model.events import InboundEvent
 from bot.model.messages import form_problems
-from bot.model.ports import EventSink
+from bot.model.ports import EventSink, InboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ ANY = re.compile(".*")
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 """What translating a payload of the wrong shape raises (pydantic's errors are ValueErrors)."""
 _REFUSED: ContextVar[list[str]] = ContextVar("slack_refused_payloads")
+UNAVAILABLE = "inbox unavailable"
 """Per request: payloads its listeners could not translate (bolt swallows their errors)."""
 
 
@@ -136,6 +137,9 @@ class SlackAdapter:
             response = await self.bolt.async_dispatch(await to_bolt_request(request))
         finally:
             _REFUSED.reset(token)
+        if UNAVAILABLE in refused:
+            # Nothing recorded and nothing acknowledged: Slack delivers the event again.
+            return web.Response(status=503, text="busy, try again", headers={"Retry-After": "1"})
         if refused:
             log.warning("slack payload refused", extra={"error": refused[0]})
             return web.Response(status=400, text="malformed payload")
@@ -152,6 +156,13 @@ class SlackAdapter:
         bolt.action(ANY)(self._on_action)
         bolt.view(ANY)(self._on_view)
 
+        async def failed(error: Exception) -> None:
+            # Bolt's own handler logs str(error), and database and SDK errors can carry
+            # the request's text; the failing write has logged its redacted traceback.
+            log.error("slack listener failed", extra={"error": type(error).__name__})
+
+        bolt.error(failed)
+
     async def _record_then_ack(
         self, translated: Callable[[], InboundEvent | None], ack: AsyncAck
     ) -> None:
@@ -163,12 +174,20 @@ class SlackAdapter:
         try:
             event = translated()
         except MALFORMED as error:
-            _REFUSED.get().append(type(error).__name__)
+            self._refuse(type(error).__name__)
             await ack()
             return
         if event is not None:
-            await self._sink(event)
+            try:
+                await self._sink(event)
+            except InboxUnavailable:
+                self._refuse(UNAVAILABLE)
         await ack()
+
+    @staticmethod
+    def _refuse(reason: str) -> None:
+        """Note why this request is answered 400 (or 503) instead of bolt's 200."""
+        _REFUSED.get().append(reason)
 
     async def _on_command(self, body: dict[str, Any], ack: AsyncAck) -> None:
         await self._record_then_ack(lambda: translate.command(body), ack)
@@ -197,7 +216,7 @@ class SlackAdapter:
             event = translate.view_submission(body)
             problems = form_problems(translate.form_rules(body), event.values)
         except MALFORMED as error:
-            _REFUSED.get().append(type(error).__name__)
+            self._refuse(type(error).__name__)
             await ack()
             return
         if problems:

@@ -163,7 +163,15 @@ async def find_delivered(client: PlatformClient, delivery: Delivery) -> str | No
 
 
 EventSink = Callable[[InboundEvent], Awaitable[bool]]
-"""Accepts a verified inbound event; False when it was a duplicate delivery."""
+"""Accepts a verified inbound event; False when it was a duplicate delivery.
+
+Raises `InboxUnavailable` when the event could not be recorded in time.
+"""
+
+
+class InboxUnavailable(Exception):
+    """The inbox could not take the event within the acknowledgement budget (a busy or
+    failing database): answer 503, so the platform delivers it again later."""
 
 
 class Adapter(Protocol):

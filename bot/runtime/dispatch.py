@@ -28,7 +28,7 @@ from bot.model.events import (
     MessageReceived,
 )
 from bot.model.messages import FORM_OPEN_ACTION, AudienceKind, Context, Message, Section
-from bot.model.ports import UserProfiles
+from bot.model.ports import InboxUnavailable, UserProfiles
 from bot.runtime.clock import Clock
 from bot.runtime.effects import Effects, Origin
 from bot.runtime.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_select
@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 _EVENT = TypeAdapter[InboundEvent](InboundEvent)
 _COMMAND_WORDS = ("/cohort", "cohort")
 _HELP_WORDS = {"help", "?", "hi", "hello", "menu"}
+ACK_BUDGET = 2.0
+"""Seconds an acknowledgement may wait for its inbox row: Slack gives up after 3."""
 LOCKED_RETRIES = 100
 LOCKED_RETRY_SECONDS = 0.05
 
@@ -81,9 +83,34 @@ class Dispatcher:
         )
 
     async def accept(self, event: InboundEvent) -> bool:
-        """Record the event and queue it for processing; False for a duplicate delivery."""
+        """Record the event and queue it for processing; False for a duplicate delivery.
+
+        Raises `InboxUnavailable` when the row is not written within ACK_BUDGET. A write
+        that lands after that is still processed: the platform's retry is then a duplicate.
+        """
+        submitted = asyncio.ensure_future(self._intake.submit(event))
+        try:
+            inbox_id = await asyncio.wait_for(asyncio.shield(submitted), ACK_BUDGET)
+        except (TimeoutError, asyncio.CancelledError) as error:
+            submitted.add_done_callback(lambda done: self._landed_late(event, done))
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            log.warning("inbox write too slow; asking for a retry", extra={"seconds": ACK_BUDGET})
+            raise InboxUnavailable("the inbox is busy") from None
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("inbox write failed; asking for a retry", extra={"error": _kind(error)})
+            raise InboxUnavailable("the inbox cannot be written") from None
+        return self._accepted(event, inbox_id)
+
+    def _landed_late(self, event: InboundEvent, done: asyncio.Future[int | None]) -> None:
+        """An inbox write that finished after its request gave up: process it all the same."""
+        if not done.cancelled() and done.exception() is None:
+            self._accepted(event, done.result())
+
+    def _accepted(self, event: InboundEvent, inbox_id: int | None) -> bool:
         platform = event.actor.platform
-        inbox_id = await self._intake.submit(event)
         if inbox_id is None:
             self.metrics.events_in.labels(platform, "duplicate").inc()
             log.info("duplicate event dropped", extra={"event_id": event.event_id})
@@ -392,6 +419,11 @@ class Dispatcher:
                 "could not tell the person about a failed event",
                 extra={"inbox_id": inbox_id, "error": type(still).__name__},
             )
+
+
+def _kind(error: BaseException) -> str:
+    """An error's kind only: database errors can quote what people wrote."""
+    return type(error).__name__
 
 
 def _origin(event: InboundEvent, *, acted_at: datetime | None = None) -> Origin:
