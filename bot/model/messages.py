@@ -230,6 +230,18 @@ class Target(BaseModel):
         return f"{self.platform}:{self.workspace}:{where}"
 
 
+SEALED = "sealed:"
+"""Marks a button value as secret (an anonymous vote): the value never reaches the inbox.
+
+The dispatcher swaps it for a one-time token before the event is recorded and keeps the
+value in memory until the event is processed (`bot.runtime.sealed`)."""
+
+
+def sealed(value: str) -> str:
+    """A button value to be kept out of every stored row."""
+    return f"{SEALED}{value}"
+
+
 FORM_OPEN_ACTION = "form.open"
 """The action of a button that opens a message's form where forms live in a modal."""
 

@@ -35,6 +35,7 @@ from bot.runtime.engine import ANSWER_ACTION, FlowEngine, decode_answer, decode_
 from bot.runtime.first_sight import FirstSight, with_profile
 from bot.runtime.home import home_page
 from bot.runtime.intake import Intake
+from bot.runtime.sealed import SealedValues
 from bot.runtime.transient import TransientRetries, is_transient
 from bot.runtime.typed import TypedReply
 from bot.support.metrics import Metrics
@@ -77,6 +78,7 @@ class Dispatcher:
         self._intake = Intake(record=self._record, process=self.process, workers=self.workers)
         self._first_sight = FirstSight(sessions=self.sessions, profiles=self.profiles)
         self._keys: dict[int, str | None] = {}
+        self._sealed = SealedValues()
         self._retries = TransientRetries(
             again=lambda inbox_id: self._intake.schedule(inbox_id, self._keys.get(inbox_id)),
             give_up=self._record_failure,
@@ -88,6 +90,7 @@ class Dispatcher:
         Raises `InboxUnavailable` when the row is not written within ACK_BUDGET. A write
         that lands after that is still processed: the platform's retry is then a duplicate.
         """
+        event = self._sealed.seal(event)
         submitted = asyncio.ensure_future(self._intake.submit(event))
         try:
             inbox_id = await asyncio.wait_for(asyncio.shield(submitted), ACK_BUDGET)
@@ -226,6 +229,7 @@ class Dispatcher:
             await self._route(event, person, effects)
             if effects.private:
                 row.payload = {"kind": event.kind, "event_id": event.event_id, "redacted": True}
+            self._sealed.forget(event)
             move(row, InboxStatus.DONE)
             row.attempts += 1
             row.processed_at = now
@@ -287,6 +291,13 @@ class Dispatcher:
         )
 
     async def _action(self, event: ActionInvoked, person: Person, effects: Effects) -> None:
+        opened = self._sealed.open(event)
+        if opened is None:
+            effects.keep_private()
+            text = "Your click was not counted: I restarted just then. Please click again."
+            await effects.reply(Message(text=text), person_id=person.id)
+            return
+        event = opened
         selected = decode_select(event.action_id, event.value)
         if event.action_id == ANSWER_ACTION or selected is not None:
             decoded = selected or decode_answer(event.value)

@@ -351,10 +351,12 @@ class Effects:
         cohort_id: int | None = None,
         object_ref: str | None = None,
         data: dict[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> None:
+        """Append to the activity log; `at` when the moment must not be exact (privacy)."""
         self.uow.activity.append(
             verb=verb,
-            at=self.now,
+            at=at or self.now,
             person_id=person_id,
             cohort_id=cohort_id,
             object_ref=object_ref,

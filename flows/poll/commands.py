@@ -167,6 +167,8 @@ async def vote(ctx: ActionContext, config: AppConfig) -> None:
             person_id=None if poll.anonymous else ctx.person.id,
             cohort_id=poll.cohort_id,
             object_ref=poll_ref(poll.id),
+            # An anonymous vote's moment could be lined up with the reply to the voter.
+            at=poll.created_at if poll.anonymous else None,
         )
     if result.outcome != Outcome.UNCHANGED:
         await poll_live.request_refresh(effects, poll)

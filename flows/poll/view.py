@@ -14,6 +14,7 @@ from bot.model.messages import (
     ResultBar,
     ResultBars,
     Section,
+    sealed,
 )
 from storage.models import Poll
 from storage.repositories.polls import QUIZ
@@ -99,7 +100,11 @@ def live_message(poll: Poll, counts: list[int], voters: int, *, time_zone: str) 
         blocks.append(
             Buttons(
                 buttons=[
-                    Button(label=option, action_id=f"{VOTE_ACTION}:{poll.id}", value=str(index))
+                    Button(
+                        label=option,
+                        action_id=f"{VOTE_ACTION}:{poll.id}",
+                        value=sealed(str(index)) if poll.anonymous else str(index),
+                    )
                     for index, option in enumerate(poll.options)
                 ]
             )

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.config import AppConfig, LocalPerson
+from bot.model.events import ActionInvoked, Actor
 from bot.runtime.clock import ManualClock
+from bot.runtime.sealed import SealedValues
 from storage.models import Base, OutboxMessage, Poll, ScheduledItem
+from storage.repositories.inbox import InboxRepository
 from storage.uow import unit_of_work
 from tests.flows.poll.poll_helpers import (
     activity,
@@ -25,7 +30,14 @@ from tests.flows.poll.poll_helpers import (
     votes,
 )
 from tests.flows.session.session_helpers import person_id
-from tests.harness import CHANNEL, START, demo_config, running_bot, two_cohorts_config
+from tests.harness import (
+    CHANNEL,
+    START,
+    demo_config,
+    find_button,
+    running_bot,
+    two_cohorts_config,
+)
 
 REFRESH = timedelta(seconds=2)
 """Long enough for the coalesced refresh of the live message to run."""
@@ -288,8 +300,18 @@ async def test_a_hundred_concurrent_votes_all_count_in_one_live_message(
 
 
 async def test_an_anonymous_poll_leaves_no_readable_link_between_a_person_and_a_choice(
-    database_url: str,
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    written: list[dict[str, Any]] = []
+    record_many = InboxRepository.record_many
+
+    async def spy(
+        self: InboxRepository, rows: list[tuple[str, str, dict[str, Any]]], *, now: datetime
+    ) -> list[int | None]:
+        written.extend(payload for _platform, _event_id, payload in rows)
+        return await record_many(self, rows, now=now)
+
+    monkeypatch.setattr(InboxRepository, "record_many", spy)
     async with running_bot(demo_config(database_url)) as playground:
         ids = await members(playground, "alex", "priya")
         await command(playground, '/cohort poll "Best time?" "Mornings" "Evenings" --anonymous')
@@ -319,6 +341,11 @@ async def test_an_anonymous_poll_leaves_no_readable_link_between_a_person_and_a_
         assert all(v.at == poll.created_at for v in stored), "no vote time to line up"
         voted = await activity(playground, "poll.voted")
         assert [(a.person_id, a.data) for a in voted] == [(None, {}), (None, {})]
+        assert all(a.at == poll.created_at for a in voted), "no moment to line up either"
+        # Not even for a moment: the inbox rows were written without the choice.
+        clicked = [p for p in written if p.get("kind") == "action"]
+        assert len(clicked) == 4
+        assert all(p["value"].startswith("sealed:") and len(p["value"]) > 20 for p in clicked)
         # Every row of every table: none that names a voter also names an option.
         names = {"alex": "Alex Schneider", "priya": "Priya Raman"}
         async with unit_of_work(playground.bot.sessions) as uow:
@@ -339,6 +366,40 @@ async def test_an_anonymous_poll_leaves_no_readable_link_between_a_person_and_a_
             clicks = [r["payload"] for r in inbox if r["payload"].get("kind") == "action"]
         assert len(clicks) == 4
         assert all(p.get("redacted") and "actor" not in p for p in clicks)
+
+
+async def test_an_anonymous_vote_whose_value_a_restart_lost_is_asked_again(
+    sqlite_url: str,
+) -> None:
+    config = demo_config(sqlite_url)
+    async with running_bot(config) as playground:
+        await members(playground, "alex")
+        await command(playground, '/cohort poll "Best time?" "Mornings" "Evenings" --anonymous')
+        (message,) = await live(playground, person="alex")
+        button = find_button(message, "Evenings")
+        clicked = ActionInvoked(
+            event_id="click-before-the-crash",
+            actor=Actor(platform="local", workspace="local", user_id="alex"),
+            channel_id=CHANNEL,
+            action_id=button["action_id"],
+            value=button["value"],
+            message_ref=str(message["id"]),
+        )
+        sealed_click = SealedValues().seal(clicked)  # as the process that died recorded it
+        async with unit_of_work(playground.bot.sessions) as uow:
+            await uow.inbox.record(
+                platform="local",
+                event_id=sealed_click.event_id,
+                payload=sealed_click.model_dump(mode="json"),
+                now=playground.clock.now(),
+            )
+        clock = playground.clock
+
+    async with running_bot(config, clock=clock) as restarted:
+        await restarted.bot.settle()
+
+        assert "Please click again" in await last_reply(restarted, "alex")
+        assert await votes(restarted) == []
 
 
 async def test_members_only_may_vote(sqlite_url: str) -> None:
