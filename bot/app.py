@@ -11,16 +11,18 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.local.adapter import LocalAdapter, PlaygroundChannel, PlaygroundPerson
+from adapters.local.guard import HostPolicy
 from adapters.slack.app import SlackAdapter
 from adapters.teams.app import TeamsAdapter
 from bot.commands.router import CommandRouter
 from bot.config import AppConfig
-from bot.config.poll_secret import with_poll_secret
+from bot.config.poll_secret import secret_file, with_poll_secret
 from bot.model.events import InboundEvent
 from bot.model.ports import Adapter, PlatformClient, UserProfiles, supports_group_dm
-from bot.runtime import simulation_record
+from bot.runtime import retention, simulation_record
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.cohort_setup import CohortSetup
 from bot.runtime.dispatch import Dispatcher
@@ -37,12 +39,17 @@ from bot.xapi.lrs import LrsClient
 from flows.common.wiring import Wiring
 from flows.registry import register_all, register_routes
 from storage import migrate
-from storage.db import create_engine, is_sqlite, session_factory
+from storage.db import create_engine, is_sqlite, session_factory, sqlite_path
+from storage.files import open_to_others, sqlite_files
 from storage.leader import LeaderLock
 from storage.statuses import StatementStatus
 from storage.uow import unit_of_work
 
 log = logging.getLogger(__name__)
+
+READY_WRITE_SECONDS = 2.0
+READY_PROBE_KEY = "readyz.last_write"
+"""`/readyz` writes this setting: ready means the inbox could take an event now."""
 
 
 class StartupError(Exception):
@@ -75,6 +82,7 @@ class CohortBot:
         self.node_id = node_id or f"{socket.gethostname()}:{os.getpid()}"
         self._check_exposure()
         self.engine = create_engine(config.storage.url, echo=config.storage.echo)
+        self._check_file_modes()
         self.sessions = session_factory(self.engine)
         self.metrics = Metrics()
         self.flows = FlowEngine(config)
@@ -154,6 +162,8 @@ class CohortBot:
             else None
         )
         self.tasks.register(xapi_delivery.TASK, xapi_delivery.task_handler(self.xapi))
+        self.pruner = retention.Pruner(self.sessions, self.clock, config.retention)
+        self.tasks.register(retention.TASK, retention.task_handler(self.pruner))
         self.web = web.Application()
         for adapter in self.adapters.values():
             adapter.add_routes(self.web)
@@ -177,6 +187,23 @@ class CohortBot:
                 "127.0.0.1 (HOST), set COHORTBOT_PLAYGROUND_TOKEN, or disable "
                 "platforms.local in app.yaml."
             )
+
+    def _check_file_modes(self) -> None:
+        """Warn about a database or secret file that others than its owner may read.
+
+        Files made by cohortbot are owner-only; older ones, copies and restores may not
+        be, and changing a mode the operator may have chosen is left to them.
+        """
+        database = sqlite_path(self.config.storage.url)
+        paths = [*(sqlite_files(database) if database else []), secret_file(self.config)]
+        for path in paths:
+            mode = open_to_others(path)
+            if mode is not None:
+                log.warning(
+                    "%s is open to other users (mode %o): it holds secrets; chmod 600 it",
+                    path,
+                    mode,
+                )
 
     def _teams_adapter(self) -> TeamsAdapter | None:
         """Teams always runs: validated with an app id, else emulator mode on loopback only."""
@@ -217,6 +244,8 @@ class CohortBot:
             roles=roles,
             clock=self.clock,
             token=self.config.server.playground_token,
+            hosts=HostPolicy.for_server(self.config.server.host, self.config.server.public_url),
+            secret_key=lambda: self.secret.value,
         )
 
     async def accept(self, event: InboundEvent) -> bool:
@@ -236,6 +265,7 @@ class CohortBot:
             await seed_from_config(uow, self.config, now=self.clock.now())
             await self.cohort_setup.install(uow, self.config, now=self.clock.now())
             await xapi_delivery.install_timer(uow, self.config, now=self.clock.now())
+            await retention.install_timer(uow, self.config.retention, now=self.clock.now())
             if self.local is not None:
                 self.local.add_people(
                     [
@@ -259,6 +289,7 @@ class CohortBot:
         self._accepting = False
         await self.dispatcher.drain()
         await self.dispatcher.close()
+        await self.pruner.wait()
         self.scheduler.stop()
         self.sender.stop()
         if self._sender_task is not None:
@@ -277,7 +308,21 @@ class CohortBot:
     async def readiness(self) -> dict[str, str]:
         if not await migrate.is_current(self.engine):
             return {"migrations": "the database schema is not at the latest revision"}
-        return {}
+        problem = await self._write_problem()
+        return {"database": problem} if problem else {}
+
+    async def _write_problem(self) -> str | None:
+        """Why the database cannot take a write within the acknowledgement budget, if so."""
+        try:
+            async with asyncio.timeout(READY_WRITE_SECONDS), unit_of_work(self.sessions) as uow:
+                await uow.settings.put(
+                    READY_PROBE_KEY, self.clock.now().isoformat(), now=self.clock.now()
+                )
+        except TimeoutError:
+            return f"a write took longer than {READY_WRITE_SECONDS:g} s"
+        except (SQLAlchemyError, OSError) as error:
+            return f"cannot write: {type(error).__name__}"
+        return None
 
     async def render_metrics(self) -> bytes:
         async with unit_of_work(self.sessions) as uow:

@@ -23,6 +23,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.participation import ParticipationRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.polls import PollRepository
+from storage.repositories.retention import RetentionRepository
 from storage.repositories.reviews import ReviewRepository
 from storage.repositories.schedule import ScheduleRepository
 from storage.repositories.settings import SettingsRepository
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.matching = MatchingRepository(session)
         self.reviews = ReviewRepository(session)
         self.settings = SettingsRepository(session)
+        self.retention = RetentionRepository(session)
         self.kpis = KpiRepository(session)
         self.xapi = XapiRepository(session)
         self.polls = PollRepository(session)

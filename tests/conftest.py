@@ -119,7 +119,7 @@ def both_databases_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def sqlite_url(tmp_path: Path, migrated_sqlite_template: Path) -> str:
     """A fresh SQLite database, already migrated: a copy of the template."""
     path = tmp_path / "cohortbot.db"
-    shutil.copyfile(migrated_sqlite_template, path)
+    shutil.copy(migrated_sqlite_template, path)  # with its owner-only mode, as the bot makes it
     return f"sqlite+aiosqlite:///{path}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -9,12 +10,14 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.local.guard import SECRET_HEADER, TOKEN_HEADER
 from bot.app import CohortBot
 from bot.config import AppConfig, parse_config
 from bot.model.ports import PlatformClient
 from bot.runtime.clock import ManualClock
 from tests.conftest import PILOT_CONFIG
 
+PAGE_SECRET = re.compile(r'<meta name="playground-secret" content="([0-9a-f.]+)">')
 CHANNEL = "cohort-pilot-a"
 START = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 
@@ -45,6 +48,22 @@ def two_cohorts_yaml() -> str:
 
 def two_cohorts_config(database_url: str) -> AppConfig:
     return parse_config(two_cohorts_yaml(), environ={"DATABASE_URL": database_url})
+
+
+async def open_page(client: TestClient[Any, Any], *, token: str | None = None) -> str:
+    """Load the playground page as a browser does, then send what its script sends.
+
+    The page sets its secret's cookie (kept in the client's jar) and names the secret,
+    which every later request carries in its header, with the token when there is one.
+    """
+    response = await client.get("/", params={"token": token} if token else None)
+    assert response.status == 200, await response.text()
+    found = PAGE_SECRET.search(await response.text())
+    assert found, "the page names its secret"
+    client.session.headers[SECRET_HEADER] = found.group(1)
+    if token:
+        client.session.headers[TOKEN_HEADER] = token
+    return found.group(1)
 
 
 class Playground:
@@ -134,6 +153,7 @@ async def running_bot(
     client = TestClient(server)
     await client.start_server()
     try:
+        await open_page(client, token=config.server.playground_token)
         yield Playground(bot, client, clock)
     finally:
         await client.close()

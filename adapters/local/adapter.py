@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hmac
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,6 +13,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from adapters.local.guard import (
+    SECRET_HEADER,
+    TOKEN_HEADER,
+    HostPolicy,
+    PageSecrets,
+    cookie_name,
+    token_matches,
+)
 from adapters.local.platform import PLATFORM, Entry, LocalClient, Transcript
 from bot.model.events import (
     FLAG_ACTION,
@@ -28,8 +36,14 @@ from bot.model.messages import Message, form_problems
 from bot.model.ports import EventSink, PlatformUser
 from bot.runtime.clock import Clock
 
+log = logging.getLogger(__name__)
+
 STATIC = Path(__file__).parent / "static"
 MAX_TEXT = 4000
+SECRET_SLOT = '<meta name="playground-secret" content="">'  # noqa: S105 - an empty slot
+"""Where the page gets its secret, which its script sends back with every API call."""
+JSON = "application/json"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ class LocalAdapter:
         roles: RolesLookup,
         clock: Clock,
         token: str | None = None,
+        hosts: HostPolicy | None = None,
+        secret_key: Callable[[], str] | None = None,
     ) -> None:
         self._workspace = workspace
         self._people = {person.id: person for person in people}
@@ -69,6 +85,8 @@ class LocalAdapter:
         self._roles = roles
         self._clock = clock
         self._token = token
+        self._hosts = hosts or HostPolicy()
+        self._secrets = PageSecrets(secret_key)
         self.transcript = Transcript(clock)
         self._client = LocalClient(
             self.transcript,
@@ -98,29 +116,95 @@ class LocalAdapter:
         return None
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/", self._page)
-        app.router.add_get("/playground.js", self._static("playground.js"))
-        app.router.add_get("/playground.css", self._static("playground.css"))
-        app.router.add_get("/playground/api/state", self._state)
-        app.router.add_get("/playground/api/feed", self._feed)
-        app.router.add_post("/playground/api/say", self._say)
-        app.router.add_post("/playground/api/action", self._action)
-        app.router.add_post("/playground/api/form", self._form)
-        app.router.add_post("/playground/api/flag", self._flag)
+        host, origin, token = self._check_host, self._check_origin, self._check_token
+        api = (host, origin, token, self._check_secret)
+        writes = (host, origin, self._check_json, token, self._check_secret)
+        app.router.add_get("/", self._guarded(self._page, host, origin, token))
+        for name in ("playground.js", "playground.css"):
+            app.router.add_get(f"/{name}", self._guarded(self._static(name), host))
+        app.router.add_get("/playground/api/state", self._guarded(self._state, *api))
+        app.router.add_get("/playground/api/feed", self._guarded(self._feed, *api))
+        app.router.add_post("/playground/api/say", self._guarded(self._say, *writes))
+        app.router.add_post("/playground/api/action", self._guarded(self._action, *writes))
+        app.router.add_post("/playground/api/form", self._guarded(self._form, *writes))
+        app.router.add_post("/playground/api/flag", self._guarded(self._flag, *writes))
 
-    def _authorised(self, request: web.Request) -> bool:
+    @staticmethod
+    def _guarded(handler: Handler, *checks: Callable[[web.Request], None]) -> Handler:
+        """`handler` behind `checks`; the first that fails refuses the request."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                for check in checks:
+                    check(request)
+                return await handler(request)
+            except LocalInputError as problem:
+                raise _refused(request, problem) from None
+
+        return guarded
+
+    def _check_host(self, request: web.Request) -> None:
+        """Only a host name the playground answers to: no DNS rebinding."""
+        if not self._hosts.allows(request.headers.get("Host")):
+            raise Refusal(
+                403, "This host name is not the playground's: open it by its own address."
+            )
+
+    def _check_origin(self, request: web.Request) -> None:
+        """A browser's request from another origin is refused."""
+        origin = request.headers.get("Origin")
+        if not self._hosts.same_origin(origin, request.headers.get("Host", "")):
+            raise Refusal(403, "The playground answers only its own page, not other sites.")
+
+    @staticmethod
+    def _check_json(request: web.Request) -> None:
+        """Writes are JSON: a cross-origin form or text/plain post is refused unread."""
+        if request.content_type != JSON:
+            raise Refusal(403, "The playground API takes only application/json from its own page.")
+
+    def _check_token(self, request: web.Request) -> None:
+        """The configured token, in its header (or, to read, in the URL)."""
         if self._token is None:
-            return True
-        given = request.headers.get("X-Playground-Token") or request.query.get("token") or ""
-        return hmac.compare_digest(given.encode(), self._token.encode())
+            return
+        given = request.headers.get(TOKEN_HEADER)
+        if given is None and request.method != "POST":
+            given = request.query.get("token")
+        if token_matches(given, self._token):
+            return
+        if given is None and "token" in request.query:
+            raise Refusal(401, f"Send the playground's token in {TOKEN_HEADER}, not in the URL.")
+        raise Refusal(401, "This playground needs its token: open the page as /?token=...")
 
-    def _guard(self, request: web.Request) -> None:
-        if not self._authorised(request):
-            raise _error(401, "This playground needs its token (?token=...).")
+    def _check_secret(self, request: web.Request) -> None:
+        """The page's secret in its header, matching the cookie the page set."""
+        cookie = request.cookies.get(cookie_name(request.headers.get("Host", "")))
+        if not self._secrets.valid(request.headers.get(SECRET_HEADER), cookie):
+            raise Refusal(
+                403, "This request did not come from the playground page: reload the page."
+            )
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
-        self._guard(request)
-        return web.FileResponse(STATIC / "playground.html", headers={"Cache-Control": "no-store"})
+        """The page, with its secret in it and in its cookie.
+
+        A browser that has a valid secret keeps it, so every tab it opens has the same.
+        """
+        name = cookie_name(request.headers.get("Host", ""))
+        kept = request.cookies.get(name)
+        secret = kept if kept and self._secrets.valid(kept, kept) else self._secrets.issue()
+        html = (STATIC / "playground.html").read_text(encoding="utf-8")
+        response = web.Response(
+            text=html.replace(SECRET_SLOT, SECRET_SLOT.replace('""', f'"{secret}"'), 1),
+            content_type="text/html",
+            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
+        )
+        response.set_cookie(
+            name,
+            secret,
+            path="/",
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
 
     @staticmethod
     def _static(name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -130,7 +214,6 @@ class LocalAdapter:
         return serve
 
     async def _state(self, request: web.Request) -> web.Response:
-        self._guard(request)
         roles = await self._roles()
         return web.json_response(
             {
@@ -149,15 +232,11 @@ class LocalAdapter:
         )
 
     async def _feed(self, request: web.Request) -> web.Response:
-        self._guard(request)
-        try:
-            person = self._person(request.query.get("person", ""))
-        except LocalInputError as problem:
-            raise _error(problem.status, str(problem)) from None
+        person = self._person(request.query.get("person", ""))
         try:
             after = int(request.query.get("after", "0"))
-        except ValueError as error:
-            raise _error(400, "'after' must be a number") from error
+        except ValueError:
+            raise Refusal(400, "'after' must be a number") from None
         entries = self.transcript.feed(person.id, after)
         return web.json_response(
             {"seq": self.transcript.last_seq, "messages": [e.as_json() for e in entries]}
@@ -179,26 +258,13 @@ class LocalAdapter:
             email=person.email,
         )
 
-    async def _body(self, request: web.Request) -> dict[str, Any]:
-        self._guard(request)
-        try:
-            body = await request.json()
-        except ValueError as error:
-            raise _error(400, "the request body must be JSON") from error
-        if not isinstance(body, dict):
-            raise _error(400, "the request body must be a JSON object")
-        return body
-
     async def _say(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
-        in_channel = body.get("where") == "channel"
-        await self._run(
-            self.say(
-                str(body.get("person", "")),
-                str(body.get("text", "")),
-                channel_id=str(body.get("channel_id") or "") if in_channel else None,
-            )
-        )
+        body = await Body.read(request)
+        where = body.text("where", default="dm")
+        if where not in ("dm", "channel"):
+            raise Refusal(400, "'where' must be 'dm' or 'channel'")
+        channel_id = body.text("channel_id") if where == "channel" else None
+        await self.say(body.text("person"), body.text("text"), channel_id=channel_id)
         return web.json_response({"ok": True})
 
     async def say(self, person_id: str, text: str, *, channel_id: str | None = None) -> None:
@@ -256,14 +322,12 @@ class LocalAdapter:
         return " ".join(words)
 
     async def _action(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
-        await self._run(
-            self.click(
-                str(body.get("person", "")),
-                str(body.get("message_id", "")),
-                action_id=str(body.get("action_id", "")),
-                value=str(body.get("value", "")),
-            )
+        body = await Body.read(request)
+        await self.click(
+            body.text("person"),
+            body.text("message_id"),
+            action_id=body.text("action_id"),
+            value=body.scalar("value"),
         )
         return web.json_response({"ok": True})
 
@@ -284,23 +348,13 @@ class LocalAdapter:
         )
 
     async def _form(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
-        values = body.get("values")
-        if not isinstance(values, dict):
-            raise _error(400, "'values' must be an object")
-        problems: dict[str, str] = {}
-
-        async def submitting() -> None:
-            problems.update(
-                await self.submit(
-                    str(body.get("person", "")),
-                    str(body.get("message_id", "")),
-                    form_id=str(body.get("form_id", "")),
-                    values={str(k): str(v) for k, v in values.items()},
-                )
-            )
-
-        await self._run(submitting())
+        body = await Body.read(request)
+        problems = await self.submit(
+            body.text("person"),
+            body.text("message_id"),
+            form_id=body.text("form_id"),
+            values=body.values("values"),
+        )
         # A refused form is an answer, not a failed request: the page shows it by the fields.
         return web.json_response({"ok": not problems, "errors": problems})
 
@@ -329,15 +383,14 @@ class LocalAdapter:
         return {}
 
     async def _flag(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
-        await self._run(
-            self.flag(
-                str(body.get("person", "")),
-                str(body.get("message_id", "")),
-                note=str(body.get("note") or ""),
-                # The page shows the message when the moderators' ping links here.
-                link=f"{request.url.origin()}/#message={quote(str(body.get('message_id', '')))}",
-            )
+        body = await Body.read(request)
+        message_id = body.text("message_id")
+        await self.flag(
+            body.text("person"),
+            message_id,
+            note=body.text("note"),
+            # The page shows the message when the moderators' ping links here.
+            link=f"{request.url.origin()}/#message={quote(message_id)}",
         )
         return web.json_response({"ok": True})
 
@@ -369,14 +422,6 @@ class LocalAdapter:
             raise LocalInputError(404, "that message is gone")
         return entry
 
-    @staticmethod
-    async def _run(action: Awaitable[None]) -> None:
-        """Run an in-process call for an HTTP request, its input errors becoming JSON errors."""
-        try:
-            await action
-        except LocalInputError as problem:
-            raise _error(problem.status, str(problem)) from None
-
 
 class LocalInputError(Exception):
     """Input the playground refuses; `status` is the HTTP status the page gets."""
@@ -386,11 +431,103 @@ class LocalInputError(Exception):
         self.status = status
 
 
+class Refusal(LocalInputError):
+    """A request the page never makes (junk, another site, no secret): logged as a warning."""
+
+
+@dataclass(frozen=True)
+class Body:
+    """A request's JSON object, read field by field with the types the page sends."""
+
+    fields: dict[str, Any]
+
+    @classmethod
+    async def read(cls, request: web.Request) -> Body:
+        """The body as UTF-8 JSON, whatever charset it claims; anything else is refused."""
+        try:
+            found = json.loads((await request.read()).decode("utf-8"))
+        except web.HTTPRequestEntityTooLarge:
+            raise Refusal(413, "the request body is too large") from None
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past reason
+            raise Refusal(400, "the request body must be JSON") from None
+        if not isinstance(found, dict):
+            raise Refusal(400, "the request body must be a JSON object")
+        return cls(found)
+
+    def text(self, name: str, *, default: str = "") -> str:
+        """A string field; absent or null is `default`."""
+        value = self.fields.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise Refusal(400, f"'{name}' must be a string")
+        return _clean(name, value)
+
+    def scalar(self, name: str) -> str:
+        """A button's value: a string, or a number written as one; absent is ""."""
+        value = self.fields.get(name)
+        found = "" if value is None else _scalar(value)
+        if found is None:
+            raise Refusal(400, f"'{name}' must be a string")
+        return _clean(name, found)
+
+    def values(self, name: str) -> dict[str, str]:
+        """A form's fields: an object of strings (or numbers)."""
+        found = self.fields.get(name)
+        if not isinstance(found, dict):
+            raise Refusal(400, f"'{name}' must be an object")
+        values: dict[str, str] = {}
+        for key, value in found.items():
+            text = _scalar(value)
+            if text is None:
+                raise Refusal(400, f"'{name}' must hold strings")
+            values[_clean(name, key)] = _clean(name, text)
+        return values
+
+
+def _scalar(value: object) -> str | None:
+    """A string, or a number as text; None for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _clean(name: str, value: str) -> str:
+    """Text that storage can keep: UTF-8 without NUL characters."""
+    if "\x00" in value or not _encodable(value):
+        raise Refusal(400, f"'{name}' is not valid text")
+    return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape
+        return False
+    return True
+
+
+def _refused(request: web.Request, problem: LocalInputError) -> web.HTTPException:
+    """A JSON error the page shows in its banner; a refusal is one warning in the log."""
+    if isinstance(problem, Refusal):
+        log.warning(
+            "playground request refused",
+            extra={"status": problem.status, "reason": str(problem), "path": request.path[:200]},
+        )
+    return _error(problem.status, str(problem))
+
+
 def _error(status: int, message: str) -> web.HTTPException:
-    """A JSON error the page shows in its banner."""
+    """A JSON error with the status given."""
     kinds: dict[int, type[web.HTTPException]] = {
         400: web.HTTPBadRequest,
         401: web.HTTPUnauthorized,
+        403: web.HTTPForbidden,
         404: web.HTTPNotFound,
     }
-    return kinds[status](text=json.dumps({"error": message}), content_type="application/json")
+    text = json.dumps({"error": message})
+    if status == 413:
+        return web.HTTPRequestEntityTooLarge(0, 0, text=text, content_type=JSON)
+    return kinds[status](text=text, content_type=JSON)

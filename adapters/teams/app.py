@@ -5,10 +5,17 @@ any failure to authenticate is a 401 (botbuilder's own aiohttp handler answers s
 them with 500) and nothing is recorded. An authenticated activity is translated,
 recorded in the inbox through the sink, and acknowledged; processing happens after.
 Invokes get their InvokeResponse at once, well within Teams' time limit.
+
+Before any of that, a body that is not a JSON activity with the schema's types
+(`shape.py`) is a 400, or a 413 or 415; emulator mode, which has no token to check,
+takes only what a client on this machine sends directly (no proxy headers, a loopback
+Host) naming a loopback serviceUrl, and refuses anything else with a 403. Every refusal
+is one warning in the log.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -18,9 +25,10 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.teams import translate
-from adapters.teams.auth import TeamsAuth
+from adapters.teams.auth import TeamsAuth, emulator_refusal, loopback_service_url
 from adapters.teams.client import Directory, TeamsClient
 from adapters.teams.render import CARD_CONTENT_TYPE, FilledForm, refused_form_card
+from adapters.teams.shape import activity_problem
 from bot.config import TeamsConfig
 from bot.model.ports import EventSink
 from bot.runtime.clock import Clock
@@ -73,18 +81,14 @@ class TeamsAdapter:
         self.auth.credentials.close()
 
     async def _messages(self, request: web.Request) -> web.Response:
-        if request.content_type != "application/json":
-            return web.json_response({"error": "expected application/json"}, status=415)
         try:
-            body = await request.json()
-        except ValueError:
-            return web.json_response({"error": "the body is not JSON"}, status=400)
-        try:
-            if not isinstance(body, dict) or not body.get("type"):
-                raise ValueError("no activity type")
-            activity = Activity().deserialize(body)
-        except ValueError:  # msrest's DeserializationError is one
-            return web.json_response({"error": "the body is not an activity"}, status=400)
+            body, activity = await self._activity(request)
+        except Refused as refused:
+            log.warning(
+                "teams request refused",
+                extra={"status": refused.status, "reason": str(refused)},
+            )
+            return web.json_response({"error": str(refused)}, status=refused.status)
         try:
             authenticated = await self.auth.authenticate(
                 activity, request.headers.get("Authorization")
@@ -107,6 +111,17 @@ class TeamsAdapter:
         if invoke is None:
             return web.Response(status=200)
         return web.json_response(invoke.body, status=int(invoke.status))
+
+    async def _activity(self, request: web.Request) -> tuple[dict[str, Any], Activity]:
+        """The request's activity, once emulator mode's trust and the body's shape are checked."""
+        emulator = self._config.emulator_mode
+        refusal = emulator_refusal(request.headers, request.remote) if emulator else None
+        if refusal is not None:
+            raise Refused(403, refusal)
+        body, activity = await read_activity(request)
+        if emulator and not loopback_service_url(body.get("serviceUrl")):
+            raise Refused(403, "emulator mode replies only to a serviceUrl on loopback")
+        return body, activity
 
     def _tenant_allowed(self, body: dict[str, Any]) -> bool:
         """A single-tenant bot only listens to its own tenant."""
@@ -143,6 +158,36 @@ class TeamsAdapter:
                 )
 
         return on_turn
+
+
+class Refused(Exception):
+    """A request refused before anything reads it further; `status` is the answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def read_activity(request: web.Request) -> tuple[dict[str, Any], Activity]:
+    """The body as UTF-8 JSON (whatever charset it claims), if it is an activity."""
+    if request.content_type != "application/json":
+        raise Refused(415, "expected application/json")
+    try:
+        body = json.loads((await request.read()).decode("utf-8"))
+    except web.HTTPRequestEntityTooLarge:
+        raise Refused(413, "the body is too large") from None
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past reason
+        raise Refused(400, "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "the body is not an activity")
+    problem = activity_problem(body)
+    if problem is not None:
+        raise Refused(400, f"the body is not an activity: {problem}")
+    try:
+        activity = Activity().deserialize(body)
+    except ValueError:  # msrest's DeserializationError is one
+        raise Refused(400, "the body is not an activity") from None
+    return body, activity
 
 
 def invoke_reply(name: str) -> tuple[int, dict[str, Any]]:

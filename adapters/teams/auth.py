@@ -18,8 +18,11 @@ ask login.microsoftonline.com whether the authority exists.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
@@ -33,6 +36,8 @@ from bot.config import TeamsConfig
 
 MICROSOFT_LOGIN = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
 CHANNEL_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP")
+"""Signs of a proxy in front: the peer's loopback address then proves nothing."""
 
 
 class Settings:
@@ -167,3 +172,56 @@ class TeamsAuth:
         )
         if hasattr(credentials, "get_access_token"):
             await asyncio.to_thread(credentials.get_access_token)
+
+
+def is_loopback_name(name: str | None) -> bool:
+    """`localhost` or a loopback address; never a name that merely resolves to one."""
+    if not name:
+        return False
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(header: str) -> str | None:
+    """The host name of a Host header (`127.0.0.1:3978`, `[::1]:3978`), or None."""
+    try:
+        parts = urlsplit(f"//{header}")
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        return None
+    if parts.username is not None or parts.path or parts.query or parts.fragment:
+        return None
+    return parts.hostname
+
+
+def emulator_refusal(headers: Mapping[str, str], peer: str | None) -> str | None:
+    """Why a request is not one emulator mode can trust, or None.
+
+    With authentication off, only a client on this machine talking to it directly may
+    post activities: from a loopback address, to a loopback host name, not through a proxy.
+    """
+    forwarded = [name for name in FORWARDING_HEADERS if name in headers]
+    if forwarded:
+        return f"emulator mode takes no proxied requests ({forwarded[0]})"
+    if not is_loopback_name(peer):
+        return "emulator mode answers loopback clients only"
+    if not is_loopback_name(_host_name(headers.get("Host", ""))):
+        return "emulator mode answers loopback host names only"
+    return None
+
+
+def loopback_service_url(url: object) -> bool:
+    """Whether a serviceUrl is an http(s) address on this machine: all emulator mode replies to."""
+    if not isinstance(url, str) or not url.isprintable() or "\\" in url or " " in url:
+        return False  # parsers disagree on such URLs: never guess which host they name
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError:
+        return False
+    plain = parts.username is None and parts.password is None
+    return parts.scheme in ("http", "https") and plain and is_loopback_name(parts.hostname)

@@ -311,6 +311,16 @@ class CohortConfig(FrozenModel):
         return [role for role in ROLES if person in getattr(self, role)]
 
 
+class RetentionConfig(FrozenModel):
+    """How long what people wrote and what was sent to them is kept."""
+
+    messages_days: int = Field(default=30, ge=1, le=3650)
+    """Inbox and outbox payloads older than this are pruned; the rows keep ids, status and
+    times for the delivery log."""
+    prune_at_hour: int = Field(default=3, ge=0, le=23)
+    """The UTC hour of the daily pruning run."""
+
+
 class AppConfig(FrozenModel):
     """Everything app.yaml configures. Build it with `bot.config.load_config`."""
 
@@ -320,6 +330,7 @@ class AppConfig(FrozenModel):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     sender: SenderConfig = Field(default_factory=SenderConfig)
     xapi: XapiConfig = Field(default_factory=XapiConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     programs: dict[str, ProgramConfig] = Field(default_factory=dict)
     cohorts: list[CohortConfig] = Field(default_factory=list)
 

@@ -17,10 +17,10 @@ from bot.runtime.effects import Effects
 from flows.escalation.core import (
     ACK_ACTION,
     acknowledge,
-    may_handle,
     raise_escalation,
     resolve,
     settings,
+    staff_cohorts,
 )
 from flows.escalation.view import kind_label, when
 from storage.models import Cohort, Escalation, Person
@@ -29,6 +29,9 @@ from storage.statuses import EscalationStatus
 
 _TAG = re.compile(r"(?<![\w#])#([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
 MAX_SUMMARY = 2000
+MAX_ID = 2**31 - 1
+"""Larger numbers are no escalation's (and would overflow the database's integer)."""
+NOT_STAFF = "Only the cohort's moderators, facilitators and owners can handle escalations."
 
 
 def find_tag(text: str, tags: list[str]) -> str | None:
@@ -40,29 +43,55 @@ def find_tag(text: str, tags: list[str]) -> str | None:
     return None
 
 
-async def _cohort_for(effects: Effects, person: Person, named: object) -> Cohort | str:
-    """The cohort something is raised in: named, the channel's, or the person's only one."""
-    uow = effects.uow
+async def _help_cohort(ctx: CommandContext) -> Cohort | str:
+    """Where a call for help goes: one of the person's own cohorts, never anyone else's.
+
+    Named with `--cohort`, else the channel's when it is theirs, else their only one.
+    """
+    mine = [cohort for cohort, _roles in await ctx.effects.uow.cohorts.cohorts_of(ctx.person.id)]
+    named = ctx.command.options.get("cohort")
     if isinstance(named, str):
-        cohort = await uow.cohorts.by_key(named.lower())
-        return cohort or f"There is no cohort '{named}'."
-    origin = effects.origin
-    if origin is not None and origin.channel_id and not origin.is_direct:
-        cohort = await uow.cohorts.by_channel(origin.platform, origin.channel_id)
-        if cohort is not None:
+        return _own_cohort(mine, named)
+    channel = ctx.channel_cohort
+    if channel is not None and any(cohort.id == channel.id for cohort in mine):
+        return channel
+    return _only_cohort(mine)
+
+
+def _own_cohort(mine: list[Cohort], named: str) -> Cohort | str:
+    """The named cohort if the person is in it; the same refusal whether it exists or not."""
+    for cohort in mine:
+        if cohort.key == named.lower():
             return cohort
-    mine = await uow.cohorts.cohorts_of(person.id)
+    refusal = f"You can ask for help only in a cohort you are in, and you are not in '{named}'."
+    if not mine:
+        return f"{refusal} Join one with `/cohort join <cohort>`."
+    return f"{refusal} Yours: {', '.join(cohort.key for cohort in mine)}."
+
+
+def _only_cohort(mine: list[Cohort]) -> Cohort | str:
+    """The person's cohort when they have exactly one; else what to tell them."""
     if len(mine) == 1:
-        return mine[0][0]
+        return mine[0]
     if not mine:
         return "You are not in a cohort yet, so I don't know whose moderators to ask."
-    keys = ", ".join(cohort.key for cohort, _ in mine)
-    return f"You are in several cohorts ({keys}); name one, e.g. `--cohort {mine[0][0].key}`."
+    keys = ", ".join(cohort.key for cohort in mine)
+    return f"You are in several cohorts ({keys}); name one, e.g. `--cohort {mine[0].key}`."
+
+
+async def _flag_cohort(effects: Effects, person: Person) -> Cohort | str:
+    """The cohort a flag is raised in: the channel's (where the message is), else theirs."""
+    origin = effects.origin
+    if origin is not None and origin.channel_id and not origin.is_direct:
+        cohort = await effects.uow.cohorts.by_channel(origin.platform, origin.channel_id)
+        if cohort is not None:
+            return cohort
+    return _only_cohort([cohort for cohort, _ in await effects.uow.cohorts.cohorts_of(person.id)])
 
 
 async def help_me_command(ctx: CommandContext, config: AppConfig) -> None:
     text = " ".join(ctx.command.args).strip()
-    cohort = await _cohort_for(ctx.effects, ctx.person, ctx.command.options.get("cohort"))
+    cohort = await _help_cohort(ctx)
     tags = settings(config, cohort if isinstance(cohort, Cohort) else None).tags
     if not text:
         await ctx.reply(
@@ -100,7 +129,7 @@ async def flag_action(ctx: ActionContext, config: AppConfig) -> None:
     except ValidationError:
         flagged = FlaggedMessage(text=ctx.value)
     effects = ctx.effects
-    cohort = await _cohort_for(effects, ctx.person, None)
+    cohort = await _flag_cohort(effects, ctx.person)
     if isinstance(cohort, str):
         await ctx.reply(cohort)
         return
@@ -149,20 +178,35 @@ async def flag_action(ctx: ActionContext, config: AppConfig) -> None:
         await ctx.reply(f"That message was flagged already (#{existing.id}); {handled}.")
 
 
-async def _load(effects: Effects, raw: str) -> Escalation | str:
-    if not raw.strip().lstrip("#").isdigit():
+async def _find(effects: Effects, person: Person, raw: str) -> Escalation | str:
+    """The escalation `raw` names if the person may handle it; else what to tell them.
+
+    Roles are checked before any lookup, and the lookup is limited to the person's own
+    cohorts: a number they may not handle gets the answer of a number never used.
+    """
+    digits = raw.strip().lstrip("#")
+    if not (digits.isascii() and digits.isdigit()):
         return f"'{raw}' is not an escalation number; see `/cohort escalations`."
-    escalation = await effects.uow.escalations.get(int(raw.strip().lstrip("#")), lock=True)
-    return escalation or f"There is no escalation #{raw.strip().lstrip('#')}."
+    cohorts = await staff_cohorts(effects, person)
+    if not cohorts:
+        return NOT_STAFF
+    number = int(digits)
+    found = (
+        await effects.uow.escalations.get_in(number, cohorts, lock=True)
+        if number <= MAX_ID
+        else None
+    )
+    return found or (
+        f"There is no escalation #{number} that you can handle; "
+        "`/cohort escalations` lists the open ones."
+    )
 
 
 async def _act(effects: Effects, person: Person, raw_id: str, step: str, note: str) -> str | None:
     """Acknowledge or resolve as `person`; returns what to tell them, if anything."""
-    escalation = await _load(effects, raw_id)
+    escalation = await _find(effects, person, raw_id)
     if isinstance(escalation, str):
         return escalation
-    if not await may_handle(effects, escalation, person=person):
-        return "Only the cohort's moderators, facilitators and owners can handle escalations."
     if step == "ack":
         return await acknowledge(effects, escalation, person=person, note=note)
     return await resolve(effects, escalation, person=person, note=note)

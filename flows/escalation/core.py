@@ -31,9 +31,9 @@ __all__ = [
     "SLA_TASK",
     "STAFF",
     "acknowledge",
-    "may_handle",
     "raise_escalation",
     "resolve",
+    "staff_cohorts",
     "tier_two",
 ]
 
@@ -139,14 +139,10 @@ async def _people_with(effects: Effects, cohort: Cohort | None, roles: set[str])
     return list(found.values())
 
 
-async def may_handle(effects: Effects, escalation: Escalation, *, person: Person) -> bool:
-    """Moderators, facilitators and owners of the escalation's cohort may act on it."""
-    if escalation.cohort_id is not None:
-        roles = await effects.uow.cohorts.roles(cohort_id=escalation.cohort_id, person_id=person.id)
-        return not roles.isdisjoint(STAFF)
-    return any(
-        not roles.isdisjoint(STAFF) for _c, roles in await effects.uow.cohorts.cohorts_of(person.id)
-    )
+async def staff_cohorts(effects: Effects, person: Person) -> set[int]:
+    """The cohorts whose escalations the person may act on: moderator, facilitator, owner."""
+    mine = await effects.uow.cohorts.cohorts_of(person.id)
+    return {cohort.id for cohort, roles in mine if not roles.isdisjoint(STAFF)}
 
 
 async def acknowledge(

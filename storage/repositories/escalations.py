@@ -83,6 +83,22 @@ class EscalationRepository:
             statement = statement.with_for_update()
         return await self._session.scalar(statement.execution_options(populate_existing=True))
 
+    async def get_in(
+        self, escalation_id: int, cohort_ids: Collection[int], *, lock: bool = False
+    ) -> Escalation | None:
+        """The escalation if it belongs to one of these cohorts or to none; else None.
+
+        One lookup that cannot tell "no such escalation" from "not one of yours", so a
+        number outside someone's cohorts looks exactly like a number never used.
+        """
+        statement = select(Escalation).where(
+            Escalation.id == escalation_id,
+            or_(Escalation.cohort_id.in_(list(cohort_ids)), Escalation.cohort_id.is_(None)),
+        )
+        if lock:
+            statement = statement.with_for_update()
+        return await self._session.scalar(statement.execution_options(populate_existing=True))
+
     async def by_dedup_key(self, dedup_key: str) -> Escalation | None:
         return await self._session.scalar(
             select(Escalation).where(Escalation.dedup_key == dedup_key[:200])

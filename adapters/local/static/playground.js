@@ -45,8 +45,10 @@ const personFromHash = () => new URLSearchParams(location.hash.slice(1)).get("pe
 
 // ---------- API ----------
 // GET (no body) or POST JSON to a page-relative path; throws Error(server's "error").
+// Every call carries the page's secret (from its <meta>; its cookie goes along by itself).
 async function api(path, body) {
-  const headers = TOKEN ? { "X-Playground-Token": TOKEN } : {};
+  const secret = document.querySelector('meta[name="playground-secret"]')?.content || "";
+  const headers = { "X-Playground-Secret": secret, ...(TOKEN ? { "X-Playground-Token": TOKEN } : {}) };
   const opts = body === undefined ? { headers, cache: "no-store" } : {
     method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body),
   };

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
 from storage.models import FlowRun
+from tests.adapters.local.test_playground_guard import stored
 from tests.conftest import SCREENSHOTS
 from tests.flows.escalation.escalation_helpers import flag, rude_message
 from tests.harness import CHANNEL, demo_config, running_bot
@@ -109,3 +112,45 @@ async def test_the_neutral_markup_shows_as_formatting_not_characters(
         await expect(body.locator("a")).to_have_attribute("href", "https://example.org/x")
         await expect(body.locator("blockquote")).to_have_text("quoted line")
         assert not re.search(r"[*_~`<>]", await body.inner_text())
+
+
+ATTACK = """
+async (target) => {
+  const body = JSON.stringify({person: "alex", where: "dm", text: "/cohort join pilot-a"});
+  const tries = [
+    fetch(target, {method: "POST", mode: "no-cors", credentials: "include", body,
+                   headers: {"Content-Type": "text/plain"}}),
+    fetch(target, {method: "POST", mode: "no-cors", credentials: "include", body}),
+    fetch(target, {method: "POST", credentials: "include", body,
+                   headers: {"Content-Type": "application/json"}}),
+  ];
+  return (await Promise.allSettled(tries)).map((t) => t.status);
+}
+"""
+
+
+async def test_a_page_on_another_origin_cannot_make_the_browser_say_anything(
+    browser: Browser, sqlite_url: str
+) -> None:
+    async def cats(_request: web.Request) -> web.Response:
+        return web.Response(text="<p>cats</p>", content_type="text/html")
+
+    evil = web.Application()
+    evil.router.add_get("/", cats)
+    site = TestServer(evil, host="127.0.0.1", port=0)
+    await site.start_server()
+    try:
+        async with running_bot(demo_config(sqlite_url)) as playground:
+            page = await browser.new_page()
+            await page.goto(str(playground.http.make_url("/#person=alex")))
+            await expect(page.locator("#person-picker")).to_have_value("alex")
+            await page.goto(str(site.make_url("/")))
+
+            target = str(playground.http.make_url("/playground/api/say"))
+            settled = await page.evaluate(ATTACK, target)
+            await playground.bot.settle()
+
+            assert "fulfilled" in settled, "the browser did send the requests"
+            assert await stored(playground) == (0, 0, 0)
+    finally:
+        await site.close()

@@ -27,7 +27,7 @@ from bot.runtime.clock import ManualClock
 from storage.models import InboxEvent
 from storage.uow import unit_of_work
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.harness import START, demo_config
+from tests.harness import START, demo_config, open_page
 
 APP_ID = "6f3b9c2e-8d41-4a57-9b0e-2c7d5e1f4a90"
 APP_PASSWORD = "test-app-password"
@@ -170,6 +170,7 @@ async def running_teams_bot(
     client = TestClient(TestServer(bot.web, host="127.0.0.1", port=0))
     await client.start_server()
     try:
+        await open_page(client)
         yield TeamsRig(bot, client, clock, fake, adapter)
     finally:
         await client.close()

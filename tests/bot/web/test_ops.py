@@ -12,12 +12,13 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
+from adapters.local.guard import SECRET_HEADER
 from bot.app import CohortBot, StartupError
 from bot.cli.main import main
 from storage import migrate
 from tests.conftest import REPO_ROOT
 from tests.fakes.sender_process import free_port
-from tests.harness import demo_config, running_bot
+from tests.harness import PAGE_SECRET, demo_config, running_bot
 
 
 async def test_health_readiness_and_metrics_answer(sqlite_url: str) -> None:
@@ -79,9 +80,14 @@ async def test_serve_answers_then_stops_cleanly_on_sigterm(tmp_path: Path) -> No
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        async with aiohttp.ClientSession() as session:
+        # Like the page: load it (its cookie), then send its secret with every call.
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
             ready = await wait_until_ready(session, f"{base}/readyz")
             assert ready == 200
+            async with session.get(f"{base}/") as page:
+                secret = PAGE_SECRET.search(await page.text())
+            assert secret
+            session.headers[SECRET_HEADER] = secret.group(1)
             async with session.post(
                 f"{base}/playground/api/say",
                 json={"person": "alex", "where": "dm", "text": "/cohort join pilot-a"},

@@ -270,7 +270,10 @@ async def test_escalation_command_rejects_a_number_that_is_not_one(database_url:
 
         texts = await playground.dm_texts("sam")
         assert "'seven' is not an escalation number; see `/cohort escalations`." in texts
-        assert "There is no escalation #42." in texts
+        assert (
+            "There is no escalation #42 that you can handle; "
+            "`/cohort escalations` lists the open ones." in texts
+        )
 
 
 async def test_escalations_lists_open_ones_with_age_and_sla_state(database_url: str) -> None:
