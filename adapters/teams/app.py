@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import InvokeResponse
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from adapters.teams import translate
 from adapters.teams.auth import TeamsAuth, emulator_refusal, loopback_service_url
@@ -138,13 +138,16 @@ class TeamsAdapter:
                 # Nothing recorded: the card is shown again with every bad field marked.
                 form, values, problems = refused
                 card = refused_form_card(form, FilledForm(values=values, errors=problems))
-                reply = {"statusCode": 200, "type": CARD_TYPE, "value": card}
-                await turn_context.send_activity(
-                    Activity(
-                        type=ActivityTypes.invoke_response,
-                        value=InvokeResponse(status=200, body=reply),
+                if body.get("type") == ActivityTypes.invoke:
+                    reply = {"statusCode": 200, "type": CARD_TYPE, "value": card}
+                    await turn_context.send_activity(
+                        Activity(
+                            type=ActivityTypes.invoke_response,
+                            value=InvokeResponse(status=200, body=reply),
+                        )
                     )
-                )
+                else:
+                    await _show_again(turn_context, body, card)
                 return
             for event in translate.events(body, now=self._clock.now()):
                 await self._sink(event)
@@ -158,6 +161,20 @@ class TeamsAdapter:
                 )
 
         return on_turn
+
+
+async def _show_again(turn_context: Any, body: dict[str, Any], card: dict[str, Any]) -> None:
+    """Action.Submit has no answer of its own: the card it came from is replaced in place."""
+    activity = Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+    )
+    reply_to = body.get("replyToId")
+    if reply_to:
+        activity.id = str(reply_to)
+        await turn_context.update_activity(activity)
+    else:
+        await turn_context.send_activity(activity)
 
 
 class Refused(Exception):

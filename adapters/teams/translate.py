@@ -164,14 +164,18 @@ def submission(
 
 
 def refused_form(activity: dict[str, Any]) -> tuple[Message, dict[str, str], dict[str, str]] | None:
-    """A card form submitted by Action.Execute with bad fields: the form, values, problems.
+    """A card form submitted (Action.Execute or Action.Submit) with bad fields: the form,
+    values and problems.
 
     None when the form is fine (or is not one rendered with its rules): then it is recorded
     like any submission, and the flow checks it again.
     """
-    if activity.get("type") != "invoke" or activity.get("name") != CARD_ACTION:
+    if activity.get("type") == "invoke" and activity.get("name") == CARD_ACTION:
+        data = _dict(_dict(_dict(activity.get("value")).get("action")).get("data"))
+    elif activity.get("type") == "message":
+        data = _dict(activity.get("value"))  # Action.Submit
+    else:
         return None
-    data = _dict(_dict(_dict(activity.get("value")).get("action")).get("data"))
     ours = _dict(data.get(DATA_KEY))
     if not ours.get("form") or not isinstance(ours.get("message"), dict):
         return None

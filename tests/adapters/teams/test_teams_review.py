@@ -144,3 +144,29 @@ async def test_a_bad_teams_review_card_is_shown_again_with_every_bad_field_named
     async with teams_rig.bot.sessions() as session:
         rows = list(await session.scalars(select(ReviewAssignment)))
     assert all(row.status != "submitted" for row in rows)
+
+
+async def test_a_bad_review_card_sent_by_action_submit_is_replaced_with_its_errors(
+    teams_rig: TeamsRig,
+) -> None:
+    form = await open_review_card(teams_rig, "priya")
+    (send,) = [a for a in card_actions(form) if a["title"] == "Submit"]
+    data = {**send["data"], score_field("message"): "3", "overall": "  "}
+    inbox_before = await teams_rig.inbox_count()
+
+    await teams_rig.send(
+        teams_rig.activity(
+            "message_action_submit.json",
+            id=str(next(_IDS)),
+            value=data,
+            replyToId="1700000000042",
+            conversation=_chat(teams_rig, "priya"),
+            **{"from": _from("priya")},
+        )
+    )
+
+    (update,) = [u for u in teams_rig.fake.of_kind("update") if u.activity_id == "1700000000042"]
+    card = update.body["attachments"][0]["content"]
+    assert card_inputs(card)[score_field("message")]["value"] == "3", "what was entered stays"
+    assert len([e for e in card["body"] if e.get("color") == "Attention"]) == 4
+    assert await teams_rig.inbox_count() == inbox_before, "nothing recorded"
