@@ -36,7 +36,7 @@ from bot.runtime.first_sight import FirstSight, with_profile
 from bot.runtime.home import home_page
 from bot.runtime.intake import Intake
 from bot.runtime.sealed import SealedValues
-from bot.runtime.transient import TransientRetries, is_transient
+from bot.runtime.transient import TransientRetries, error_kind, is_transient
 from bot.runtime.typed import TypedReply
 from bot.support.metrics import Metrics
 from storage.db import SessionFactory
@@ -103,7 +103,9 @@ class Dispatcher:
         except Exception as error:
             if not is_transient(error):
                 raise
-            log.warning("inbox write failed; asking for a retry", extra={"error": _kind(error)})
+            log.warning(
+                "inbox write failed; asking for a retry", extra={"error": error_kind(error)}
+            )
             raise InboxUnavailable("the inbox cannot be written") from None
         return self._accepted(event, inbox_id)
 
@@ -430,11 +432,6 @@ class Dispatcher:
                 "could not tell the person about a failed event",
                 extra={"inbox_id": inbox_id, "error": type(still).__name__},
             )
-
-
-def _kind(error: BaseException) -> str:
-    """An error's kind only: database errors can quote what people wrote."""
-    return type(error).__name__
 
 
 def _origin(event: InboundEvent, *, acted_at: datetime | None = None) -> Origin:

@@ -62,7 +62,12 @@ class TransientRetries:
         delay = min(MAX_DELAY, FIRST_DELAY * 2 ** (attempt - 1))
         log.warning(
             "event processing met a database error; trying again",
-            extra={"inbox_id": inbox_id, "attempt": attempt, "delay": delay, "error": _name(error)},
+            extra={
+                "inbox_id": inbox_id,
+                "attempt": attempt,
+                "delay": delay,
+                "error": error_kind(error),
+            },
         )
         self._waiting.add(inbox_id)
         asyncio.get_running_loop().call_later(delay, self._release, inbox_id)
@@ -83,7 +88,7 @@ class TransientRetries:
         else:
             log.error(
                 "event dead-lettered after database errors",
-                extra={"inbox_id": inbox_id, "error": _name(error)},
+                extra={"inbox_id": inbox_id, "error": error_kind(error)},
             )
 
     def _spawn(self, work: Awaitable[None]) -> None:
@@ -92,6 +97,6 @@ class TransientRetries:
         task.add_done_callback(self._tasks.discard)
 
 
-def _name(error: BaseException) -> str:
+def error_kind(error: BaseException) -> str:
     """The error's kind only: its text may quote SQL or a person's words."""
     return type(error).__name__

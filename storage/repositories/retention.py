@@ -30,37 +30,54 @@ class RetentionRepository:
 
     async def prune_inbox(self, *, before: datetime, after_id: int, limit: int) -> list[int]:
         """Prune the next processed events received before `before`; their ids."""
-        rows = await self._session.execute(
-            select(InboxEvent.id, InboxEvent.received_at, InboxEvent.status)
-            .where(InboxEvent.id > after_id)
-            .order_by(InboxEvent.id)
-            .limit(limit)
+        settled = InboxEvent.status != InboxStatus.PENDING
+        return await self._prune(
+            InboxEvent.payload,
+            InboxEvent.received_at,
+            settled,
+            PRUNED_EVENT,
+            before=before,
+            after_id=after_id,
+            limit=limit,
         )
-        ids = _leading(
-            [(id_, at < before and status != InboxStatus.PENDING) for id_, at, status in rows]
-        )
-        if ids:
-            await self._session.execute(
-                update(InboxEvent).where(InboxEvent.id.in_(ids)).values(payload=PRUNED_EVENT)
-            )
-        return ids
 
     async def prune_outbox(self, *, before: datetime, after_id: int, limit: int) -> list[int]:
         """Prune the next settled messages created before `before`; their ids."""
+        settled = OutboxMessage.status.in_(_OUTBOX_SETTLED)
+        return await self._prune(
+            OutboxMessage.message,
+            OutboxMessage.created_at,
+            settled,
+            PRUNED_MESSAGE,
+            before=before,
+            after_id=after_id,
+            limit=limit,
+        )
+
+    async def _prune(
+        self,
+        column: Any,
+        stamp: Any,
+        settled: Any,
+        marker: dict[str, Any],
+        *,
+        before: datetime,
+        after_id: int,
+        limit: int,
+    ) -> list[int]:
+        """Replace `column` with `marker` on the rows after `after_id` up to the first that
+        must stay (too new or not settled); their ids."""
+        table = column.class_
         rows = await self._session.execute(
-            select(OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.status)
-            .where(OutboxMessage.id > after_id)
-            .order_by(OutboxMessage.id)
+            select(table.id, (stamp < before) & settled)
+            .where(table.id > after_id)
+            .order_by(table.id)
             .limit(limit)
         )
-        ids = _leading(
-            [(id_, at < before and status in _OUTBOX_SETTLED) for id_, at, status in rows]
-        )
+        ids = _leading([(id_, bool(prunable)) for id_, prunable in rows])
         if ids:
             await self._session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
-                .values(message=PRUNED_MESSAGE)
+                update(table).where(table.id.in_(ids)).values({column.key: marker})
             )
         return ids
 

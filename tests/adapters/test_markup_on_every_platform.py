@@ -41,17 +41,21 @@ HIDDEN = frozenset({"data", "private_metadata", "value"})
 """What a payload carries back to the bot, never shown."""
 
 
-def texts_of(node: Any) -> Iterator[dict[str, Any]]:
-    """Every dict with a "type" and a "text" in a rendered payload, where people see it."""
+def nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every dict in a rendered payload where people see it (not what returns to the bot)."""
     if isinstance(node, dict):
-        if isinstance(node.get("text"), str) and "type" in node:
-            yield node
+        yield node
         for key, value in node.items():
             if key not in HIDDEN:
-                yield from texts_of(value)
+                yield from nodes(value)
     elif isinstance(node, list):
         for item in node:
-            yield from texts_of(item)
+            yield from nodes(item)
+
+
+def texts_of(node: Any) -> Iterator[dict[str, Any]]:
+    """Every dict with a "type" and a "text" in a rendered payload, where people see it."""
+    return (n for n in nodes(node) if isinstance(n.get("text"), str) and "type" in n)
 
 
 def slack_problems(message: Message) -> list[str]:
@@ -90,28 +94,15 @@ def teams_problems(message: Message) -> list[str]:
 
 
 def _facts(node: Any) -> Iterator[dict[str, str]]:
-    if isinstance(node, dict):
-        if node.get("type") == "FactSet":
-            yield from node["facts"]
-        for value in node.values():
-            yield from _facts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _facts(item)
+    return (fact for n in nodes(node) if n.get("type") == "FactSet" for fact in n["facts"])
 
 
 def _labels(node: Any) -> Iterator[object]:
     """Plain-text parts of a card: input labels, choice and action titles."""
-    if isinstance(node, dict):
-        for key in ("label", "title", "placeholder", "errorMessage"):
-            if isinstance(node.get(key), str) and node.get("type") != "FactSet":
-                yield node[key]
-        for key, value in node.items():
-            if key not in HIDDEN:
-                yield from _labels(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _labels(item)
+    for n in nodes(node):
+        if n.get("type") != "FactSet":
+            keys = ("label", "title", "placeholder", "errorMessage")
+            yield from (n[key] for key in keys if isinstance(n.get(key), str))
 
 
 async def test_every_message_on_slack_shows_no_stray_markup(sqlite_url: str) -> None:
